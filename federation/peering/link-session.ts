@@ -1,0 +1,334 @@
+import {
+  CausewayError, ErrorCodes, describeError, type CatalogReader, type CatalogWriter, type Locality, type Logger, type ServiceRecord,
+} from '../../registry/index.js';
+import { bundlesEqual, decodeBundle, encodeBundle, type TrustBundle, type TrustStore } from '../trust/index.js';
+import { decodeHello, decodeRecords, readLong, toWireLocality, toWireRecord } from './frames.js';
+import { PROTOCOL_VERSION, type WireBundle, type WireLinkMessage, type WireRecords } from './proto.js';
+import { deltaRecords, snapshotRecords } from './replication.js';
+
+/** Counters kept per peer across its sessions (PeerStatus reports them). */
+export interface LinkStats {
+  sentDeltas: number;
+  ackedDeltas: number;
+  /** Our Bundle/Snapshot/Delta messages the peer rejected. */
+  nacks: number;
+  /** The peer's messages we rejected. */
+  rejected: number;
+  lastAckLagMs?: number;
+  /** ms since the epoch of the last message received from the peer. */
+  lastContactMs?: number;
+}
+
+export function emptyStats(): LinkStats {
+  return { sentDeltas: 0, ackedDeltas: 0, nacks: 0, rejected: 0 };
+}
+
+export interface LocalGateway {
+  cluster: string;
+  trustDomain: string;
+  gatewayId: string;
+  eastWestAddress: string;
+  locality: Locality;
+}
+
+/** The gRPC Link stream, client or server side: an object-mode duplex of LinkMessages. */
+export interface LinkStream {
+  write(message: WireLinkMessage): boolean;
+  on(event: 'data', listener: (message: WireLinkMessage) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+}
+
+export interface LinkSessionOptions {
+  stream: LinkStream;
+  peer: { name: string; cluster: string; trustDomain: string };
+  /** SPIFFE ID of the authenticated other end (client cert on the server, server cert on the dialer). */
+  peerIdentity: () => string | undefined;
+  local: LocalGateway;
+  catalog: CatalogReader & CatalogWriter;
+  trust: TrustStore;
+  stats: LinkStats;
+  heartbeatMs: number;
+  deadAfterMs: number;
+  now: () => number;
+  logger: Logger;
+  /** The peer's Hello was accepted: the link is up. */
+  onConnected(): void;
+  /** A newer peer bundle was applied to the TrustStore (persist it). */
+  onBundle(bundleJson: string, bundle: TrustBundle): void;
+  /** Ends the underlying call: gracefully (no error) or with a status derived from `error`. */
+  terminate(error: CausewayError | undefined): void;
+  /** Called exactly once when the session is over. */
+  onEnd(error: CausewayError | undefined): void;
+}
+
+const MAX_DETAIL_PROBLEMS = 50;
+
+/**
+ * One live Link stream with one peer; both sides run the same session (docs/protocol.md).
+ * On start it sends Hello, our Bundle and a Snapshot of our exported records, then a Delta
+ * per local catalog change batch and a Heartbeat every heartbeatMs. Incoming Snapshot/Delta
+ * are validated whole and Acked, or NACKed with every problem and not applied (the xDS
+ * ACK/NACK model). Nothing received for deadAfterMs ends the session.
+ */
+export class LinkSession {
+  private readonly o: LinkSessionOptions;
+  private readonly pending = new Map<number, { sentAt: number; kind: 'bundle' | 'snapshot' | 'delta' }>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribers: Array<() => void> = [];
+  private nextSeq = 1;
+  private lastReceived: number;
+  private lastSentBundle: TrustBundle | undefined;
+  private helloAccepted = false;
+  private done = false;
+
+  constructor(options: LinkSessionOptions) {
+    this.o = options;
+    this.lastReceived = options.now();
+  }
+
+  get connected(): boolean {
+    return this.helloAccepted && !this.done;
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Messages sent and not yet acknowledged on this session. */
+  get unacked(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    const { stream, local, catalog, trust } = this.o;
+    stream.on('data', (m: WireLinkMessage) => this.receive(m));
+    // The call already failed: nothing to end. The peer half-closed: end our side gracefully.
+    stream.on('error', (err: Error) => this.finish(asLinkError(err), 'none'));
+    stream.on('end', () => this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, 'the peer ended the link'), 'graceful'));
+    stream.on('close', () => this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, 'the link stream closed'), 'none'));
+
+    this.send({
+      hello: {
+        cluster: local.cluster,
+        trustDomain: local.trustDomain,
+        gatewayId: local.gatewayId,
+        eastWestAddress: local.eastWestAddress,
+        locality: toWireLocality(local.locality),
+        protocolVersion: PROTOCOL_VERSION,
+      },
+    });
+    this.sendOwnBundle();
+    // Subscribe in the same tick as the snapshot is taken: no change can fall in between.
+    this.sendRecords('snapshot', snapshotRecords(catalog));
+    this.unsubscribers.push(catalog.onChange((changes) => {
+      const records = deltaRecords(changes, local.cluster);
+      if (records.length > 0) this.sendRecords('delta', records);
+    }));
+    this.unsubscribers.push(trust.onChange(() => this.sendOwnBundle()));
+
+    const heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: this.o.now() } }), this.o.heartbeatMs);
+    const watchdog = setInterval(() => {
+      const silentMs = this.o.now() - this.lastReceived;
+      if (silentMs > this.o.deadAfterMs) {
+        this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, `nothing received from the peer for ${silentMs} ms`));
+      }
+    }, Math.max(20, Math.min(this.o.heartbeatMs, Math.floor(this.o.deadAfterMs / 4))));
+    heartbeat.unref();
+    watchdog.unref();
+    this.timers.push(heartbeat, watchdog);
+  }
+
+  /** Ends the session: gracefully without an error, else with the error as the call status. Idempotent. */
+  close(error?: CausewayError): void {
+    this.finish(error, error === undefined ? 'graceful' : 'status');
+  }
+
+  /** The call ended underneath the session (e.g. cancelled by the peer): nothing to send. */
+  lost(error: CausewayError): void {
+    this.finish(error, 'none');
+  }
+
+  /**
+   * `endCall`: 'status' ends the call with the error as its status (we refuse or drop the
+   * peer), 'graceful' ends our side normally, 'none' when the call is already over.
+   */
+  private finish(error: CausewayError | undefined, endCall: 'status' | 'graceful' | 'none' = 'status'): void {
+    if (this.done) return;
+    this.done = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.pending.clear();
+    this.o.logger[endCall === 'status' && error !== undefined ? 'warn' : 'info'](
+      { peer: this.o.peer.name, reason: error === undefined ? 'closed locally' : error.message }, 'link ended');
+    if (endCall !== 'none') {
+      try {
+        this.o.terminate(endCall === 'status' ? error : undefined);
+      } catch (err) {
+        this.o.logger.debug({ reason: describeError(err) }, 'error while ending the link call');
+      }
+    }
+    this.o.onEnd(error);
+  }
+
+  private send(message: WireLinkMessage): void {
+    if (this.done) return;
+    try {
+      this.o.stream.write(message);
+    } catch (err) {
+      this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, `cannot write to the link: ${describeError(err)}`));
+    }
+  }
+
+  private sendOwnBundle(): void {
+    const bundle = this.o.trust.get(this.o.local.trustDomain);
+    if (bundle === undefined || (this.lastSentBundle !== undefined && bundlesEqual(bundle, this.lastSentBundle))) return;
+    this.lastSentBundle = bundle;
+    const seq = this.track('bundle');
+    this.send({ bundle: { trustDomain: bundle.trustDomain, spiffeBundleJson: encodeBundle(bundle), seq } });
+  }
+
+  private sendRecords(kind: 'snapshot' | 'delta', records: readonly ServiceRecord[]): void {
+    const seq = this.track(kind);
+    if (kind === 'delta') this.o.stats.sentDeltas += 1;
+    const body: WireRecords = { seq, records: records.map(toWireRecord) };
+    this.send(kind === 'snapshot' ? { snapshot: body } : { delta: body });
+  }
+
+  private track(kind: 'bundle' | 'snapshot' | 'delta'): number {
+    const seq = this.nextSeq++;
+    this.pending.set(seq, { sentAt: this.o.now(), kind });
+    return seq;
+  }
+
+  private receive(m: WireLinkMessage): void {
+    if (this.done) return;
+    this.lastReceived = this.o.now();
+    this.o.stats.lastContactMs = this.lastReceived;
+    if (m.msg !== 'hello' && !this.helloAccepted) {
+      this.finish(new CausewayError(ErrorCodes.FRAME_INVALID, `the peer sent ${m.msg ?? 'an empty message'} before Hello`));
+      return;
+    }
+    switch (m.msg) {
+      case 'hello':
+        this.receiveHello(m);
+        return;
+      case 'bundle':
+        this.receiveBundle(m.bundle);
+        return;
+      case 'snapshot':
+      case 'delta':
+        this.receiveRecords(m.msg, m[m.msg]);
+        return;
+      case 'ack': {
+        const errors: string[] = [];
+        const seq = readLong(m.ack?.seq, 'ack.seq', errors);
+        this.receiveAck(seq, m.ack?.errorDetail ?? '');
+        return;
+      }
+      case 'heartbeat':
+        return;
+      default:
+        // A newer peer may send message kinds we do not know; ignoring them keeps the link up.
+        this.o.logger.debug({ peer: this.o.peer.name }, 'ignored an unknown link message');
+    }
+  }
+
+  private receiveHello(m: WireLinkMessage): void {
+    const { peer } = this.o;
+    const errors: string[] = [];
+    const gateway = decodeHello(m.hello, errors);
+    if (gateway !== undefined) {
+      const authenticated = this.o.peerIdentity();
+      if (gateway.identity !== authenticated) {
+        errors.push(`hello.gatewayId: "${gateway.identity}" is not the authenticated certificate's SPIFFE ID "${authenticated ?? 'none'}"`);
+      }
+      if (gateway.trustDomain !== peer.trustDomain) errors.push(`hello.trustDomain: "${gateway.trustDomain}" is not the peer's "${peer.trustDomain}"`);
+      if (gateway.cluster !== peer.cluster) errors.push(`hello.cluster: "${gateway.cluster}" is not the peer's "${peer.cluster}"`);
+    }
+    if (gateway === undefined || errors.length > 0) {
+      this.o.stats.rejected += 1;
+      this.finish(new CausewayError(ErrorCodes.PEER_REFUSED, `Hello refused: ${errors.join('; ')}`, { details: errors }));
+      return;
+    }
+    this.o.catalog.setGateway(gateway);
+    if (!this.helloAccepted) {
+      this.helloAccepted = true;
+      this.o.logger.info({ peer: peer.name, gateway: gateway.identity, eastWest: gateway.eastWestAddress }, 'link up');
+      this.o.onConnected();
+    }
+  }
+
+  private receiveBundle(b: WireBundle | null | undefined): void {
+    const { peer, trust } = this.o;
+    const errors: string[] = [];
+    const seq = readLong(b?.seq, 'bundle.seq', errors);
+    let applied: TrustBundle | undefined;
+    if (b?.trustDomain !== peer.trustDomain) {
+      // A peer may only speak for its own trust domain's roots.
+      errors.push(`bundle.trustDomain: "${String(b?.trustDomain)}" is not the peer's trust domain "${peer.trustDomain}"`);
+    } else {
+      try {
+        const bundle = decodeBundle(peer.trustDomain, b.spiffeBundleJson);
+        if (trust.set(bundle)) applied = bundle;
+      } catch (err) {
+        errors.push(`bundle: ${describeError(err)}`);
+      }
+    }
+    if (applied !== undefined && b !== null && b !== undefined) {
+      this.o.logger.info({ peer: peer.name, trustDomain: peer.trustDomain, sequence: applied.sequence }, 'peer bundle updated');
+      this.o.onBundle(b.spiffeBundleJson, applied);
+    }
+    this.ack(seq, errors);
+  }
+
+  private receiveRecords(kind: 'snapshot' | 'delta', body: WireRecords | null | undefined): void {
+    const { peer, catalog } = this.o;
+    const errors: string[] = [];
+    const seq = readLong(body?.seq, `${kind}.seq`, errors);
+    const records = decodeRecords(body?.records, peer.cluster, errors);
+    if (errors.length === 0) {
+      try {
+        if (kind === 'snapshot') catalog.applySnapshot(peer.cluster, records);
+        else catalog.applyRemote(records);
+      } catch (err) {
+        errors.push(describeError(err));
+      }
+    }
+    this.ack(seq, errors);
+  }
+
+  private ack(seq: number | undefined, errors: readonly string[]): void {
+    if (errors.length > 0) {
+      this.o.stats.rejected += 1;
+      this.o.logger.warn({ peer: this.o.peer.name, seq, problems: errors.slice(0, 10) }, 'NACKed a link message from the peer');
+    }
+    const shown = errors.slice(0, MAX_DETAIL_PROBLEMS);
+    const more = errors.length - shown.length;
+    const detail = shown.join('; ') + (more > 0 ? `; … and ${more} more` : '');
+    this.send({ ack: { seq: seq ?? 0, errorDetail: detail } });
+  }
+
+  private receiveAck(seq: number | undefined, errorDetail: string): void {
+    const sent = seq === undefined ? undefined : this.pending.get(seq);
+    if (seq === undefined || sent === undefined) {
+      this.o.logger.debug({ peer: this.o.peer.name, seq }, 'ack for nothing outstanding');
+      return;
+    }
+    this.pending.delete(seq);
+    this.o.stats.lastAckLagMs = Math.max(0, this.o.now() - sent.sentAt);
+    if (errorDetail !== '') {
+      this.o.stats.nacks += 1;
+      this.o.logger.warn({ peer: this.o.peer.name, seq, kind: sent.kind, errorDetail }, 'the peer NACKed our link message');
+    } else if (sent.kind === 'delta') {
+      this.o.stats.ackedDeltas += 1;
+    }
+  }
+}
+
+/** A stream error as a CausewayError (gRPC status errors keep their details). */
+function asLinkError(err: Error): CausewayError {
+  if (err instanceof CausewayError) return err;
+  const details = (err as { details?: unknown }).details;
+  return new CausewayError(ErrorCodes.PEER_UNREACHABLE, typeof details === 'string' && details !== '' ? details : err.message, { cause: err });
+}

@@ -1,0 +1,513 @@
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import {
+  CausewayError, ErrorCodes, NAME_PATTERN, describeError, isCausewayError, silentLogger,
+  type CatalogReader, type CatalogWriter, type Locality, type Logger, type Store,
+} from '../../registry/index.js';
+import {
+  decodeBundle, encodeBundle, parseSpiffeId, type CertificateAuthority, type PeerIdentity, type SvidSource, type TrustStore,
+} from '../trust/index.js';
+import { FederationServer, type LinkCall } from './federation-server.js';
+import { toGrpcStatus } from './grpc-errors.js';
+import { LinkDialer, type BackoffOptions, type SessionHooks } from './link-dialer.js';
+import { LinkSession, emptyStats, type LinkStats, type LinkStream, type LocalGateway } from './link-session.js';
+import { PeerStore, type PeerRecord, type PeerRole } from './peer-store.js';
+import type { WireRedeemRequest, WireRedeemResponse } from './proto.js';
+import { redeemToken } from './redeem-client.js';
+import { TokenIssuer } from './token-issuer.js';
+import { parsePeeringToken } from './token.js';
+
+export type PeerState = 'connecting' | 'connected' | 'disconnected';
+
+/** One peer as `causeway peer list` and GET /v1/peers show it. */
+export interface PeerStatus {
+  name: string;
+  cluster: string;
+  trustDomain: string;
+  role: PeerRole;
+  /** Where we dial it (dialer role only). */
+  federationAddress?: string;
+  gatewayId?: string;
+  addedAt: number;
+  state: PeerState;
+  /** ms since the epoch of the last message received on its link. */
+  lastContactMs?: number;
+  lastError?: string;
+  /** spiffe_sequence of the peer's bundle we hold. */
+  bundleSequence: number;
+  sentDeltas: number;
+  ackedDeltas: number;
+  /** Our messages on the current link not yet acknowledged. */
+  unacked: number;
+  /** send → ack time of the latest acknowledgement. */
+  lastAckLagMs?: number;
+  /** Live services of the peer's cluster in our catalog. */
+  importedServices: number;
+  /** Live exported services of our cluster (what the peer gets). */
+  exportedServices: number;
+  /** Our messages the peer rejected (NACK). */
+  nacks: number;
+  /** The peer's messages we rejected (NACK). */
+  rejected: number;
+}
+
+export interface PeerManagerOptions {
+  cluster: string;
+  trustDomain: string;
+  /** Our gateway's SPIFFE ID. */
+  gatewayId: string;
+  locality: Locality;
+  /** Our advertised east-west host:port (sent in Hello). */
+  eastWestAddress: string;
+  /** Our advertised federation host:port (put in tokens); a function when only known once bound. */
+  federationAddress: string | (() => string);
+  ca: CertificateAuthority;
+  svid: SvidSource;
+  trust: TrustStore;
+  catalog: CatalogReader & CatalogWriter;
+  store: Store;
+  logger?: Logger;
+  /** ms since the epoch. */
+  now?: () => number;
+  heartbeatMs?: number;
+  deadAfterMs?: number;
+  backoff?: BackoffOptions;
+  /** Bound on addPeer's dial + Redeem (default 10 s). */
+  dialTimeoutMs?: number;
+  /** Jitter source for the backoff (tests). */
+  random?: () => number;
+}
+
+interface PeerEntry {
+  record: PeerRecord;
+  state: PeerState;
+  lastError?: string;
+  stats: LinkStats;
+  dialer?: LinkDialer;
+  session?: LinkSession;
+}
+
+/**
+ * The federation's control object: peering by token (both the issuing and the redeeming
+ * side), the federation listener, and one replicating Link per peer (docs/protocol.md).
+ * State changes (peers, tokens) are serialised and persisted before they take effect.
+ */
+export class PeerManager {
+  private readonly o: PeerManagerOptions;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly peerStore: PeerStore;
+  private readonly tokens: TokenIssuer;
+  private readonly peers = new Map<string, PeerEntry>();
+  /** Clusters / trust domains / names of addPeer calls in flight. */
+  private readonly reserved = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private server: FederationServer | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: PeerManagerOptions) {
+    this.o = options;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'peering' });
+    this.now = options.now ?? Date.now;
+    this.peerStore = new PeerStore(options.store, 'peers');
+    this.tokens = new TokenIssuer({ store: options.store, name: 'peering-tokens', logger: this.logger });
+  }
+
+  /** Restores peers (and their bundles), opens the federation listener, dials 'dialer' peers. */
+  async start(listen: { host: string; port: number }): Promise<AddressInfo> {
+    this.assertOpen();
+    if (this.started) throw new CausewayError(ErrorCodes.USAGE, 'PeerManager already started');
+    this.started = true;
+    const { trust, ca } = this.o;
+    if (trust.get(this.o.trustDomain) === undefined) trust.set(ca.bundle());
+    for (const record of await this.peerStore.load()) {
+      this.trustPeerBundle(record);
+      this.peers.set(record.name, { record, state: 'connecting', stats: emptyStats() });
+    }
+    const deadAfterMs = this.o.deadAfterMs ?? 15_000;
+    this.server = new FederationServer({
+      svid: this.o.svid,
+      trust,
+      logger: this.logger,
+      // Links heartbeat every few seconds; only a stalled or abandoned connection idles out.
+      idleTimeoutMs: Math.max(4 * deadAfterMs, 60_000),
+      handlers: {
+        redeem: (request, identity) => this.serialised(() => this.acceptRedemption(request, identity)),
+        link: (call, identity) => this.acceptLink(call, identity),
+      },
+    });
+    const address = await this.server.listen(listen.host, listen.port);
+    for (const entry of this.peers.values()) if (entry.record.role === 'dialer') this.startDialer(entry);
+    this.logger.info({ address: `${address.address}:${address.port}`, peers: this.peers.size }, 'federation listener up');
+    return address;
+  }
+
+  /** The bound federation listener address (undefined before start). */
+  address(): AddressInfo | undefined {
+    return this.server?.address();
+  }
+
+  /** Mints a one-time peering token for another gateway to redeem with addPeer. */
+  async createToken(options: { ttlSeconds: number; peerName?: string }): Promise<string> {
+    this.assertOpen();
+    if (options.peerName !== undefined) checkName(options.peerName, 'peerName');
+    const created = await this.tokens.issue({
+      cluster: this.o.cluster,
+      trustDomain: this.o.trustDomain,
+      federationAddress: typeof this.o.federationAddress === 'function' ? this.o.federationAddress() : this.o.federationAddress,
+      bundle: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
+      ttlSeconds: options.ttlSeconds,
+      now: this.now(),
+      ...(options.peerName === undefined ? {} : { peerName: options.peerName }),
+    });
+    return created.text;
+  }
+
+  /**
+   * Redeems another gateway's token and starts the link to it. The token is checked locally
+   * first (malformed/tampered/expired fail before any network I/O); on ANY failure nothing
+   * is persisted or trusted.
+   */
+  async addPeer(tokenText: string, options: { name?: string } = {}): Promise<PeerStatus> {
+    this.assertOpen();
+    if (!this.started) throw new CausewayError(ErrorCodes.USAGE, 'PeerManager.start() must be called before addPeer');
+    const token = parsePeeringToken(tokenText, this.now());
+    const name = options.name ?? token.cluster;
+    checkName(name, 'name');
+    const claims = [`cluster:${token.cluster}`, `td:${token.trustDomain}`, `name:${name}`];
+    this.checkNewPeer(name, token.cluster, token.trustDomain);
+    if (claims.some((c) => this.reserved.has(c))) {
+      throw new CausewayError(ErrorCodes.PEER_EXISTS, `a peering with cluster ${token.cluster} is already being added`);
+    }
+    for (const c of claims) this.reserved.add(c);
+    try {
+      const response = await redeemToken({
+        token,
+        svid: this.o.svid.current(),
+        requester: {
+          cluster: this.o.cluster,
+          trustDomain: this.o.trustDomain,
+          bundleJson: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
+          gatewayId: this.o.gatewayId,
+        },
+        timeoutMs: this.o.dialTimeoutMs ?? 10_000,
+      });
+      return await this.serialised(async () => {
+        this.assertOpen();
+        this.checkNewPeer(name, token.cluster, token.trustDomain);
+        const record: PeerRecord = {
+          name,
+          cluster: token.cluster,
+          trustDomain: token.trustDomain,
+          bundle: token.bundle,
+          federationAddress: token.federationAddress,
+          role: 'dialer',
+          addedAt: this.now(),
+          ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
+        };
+        const entry = await this.persistNewPeer(record);
+        this.startDialer(entry);
+        this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
+        return this.statusOf(entry);
+      });
+    } finally {
+      for (const c of claims) this.reserved.delete(c);
+    }
+  }
+
+  /** Stops the peer's link, forgets its records and gateways, and stops trusting its domain. */
+  removePeer(name: string): Promise<void> {
+    return this.serialised(async () => {
+      this.assertOpen();
+      const entry = this.peers.get(name);
+      if (entry === undefined) throw new CausewayError(ErrorCodes.PEER_UNKNOWN, `no peer named "${name}"`);
+      const remaining = [...this.peers.values()].filter((e) => e !== entry).map((e) => e.record);
+      await this.peerStore.save(remaining);
+      this.peers.delete(name);
+      const { cluster, trustDomain } = entry.record;
+      const removed = new CausewayError(ErrorCodes.PEER_UNKNOWN, `peering removed by ${this.o.cluster}`);
+      entry.dialer?.close(removed);
+      entry.session?.close(removed);
+      // Untrust first: from now on the listener refuses the domain's certificates. Live
+      // connections are cut shortly after, once the status above had a chance to go out.
+      this.o.trust.remove(trustDomain);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.server?.dropConnections(trustDomain);
+      }, 200);
+      timer.unref();
+      this.timers.add(timer);
+      this.o.catalog.dropOrigin(cluster);
+      this.o.catalog.removeGateways(cluster);
+      this.logger.info({ peer: name, cluster, trustDomain }, 'peer removed');
+    });
+  }
+
+  list(): PeerStatus[] {
+    return [...this.peers.values()].map((e) => this.statusOf(e)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Ends links gracefully, stops the listener. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      for (const entry of this.peers.values()) {
+        entry.dialer?.close();
+        entry.session?.close();
+      }
+      await this.server?.close();
+      await this.queue.catch(() => undefined);
+      this.logger.info('peering closed');
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- issuer side -------------------------------------------------------------------------
+
+  private async acceptRedemption(request: WireRedeemRequest, identity: PeerIdentity | undefined): Promise<WireRedeemResponse> {
+    this.assertOpen();
+    const r = request;
+    for (const field of ['tokenId', 'secret', 'payloadDigest'] as const) {
+      if (typeof r[field] !== 'string' || r[field] === '') throw new CausewayError(ErrorCodes.TOKEN_MALFORMED, `redeem request: ${field} is missing`);
+    }
+    const now = this.now();
+    // The token first: nothing about our peers is revealed to a caller without a valid token.
+    const token = await this.tokens.check(r.tokenId, r.secret, r.payloadDigest, now);
+    const problems: string[] = [];
+    if (!NAME_PATTERN.test(r.cluster)) problems.push(`cluster: "${r.cluster}" is not a DNS-1123 label`);
+    let bundleProblem: string | undefined;
+    try {
+      const gateway = parseSpiffeId(r.gatewayId);
+      if (gateway.trustDomain !== r.trustDomain) problems.push(`gatewayId: "${r.gatewayId}" is not in trust domain "${r.trustDomain}"`);
+      decodeBundle(r.trustDomain, r.spiffeBundleJson);
+    } catch (err) {
+      bundleProblem = describeError(err);
+    }
+    if (bundleProblem !== undefined) problems.push(bundleProblem);
+    if (identity !== undefined && identity.trustDomain !== r.trustDomain) {
+      problems.push(`the client certificate is from "${identity.trustDomain}", not "${r.trustDomain}"`);
+    }
+    if (problems.length > 0) {
+      throw new CausewayError(ErrorCodes.PEER_REFUSED, `redeem request refused: ${problems.join('; ')}`, { details: problems });
+    }
+    const name = token.peerName ?? r.cluster;
+    this.checkNewPeer(name, r.cluster, r.trustDomain);
+    await this.tokens.redeem(r.tokenId, r.secret, r.payloadDigest, now, r.cluster);
+    await this.persistNewPeer({
+      name,
+      cluster: r.cluster,
+      trustDomain: r.trustDomain,
+      bundle: r.spiffeBundleJson,
+      role: 'acceptor',
+      addedAt: now,
+      gatewayId: r.gatewayId,
+    });
+    this.logger.info({ peer: name, cluster: r.cluster, trustDomain: r.trustDomain }, 'peer added (it dials us)');
+    return {
+      cluster: this.o.cluster,
+      trustDomain: this.o.trustDomain,
+      spiffeBundleJson: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
+      gatewayId: this.o.gatewayId,
+    };
+  }
+
+  private acceptLink(call: LinkCall, identity: PeerIdentity): void {
+    const entry = [...this.peers.values()].find((e) => e.record.trustDomain === identity.trustDomain);
+    if (this.closing !== undefined || entry === undefined) {
+      this.logger.warn({ identity: identity.spiffeId }, 'link refused: trust domain is not a peer');
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `trust domain ${identity.trustDomain} is not a peer of ${this.o.cluster}` });
+      return;
+    }
+    // Any gateway replica of the peer may link; a workload certificate of its domain may not.
+    if (!parseSpiffeId(identity.spiffeId).path.startsWith('/gateway/')) {
+      call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `${identity.spiffeId} is not a gateway identity` });
+      return;
+    }
+    if (entry.record.role === 'dialer') {
+      // We dial this peer; accepting its links too would make the two sides replace each
+      // other's link forever.
+      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `${this.o.cluster} dials ${entry.record.cluster}; it does not accept links from it` });
+      return;
+    }
+    entry.session?.close(new CausewayError(ErrorCodes.CLOSED, 'replaced by a newer link from the same peer'));
+    let session: LinkSession | undefined;
+    const hooks: SessionHooks = {
+      terminate: (error) => {
+        if (call.cancelled) return;
+        if (error === undefined) call.end();
+        else call.emit('error', toGrpcStatus(error));
+      },
+      onConnected: () => this.setState(entry, 'connected'),
+      onEnd: (error) => {
+        if (entry.session !== session) return;
+        entry.session = undefined;
+        this.setState(entry, 'disconnected', error?.message);
+      },
+    };
+    session = this.startSession(entry, call, () => identity.spiffeId, hooks);
+    call.on('cancelled', () => session?.lost(new CausewayError(ErrorCodes.PEER_UNREACHABLE, 'the peer cancelled the link')));
+  }
+
+  // --- links -------------------------------------------------------------------------------
+
+  private startDialer(entry: PeerEntry): void {
+    const dialer = new LinkDialer({
+      peer: () => (this.peers.get(entry.record.name) === entry ? entry.record : undefined),
+      svid: this.o.svid,
+      trust: this.o.trust,
+      backoff: this.o.backoff ?? { initialMs: 250, maxMs: 30_000 },
+      ...(this.o.random === undefined ? {} : { random: this.o.random }),
+      logger: this.logger,
+      startSession: (stream, peerIdentity, hooks) => this.startSession(entry, stream, peerIdentity, {
+        ...hooks,
+        onEnd: (error) => {
+          entry.session = undefined;
+          hooks.onEnd(error);
+        },
+      }),
+      onState: (state, error) => this.setState(entry, state, error),
+    });
+    entry.dialer = dialer;
+    dialer.start();
+  }
+
+  private startSession(entry: PeerEntry, stream: LinkStream, peerIdentity: () => string | undefined, hooks: SessionHooks): LinkSession {
+    const session = new LinkSession({
+      stream,
+      peer: { name: entry.record.name, cluster: entry.record.cluster, trustDomain: entry.record.trustDomain },
+      peerIdentity,
+      local: this.localGateway(),
+      catalog: this.o.catalog,
+      trust: this.o.trust,
+      stats: entry.stats,
+      heartbeatMs: this.o.heartbeatMs ?? 5_000,
+      deadAfterMs: this.o.deadAfterMs ?? 15_000,
+      now: this.now,
+      logger: this.logger,
+      onConnected: hooks.onConnected,
+      onBundle: (bundleJson) => this.rememberBundle(entry, bundleJson),
+      terminate: hooks.terminate,
+      onEnd: hooks.onEnd,
+    });
+    entry.session = session;
+    session.start();
+    return session;
+  }
+
+  /** Persists a newer bundle received over the link so a restart trusts it. */
+  private rememberBundle(entry: PeerEntry, bundleJson: string): void {
+    void this.serialised(async () => {
+      if (this.peers.get(entry.record.name) !== entry) return;
+      entry.record = { ...entry.record, bundle: bundleJson };
+      await this.peerStore.save([...this.peers.values()].map((e) => e.record));
+    }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the peer bundle'));
+  }
+
+  private setState(entry: PeerEntry, state: 'connected' | 'disconnected', error?: string): void {
+    entry.state = state;
+    if (state === 'connected') delete entry.lastError;
+    else if (error !== undefined) entry.lastError = error;
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  private localGateway(): LocalGateway {
+    return {
+      cluster: this.o.cluster,
+      trustDomain: this.o.trustDomain,
+      gatewayId: this.o.gatewayId,
+      eastWestAddress: this.o.eastWestAddress,
+      locality: this.o.locality,
+    };
+  }
+
+  private checkNewPeer(name: string, cluster: string, trustDomain: string): void {
+    if (cluster === this.o.cluster) throw new CausewayError(ErrorCodes.PEER_EXISTS, `cluster ${cluster} is this gateway's own cluster`);
+    if (trustDomain === this.o.trustDomain) throw new CausewayError(ErrorCodes.PEER_EXISTS, `trust domain ${trustDomain} is this gateway's own`);
+    for (const { record } of this.peers.values()) {
+      if (record.cluster === cluster || record.trustDomain === trustDomain || record.name === name) {
+        throw new CausewayError(ErrorCodes.PEER_EXISTS,
+          `already peered with ${record.name} (cluster ${record.cluster}, trust domain ${record.trustDomain})`);
+      }
+    }
+  }
+
+  /** Trusts the peer's bundle, then persists the peer list; undoes the trust if that fails. */
+  private async persistNewPeer(record: PeerRecord): Promise<PeerEntry> {
+    const trusted = this.trustPeerBundle(record);
+    try {
+      await this.peerStore.save([...[...this.peers.values()].map((e) => e.record), record]);
+    } catch (err) {
+      if (trusted) this.o.trust.remove(record.trustDomain);
+      throw err;
+    }
+    const entry: PeerEntry = { record, state: 'connecting', stats: emptyStats() };
+    this.peers.set(record.name, entry);
+    return entry;
+  }
+
+  /** Puts a peer's bundle into the TrustStore; true if it changed anything. */
+  private trustPeerBundle(record: PeerRecord): boolean {
+    let bundle;
+    try {
+      bundle = decodeBundle(record.trustDomain, record.bundle);
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.STORE_CORRUPT, `peer ${record.name}: stored bundle is invalid: ${describeError(err)}`, { cause: err });
+    }
+    try {
+      return this.o.trust.set(bundle);
+    } catch (err) {
+      // A newer bundle of that domain is already held: keep it.
+      if (isCausewayError(err, ErrorCodes.BUNDLE_STALE)) return false;
+      throw err;
+    }
+  }
+
+  private statusOf(entry: PeerEntry): PeerStatus {
+    const { record, stats } = entry;
+    const { catalog } = this.o;
+    const status: PeerStatus = {
+      name: record.name,
+      cluster: record.cluster,
+      trustDomain: record.trustDomain,
+      role: record.role,
+      addedAt: record.addedAt,
+      state: entry.state,
+      bundleSequence: this.o.trust.get(record.trustDomain)?.sequence ?? 0,
+      sentDeltas: stats.sentDeltas,
+      ackedDeltas: stats.ackedDeltas,
+      unacked: entry.session?.unacked ?? 0,
+      importedServices: catalog.recordsOf(record.cluster).filter((r) => !r.deleted).length,
+      exportedServices: catalog.recordsOf(this.o.cluster).filter((r) => r.exported && !r.deleted).length,
+      nacks: stats.nacks,
+      rejected: stats.rejected,
+    };
+    if (record.federationAddress !== undefined) status.federationAddress = record.federationAddress;
+    if (record.gatewayId !== undefined) status.gatewayId = record.gatewayId;
+    if (stats.lastContactMs !== undefined) status.lastContactMs = stats.lastContactMs;
+    if (entry.lastError !== undefined) status.lastError = entry.lastError;
+    if (stats.lastAckLagMs !== undefined) status.lastAckLagMs = stats.lastAckLagMs;
+    return status;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new CausewayError(ErrorCodes.CLOSED, 'the peer manager is closed');
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function checkName(name: string, field: string): void {
+  if (!NAME_PATTERN.test(name)) throw new CausewayError(ErrorCodes.USAGE, `${field}: "${name}" is not a DNS-1123 label`);
+}

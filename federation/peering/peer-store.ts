@@ -1,0 +1,84 @@
+import { CausewayError, ErrorCodes, NAME_PATTERN, type Store } from '../../registry/index.js';
+import { isValidTrustDomain } from '../trust/index.js';
+import { hostPortProblem } from './address.js';
+
+/**
+ * Our side of a peering: 'dialer' — we redeemed the peer's token and open the link to its
+ * federation address; 'acceptor' — the peer redeemed our token and dials us.
+ */
+export type PeerRole = 'dialer' | 'acceptor';
+
+/** One peering as persisted in the 'peers' store entry. */
+export interface PeerRecord {
+  name: string;
+  cluster: string;
+  trustDomain: string;
+  /** The peer's SPIFFE trust bundle JSON (latest received), restored into the TrustStore on start. */
+  bundle: string;
+  /** Where we dial it (dialers only). */
+  federationAddress?: string;
+  role: PeerRole;
+  /** ms since the epoch. */
+  addedAt: number;
+  /** The peer gateway's SPIFFE ID as of the redemption (informational). */
+  gatewayId?: string;
+}
+
+interface PeersFile {
+  version: 1;
+  peers: PeerRecord[];
+}
+
+/** Loads and saves the peer list; a malformed file is CW_STORE_CORRUPT naming the entry. */
+export class PeerStore {
+  constructor(
+    private readonly store: Store,
+    private readonly name = 'peers',
+  ) {}
+
+  async load(): Promise<PeerRecord[]> {
+    const value = await this.store.load<unknown>(this.name);
+    if (value === undefined) return [];
+    if (value === null || typeof value !== 'object' || (value as PeersFile).version !== 1 || !Array.isArray((value as PeersFile).peers)) {
+      throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: expected {"version": 1, "peers": [...]}`);
+    }
+    const peers = (value as PeersFile).peers;
+    const errors: string[] = [];
+    peers.forEach((p, i) => peerProblems(p, `peers[${i}]`, errors));
+    const names = new Set<string>();
+    peers.forEach((p, i) => {
+      if (names.has(p.name)) errors.push(`peers[${i}].name: "${p.name}" appears twice`);
+      names.add(p.name);
+    });
+    if (errors.length > 0) {
+      throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: ${errors[0]}`, { details: errors });
+    }
+    return peers;
+  }
+
+  async save(peers: readonly PeerRecord[]): Promise<void> {
+    const file: PeersFile = { version: 1, peers: [...peers] };
+    await this.store.save(this.name, file);
+  }
+}
+
+function peerProblems(p: PeerRecord, path: string, errors: string[]): void {
+  if (p === null || typeof p !== 'object') {
+    errors.push(`${path}: is not a peer record`);
+    return;
+  }
+  const label = (field: 'name' | 'cluster'): void => {
+    if (typeof p[field] !== 'string' || !NAME_PATTERN.test(p[field])) errors.push(`${path}.${field}: ${JSON.stringify(p[field])} is not a DNS-1123 label`);
+  };
+  label('name');
+  label('cluster');
+  if (typeof p.trustDomain !== 'string' || !isValidTrustDomain(p.trustDomain)) errors.push(`${path}.trustDomain: is not a trust domain`);
+  if (typeof p.bundle !== 'string') errors.push(`${path}.bundle: must be a string`);
+  if (p.role !== 'dialer' && p.role !== 'acceptor') errors.push(`${path}.role: must be "dialer" or "acceptor"`);
+  if (p.role === 'dialer' || p.federationAddress !== undefined) {
+    const problem = typeof p.federationAddress === 'string' ? hostPortProblem(p.federationAddress) : 'is missing';
+    if (problem !== undefined) errors.push(`${path}.federationAddress: ${problem}`);
+  }
+  if (!Number.isSafeInteger(p.addedAt)) errors.push(`${path}.addedAt: must be ms since the epoch`);
+  if (p.gatewayId !== undefined && typeof p.gatewayId !== 'string') errors.push(`${path}.gatewayId: must be a string`);
+}

@@ -1,0 +1,168 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
+import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { peerChainOf, verifyPeerChain } from './verify-chain.js';
+import type { PeerIdentity, SecureConnectionHandler, SvidSource, TrustReader } from './types.js';
+
+export interface MtlsServerOptions {
+  svid: SvidSource;
+  trust: TrustReader;
+  alpn: string[];
+  /** Accept clients that present no certificate (peer = undefined); a presented certificate is still verified. */
+  allowAnonymous?: boolean;
+  onConnection: SecureConnectionHandler;
+  logger?: Logger | undefined;
+  handshakeTimeoutMs?: number | undefined;
+  /** Destroy a connection idle this long (default 10 minutes). */
+  idleTimeoutMs?: number | undefined;
+}
+
+export interface ConnectionRecord {
+  at: string;
+  remoteAddress: string;
+  peer: PeerIdentity | undefined;
+  protocol: string | null;
+  alpn: string | false | null;
+  cipher: string;
+}
+
+const RECENT = 50;
+
+/**
+ * The one mTLS listener of Causeway: the east-west data port, the federation port, and
+ * later the VM agent's edge use it. TLS 1.3 only (RFC 8446), client certificates requested.
+ * The TLS layer checks a presented chain against every held root; then verifyPeerChain
+ * binds it to the bundle of its own trust domain. Trust changes and SVID rotations swap
+ * the secure context for new connections while live ones stay up.
+ */
+export class MtlsServer {
+  private readonly server: Server;
+  private readonly logger: Logger;
+  private readonly sockets = new Set<TLSSocket>();
+  private readonly recent: ConnectionRecord[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  private refused = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: MtlsServerOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.server = createServer({
+      ...this.contextOptions(),
+      requestCert: true,
+      rejectUnauthorized: options.allowAnonymous !== true,
+      ALPNProtocols: options.alpn,
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+    });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
+    this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      this.refused++;
+      this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+    });
+    const refresh = (): void => {
+      try {
+        this.server.setSecureContext(this.contextOptions());
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'cannot update TLS context; keeping the previous one');
+      }
+    };
+    this.unsubscribe.push(options.trust.onChange(refresh), options.svid.onRotate(refresh));
+  }
+
+  private contextOptions(): SecureContextOptions {
+    const svid = this.options.svid.current();
+    return { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', cert: svid.certChainPem, key: svid.keyPem, ca: this.options.trust.allRootsPem() };
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  address(): AddressInfo | null {
+    const address = this.server.address();
+    return typeof address === 'object' ? address : null;
+  }
+
+  connections(): number {
+    return this.sockets.size;
+  }
+
+  refusals(): number {
+    return this.refused;
+  }
+
+  recentConnections(): readonly ConnectionRecord[] {
+    return this.recent;
+  }
+
+  private refuse(socket: TLSSocket, reason: string): void {
+    this.refused++;
+    this.logger.warn({ remote: socket.remoteAddress, reason }, 'connection refused');
+    socket.destroy();
+  }
+
+  private onSecureConnection(socket: TLSSocket): void {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    if (socket.alpnProtocol === false || !this.options.alpn.includes(String(socket.alpnProtocol))) {
+      this.refuse(socket, `client did not negotiate ALPN ${this.options.alpn.join(',')}`);
+      return;
+    }
+    let peer: PeerIdentity | undefined;
+    const chain = peerChainOf(socket);
+    if (chain.length > 0) {
+      try {
+        peer = verifyPeerChain(chain, this.options.trust);
+      } catch (err) {
+        this.refuse(socket, describeError(err));
+        return;
+      }
+    } else if (this.options.allowAnonymous !== true) {
+      this.refuse(socket, 'no client certificate');
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setTimeout(this.options.idleTimeoutMs ?? 600_000, () => socket.destroy());
+    this.recent.push({
+      at: new Date().toISOString(), remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, peer,
+      protocol: socket.getProtocol(), alpn: socket.alpnProtocol, cipher: socket.getCipher().name,
+    });
+    if (this.recent.length > RECENT) this.recent.shift();
+    try {
+      this.options.onConnection(socket, peer);
+    } catch (err) {
+      this.logger.error({ err: describeError(err) }, 'connection handler failed');
+      socket.destroy();
+    }
+  }
+
+  /** Stops accepting, ends live connections, and destroys what is left after graceMs. Idempotent. */
+  close(graceMs = 1000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const off of this.unsubscribe) off();
+      const timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const socket of this.sockets) socket.end();
+    });
+    return this.closing;
+  }
+
+  destroy(): void {
+    void this.close(0);
+    for (const socket of this.sockets) socket.destroy();
+  }
+}

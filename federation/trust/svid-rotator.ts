@@ -1,0 +1,65 @@
+import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import type { CertificateAuthority } from './ca.js';
+import type { Svid, SvidSource } from './types.js';
+
+/**
+ * Keeps a fresh SVID for one identity: issued at construction, renewed at half its
+ * lifetime (unref'd timer). Listeners (TLS servers, dialers) swap to the new one for new
+ * connections; live connections keep the certificate they were made with.
+ */
+export class SvidRotator implements SvidSource {
+  private svid: Svid;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(svid: Svid) => void>();
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly options: { ca: CertificateAuthority; spiffeId: string; ttlSeconds: number; logger?: Logger; now?: () => number }) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'svid' });
+    this.now = options.now ?? Date.now;
+    this.svid = options.ca.issueKeyAndSvid(options.spiffeId, options.ttlSeconds);
+  }
+
+  current(): Svid {
+    return this.svid;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  onRotate(listener: (svid: Svid) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  rotateNow(): Svid {
+    this.svid = this.options.ca.issueKeyAndSvid(this.options.spiffeId, this.options.ttlSeconds);
+    this.logger.info({ spiffeId: this.svid.spiffeId, notAfter: this.svid.notAfter.toISOString() }, 'SVID rotated');
+    for (const listener of this.listeners) {
+      try {
+        listener(this.svid);
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'SVID rotation listener failed');
+      }
+    }
+    this.schedule();
+    return this.svid;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const { notBefore, notAfter } = this.svid;
+    const halfLife = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
+    this.timer = setTimeout(() => this.rotateNow(), Math.max(1000, halfLife - this.now()));
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+}

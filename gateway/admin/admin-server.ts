@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
+import type { Gateway } from '../gateway.js';
+import { bearerMatches } from './admin-token.js';
+import { readJsonObject, sendError, sendJson } from './http-json.js';
+import { buildServices, buildStatus } from './status.js';
+
+export interface AdminServerOptions {
+  gateway: Gateway;
+  adminToken: string;
+  logger?: Logger;
+  /** Per-request socket timeout; admin clients are short-lived. */
+  requestTimeoutMs?: number;
+}
+
+const MAX_TOKEN_TTL_SECONDS = 7 * 86400;
+
+/**
+ * The admin listener (design brief port 15000): /healthz, /readyz, the JSON status API
+ * and the peering operations the CLI drives. Reads are open (they carry no secrets);
+ * every mutation needs the bearer token from `<dataDir>/admin.token`.
+ */
+export class AdminServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'admin' });
+    this.server = createServer({ requestTimeout: options.requestTimeoutMs ?? 30_000, headersTimeout: 10_000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.setTimeout(options.requestTimeoutMs ?? 30_000, () => socket.destroy());
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof CausewayError) {
+      sendError(res, err);
+      return;
+    }
+    this.logger.error({ err }, 'admin request failed');
+    sendJson(res, 500, { error: { code: ErrorCodes.INTERNAL, message: describeError(err) } });
+  }
+
+  private requireAuth(req: IncomingMessage): void {
+    if (!bearerMatches(req.headers.authorization, this.options.adminToken)) {
+      throw new CausewayError(ErrorCodes.ADMIN_UNAUTHORIZED, 'missing or wrong admin token (see <dataDir>/admin.token)');
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { gateway } = this.options;
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    switch (route) {
+      case 'GET /healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case 'GET /readyz':
+        res.writeHead(gateway.isReady() ? 200 : 503, { 'content-type': 'text/plain' }).end(gateway.isReady() ? 'ready\n' : 'not ready\n');
+        return;
+      case 'GET /v1/status':
+        sendJson(res, 200, buildStatus(gateway));
+        return;
+      case 'GET /v1/services':
+        sendJson(res, 200, { services: buildServices(gateway) });
+        return;
+      case 'GET /v1/peers':
+        sendJson(res, 200, { peers: gateway.peers.list() });
+        return;
+      case 'POST /v1/peering/token': {
+        this.requireAuth(req);
+        const body = await readJsonObject(req);
+        const ttlSeconds = body.ttlSeconds ?? 900;
+        if (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
+          throw new CausewayError(ErrorCodes.BODY_INVALID, `ttlSeconds: must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`);
+        }
+        const peerName = body.peerName;
+        if (peerName !== undefined && typeof peerName !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'peerName: must be a string');
+        const token = await gateway.peers.createToken(peerName === undefined ? { ttlSeconds } : { ttlSeconds, peerName });
+        this.logger.info({ ttlSeconds, peerName }, 'peering token created');
+        sendJson(res, 201, { token, expiresInSeconds: ttlSeconds });
+        return;
+      }
+      case 'POST /v1/peers': {
+        this.requireAuth(req);
+        const body = await readJsonObject(req);
+        if (typeof body.token !== 'string' || body.token === '') throw new CausewayError(ErrorCodes.BODY_INVALID, 'token: is required');
+        if (body.name !== undefined && typeof body.name !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'name: must be a string');
+        const peer = await gateway.peers.addPeer(body.token, body.name === undefined ? {} : { name: body.name });
+        sendJson(res, 201, { peer });
+        return;
+      }
+      case 'POST /v1/reload': {
+        this.requireAuth(req);
+        sendJson(res, 200, await gateway.reload());
+        return;
+      }
+      default:
+        break;
+    }
+    const peerMatch = /^\/v1\/peers\/([^/]+)$/.exec(url.pathname);
+    if (peerMatch !== null && req.method === 'DELETE') {
+      this.requireAuth(req);
+      await gateway.peers.removePeer(decodeURIComponent(peerMatch[1] ?? ''));
+      res.writeHead(204).end();
+      return;
+    }
+    sendJson(res, 404, { error: { code: ErrorCodes.NOT_FOUND, message: `no route ${route}` } });
+  }
+}

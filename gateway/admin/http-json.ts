@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CausewayError, ErrorCodes } from '../../registry/index.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** HTTP status for an error code: bad input 400, auth 401/403, missing 404, conflict 409, upstream 502. */
+export function statusFor(err: CausewayError): number {
+  switch (err.code) {
+    case ErrorCodes.BODY_INVALID:
+    case ErrorCodes.CONFIG_INVALID:
+    case ErrorCodes.CONFIG_READ:
+    case ErrorCodes.TOKEN_MALFORMED:
+    case ErrorCodes.TOKEN_TAMPERED:
+    case ErrorCodes.TOKEN_EXPIRED:
+    case ErrorCodes.TOKEN_USED:
+    case ErrorCodes.TOKEN_UNKNOWN:
+    case ErrorCodes.USAGE:
+      return 400;
+    case ErrorCodes.ADMIN_UNAUTHORIZED:
+      return 401;
+    case ErrorCodes.PEER_REFUSED:
+      return 403;
+    case ErrorCodes.PEER_UNKNOWN:
+      return 404;
+    case ErrorCodes.PEER_EXISTS:
+      return 409;
+    case ErrorCodes.PEER_UNREACHABLE:
+      return 502;
+    default:
+      return 500;
+  }
+}
+
+export function sendError(res: ServerResponse, err: CausewayError): void {
+  sendJson(res, statusFor(err), { error: err.toJSON() });
+}
+
+/** Reads a JSON object body of at most MAX_BODY_BYTES; anything else is CW_BODY_INVALID. */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) {
+    throw new CausewayError(ErrorCodes.BODY_INVALID, `request body must be application/json, got "${type || 'none'}"`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new CausewayError(ErrorCodes.BODY_INVALID, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new CausewayError(ErrorCodes.BODY_INVALID, `request body is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CausewayError(ErrorCodes.BODY_INVALID, 'request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}

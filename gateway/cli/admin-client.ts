@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
+import { loadConfig } from '../config/load-config.js';
+import { formatHostPort } from '../config/address.js';
+import { ADMIN_TOKEN_FILE } from '../admin/admin-token.js';
+
+export interface AdminTarget {
+  baseUrl: string;
+  token: string | undefined;
+}
+
+export interface TargetFlags {
+  config?: string | undefined;
+  admin?: string | undefined;
+  'token-file'?: string | undefined;
+}
+
+/**
+ * Where the CLI talks to: `--config FILE` (admin address and data dir from the gateway's
+ * own config), else `--admin URL` / CAUSEWAY_ADMIN, with the token from `--token-file`,
+ * CAUSEWAY_ADMIN_TOKEN, or nothing (read-only commands need none).
+ */
+export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<AdminTarget> {
+  if (flags.config !== undefined) {
+    const config = await loadConfig(flags.config);
+    const host = config.listen.admin.host === '0.0.0.0' ? '127.0.0.1' : config.listen.admin.host === '::' ? '::1' : config.listen.admin.host;
+    return {
+      baseUrl: flags.admin ?? `http://${formatHostPort({ host, port: config.listen.admin.port })}`,
+      token: await readTokenFile(flags['token-file'] ?? path.join(config.dataDir, ADMIN_TOKEN_FILE), false),
+    };
+  }
+  const baseUrl = flags.admin ?? env.CAUSEWAY_ADMIN ?? 'http://127.0.0.1:15000';
+  const token = flags['token-file'] !== undefined ? await readTokenFile(flags['token-file'], true) : env.CAUSEWAY_ADMIN_TOKEN;
+  return { baseUrl, token };
+}
+
+async function readTokenFile(file: string, required: boolean): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CausewayError(ErrorCodes.USAGE, `cannot read admin token file ${file}: ${describeError(err)}`);
+  }
+}
+
+/** Calls the admin API; a JSON error body becomes a CausewayError with the server's code. */
+export async function adminRequest<T>(target: AdminTarget, method: string, pathname: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(new URL(pathname, target.baseUrl), {
+      method, headers, body: body === undefined ? null : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    throw new CausewayError(ErrorCodes.ADMIN_UNREACHABLE, `cannot reach the gateway admin API at ${target.baseUrl}: ${describeError((err as { cause?: unknown }).cause ?? err)}`);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CausewayError(ErrorCodes.ADMIN_UNREACHABLE, `${target.baseUrl} answered ${response.status} with a non-JSON body`);
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; details?: string[] } }).error;
+    const code = Object.values(ErrorCodes).find((c) => c === error?.code) ?? ErrorCodes.INTERNAL;
+    throw new CausewayError(code, error?.message ?? `admin API answered ${response.status}`, { details: error?.details ?? [] });
+  }
+  return parsed as T;
+}

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
+import { type Command, peerAdd, peerList, peerRemove, peerToken, services, status, TARGET_HELP } from './commands.js';
+import { gatewayCommand } from './gateway-command.js';
+import { demoCommand } from './demo-command.js';
+import { print, printError } from './output.js';
+
+const COMMANDS: Record<string, Command> = {
+  gateway: gatewayCommand,
+  'peer token': peerToken,
+  'peer add': peerAdd,
+  'peer list': peerList,
+  'peer remove': peerRemove,
+  services,
+  status,
+  demo: demoCommand,
+};
+
+function mainHelp(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`);
+  return `causeway — cross-cluster mesh gateway federation
+
+Usage: causeway <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run \`causeway <command> --help\` for a command's options.`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  const targetCommand = 'admin' in command.options;
+  return `causeway ${name} — ${command.summary}\n\nUsage: ${command.usage}${targetCommand ? `\n\n${TARGET_HELP}` : ''}`;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). */
+export async function main(argv: string[]): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    print(mainHelp());
+    return first === undefined ? 2 : 0;
+  }
+  let name = first;
+  let rest = argv.slice(1);
+  if (first === 'peer') {
+    if (second === undefined || second === '--help' || second === '-h') {
+      print(['causeway peer — manage peerings', '', ...['token', 'add', 'list', 'remove'].map((s) => `  peer ${s.padEnd(8)} ${COMMANDS[`peer ${s}`]?.summary ?? ''}`)].join('\n'));
+      return second === undefined ? 2 : 0;
+    }
+    name = `peer ${second}`;
+    rest = argv.slice(2);
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    printError(`causeway: error ${ErrorCodes.USAGE}: unknown command "${name}" (run \`causeway --help\`)`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    print(commandHelp(name, command));
+    return 0;
+  }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.USAGE, `${describeError(err)} (run \`causeway ${name} --help\`)`);
+    }
+    await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+    return 0;
+  } catch (err) {
+    if (err instanceof CausewayError) {
+      printError(`causeway: error ${err.code}: ${err.message}`);
+      for (const detail of err.details.slice(1)) printError(`  - ${detail}`);
+      return err.exitCode;
+    }
+    printError(`causeway: unexpected error: ${describeError(err)}`);
+    return 1;
+  }
+}

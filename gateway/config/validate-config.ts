@@ -1,0 +1,260 @@
+import path from 'node:path';
+import { CausewayError, ErrorCodes, NAME_PATTERN, validateDeclaration, type Locality, type ServiceDeclaration } from '../../registry/index.js';
+import { isValidTrustDomain, parseSpiffeId } from '../../federation/index.js';
+import { isUnspecified, parseHostPort, type HostPort } from './address.js';
+import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
+import type { AccessRule } from '../dataplane/access-rules.js';
+
+const TOP_LEVEL_FIELDS = [
+  'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
+  'services', 'access', 'gatewaySvidTtl', 'logLevel',
+] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Names the unknown keys of `value`, with a hint when one is a near miss of a known field. */
+function checkFields(value: Obj, known: readonly string[], at: string, errors: string[]): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const hint = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+    errors.push(`${at}${key}: unknown field${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const saved = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function requireName(value: unknown, at: string, errors: string[]): string {
+  if (typeof value !== 'string' || value === '') {
+    errors.push(`${at}: is required (a DNS-1123 label such as "cluster-a")`);
+    return '';
+  }
+  if (!NAME_PATTERN.test(value)) errors.push(`${at}: "${value}" is not a DNS-1123 label (lower-case letters, digits, "-")`);
+  return value;
+}
+
+function optionalString(value: unknown, at: string, errors: string[], fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '') {
+    errors.push(`${at}: must be a non-empty string`);
+    return fallback;
+  }
+  return value;
+}
+
+/** `90s`, `15m`, `24h`, `7d` or a number of seconds. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(match[1]) * unit;
+  return seconds > 0 ? seconds : undefined;
+}
+
+function validateAddress(value: unknown, at: string, errors: string[], fallback: HostPort): HostPort {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') {
+    errors.push(`${at}: must be a "host:port" string`);
+    return fallback;
+  }
+  const parsed = parseHostPort(value);
+  if (typeof parsed === 'string') {
+    errors.push(`${at}: ${parsed}`);
+    return fallback;
+  }
+  return parsed;
+}
+
+function validateListen(value: unknown, errors: string[]): ListenerAddresses {
+  const defaults: ListenerAddresses = {
+    eastWest: { host: '127.0.0.1', port: DEFAULT_PORTS.eastWest },
+    federation: { host: '127.0.0.1', port: DEFAULT_PORTS.federation },
+    outbound: { host: '127.0.0.1', port: DEFAULT_PORTS.outbound },
+    admin: { host: '127.0.0.1', port: DEFAULT_PORTS.admin },
+  };
+  if (value === undefined) return defaults;
+  if (!isObject(value)) {
+    errors.push('listen: must be a mapping of eastWest, federation, outbound, admin');
+    return defaults;
+  }
+  checkFields(value, Object.keys(defaults), 'listen.', errors);
+  return {
+    eastWest: validateAddress(value.eastWest, 'listen.eastWest', errors, defaults.eastWest),
+    federation: validateAddress(value.federation, 'listen.federation', errors, defaults.federation),
+    outbound: validateAddress(value.outbound, 'listen.outbound', errors, defaults.outbound),
+    admin: validateAddress(value.admin, 'listen.admin', errors, defaults.admin),
+  };
+}
+
+function validateAdvertise(value: unknown, errors: string[]): GatewayConfig['advertise'] {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    errors.push('advertise: must be a mapping of eastWest, federation');
+    return {};
+  }
+  checkFields(value, ['eastWest', 'federation'], 'advertise.', errors);
+  const result: { eastWest?: HostPort; federation?: HostPort } = {};
+  for (const key of ['eastWest', 'federation'] as const) {
+    if (value[key] === undefined) continue;
+    const parsed = validateAddress(value[key], `advertise.${key}`, errors, { host: '', port: 0 });
+    if (parsed.port === 0 && parsed.host !== '') errors.push(`advertise.${key}: port 0 cannot be advertised`);
+    if (parsed.host !== '') result[key] = parsed;
+  }
+  return result;
+}
+
+function validateLocality(value: unknown, errors: string[]): Omit<Locality, 'cluster'> {
+  const locality = { cloud: 'local', region: 'local', zone: 'local' };
+  if (value === undefined) return locality;
+  if (!isObject(value)) {
+    errors.push('locality: must be a mapping of cloud, region, zone');
+    return locality;
+  }
+  checkFields(value, ['cloud', 'region', 'zone'], 'locality.', errors);
+  for (const key of ['cloud', 'region', 'zone'] as const) locality[key] = optionalString(value[key], `locality.${key}`, errors, 'local');
+  return locality;
+}
+
+function validateAccess(value: unknown, errors: string[]): AccessRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    errors.push('access: must be a list of { to, from } rules');
+    return [];
+  }
+  const rules: AccessRule[] = [];
+  value.forEach((rule: unknown, i) => {
+    const at = `access[${i}]`;
+    if (!isObject(rule)) {
+      errors.push(`${at}: must be a mapping with "to" and "from"`);
+      return;
+    }
+    checkFields(rule, ['to', 'from'], `${at}.`, errors);
+    const to = rule.to;
+    if (typeof to !== 'string' || (to !== '*' && !/^[a-z0-9-]+\.[a-z0-9-]+$/.test(to))) {
+      errors.push(`${at}.to: must be a service key "name.namespace" or "*"`);
+    }
+    const from = rule.from;
+    if (!Array.isArray(from) || from.length === 0) {
+      errors.push(`${at}.from: must be a non-empty list of SPIFFE ID patterns or "anonymous"`);
+      return;
+    }
+    from.forEach((pattern: unknown, j) => {
+      if (pattern === 'anonymous') return;
+      if (typeof pattern !== 'string') {
+        errors.push(`${at}.from[${j}]: must be a string`);
+        return;
+      }
+      const exact = pattern.endsWith('/*') ? pattern.slice(0, -2) : pattern;
+      try {
+        parseSpiffeId(exact);
+      } catch (err) {
+        errors.push(`${at}.from[${j}]: "${pattern}" is not a SPIFFE ID or "spiffe://<td>/<path>/*" pattern (${(err as Error).message})`);
+      }
+    });
+    if (typeof to === 'string') rules.push({ to, from: from.filter((p): p is string => typeof p === 'string') });
+  });
+  return rules;
+}
+
+function validateServices(value: unknown, cluster: string, locality: Omit<Locality, 'cluster'>, errors: string[]): ServiceDeclaration[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    errors.push('services: must be a list');
+    return [];
+  }
+  const services: ServiceDeclaration[] = [];
+  const seen = new Set<string>();
+  value.forEach((item: unknown, i) => {
+    const declaration = validateDeclaration(item, `services[${i}]`, errors, { locality: { ...locality, cluster } });
+    if (declaration === undefined) return;
+    const key = `${declaration.name}.${declaration.namespace}`;
+    if (seen.has(key)) errors.push(`services[${i}]: ${key} is declared twice`);
+    seen.add(key);
+    services.push(declaration);
+  });
+  return services;
+}
+
+/**
+ * Validates a parsed config document, collecting every problem with its path, and returns
+ * a deeply frozen GatewayConfig. Throws CW_CONFIG_INVALID listing all problems.
+ */
+export function validateConfig(raw: unknown, source: { file?: string } = {}): GatewayConfig {
+  const errors: string[] = [];
+  const where = source.file ?? 'config';
+  if (!isObject(raw)) {
+    throw new CausewayError(ErrorCodes.CONFIG_INVALID, `${where}: the document must be a mapping`);
+  }
+  checkFields(raw, TOP_LEVEL_FIELDS, '', errors);
+  const cluster = requireName(raw.cluster, 'cluster', errors);
+  const trustDomain = typeof raw.trustDomain === 'string' ? raw.trustDomain : '';
+  if (!isValidTrustDomain(trustDomain)) {
+    errors.push(`trustDomain: ${raw.trustDomain === undefined ? 'is required' : `"${String(raw.trustDomain)}" is not a valid SPIFFE trust domain`} (e.g. "us-east-1.aws.example.org")`);
+  }
+  const gatewayName = raw.gatewayName === undefined ? 'gateway' : requireName(raw.gatewayName, 'gatewayName', errors);
+  const locality = validateLocality(raw.locality, errors);
+  let dataDir = '';
+  if (typeof raw.dataDir !== 'string' || raw.dataDir === '') errors.push('dataDir: is required (a directory for keys and state)');
+  else dataDir = path.resolve(source.file === undefined ? process.cwd() : path.dirname(source.file), raw.dataDir);
+  const listen = validateListen(raw.listen, errors);
+  const advertise = validateAdvertise(raw.advertise, errors);
+  for (const key of ['eastWest', 'federation'] as const) {
+    // Peers dial the advertised address; a wildcard bind gives them nothing to dial.
+    if (isUnspecified(listen[key].host) && advertise[key] === undefined) {
+      errors.push(`advertise.${key}: is required when listen.${key} is the wildcard address ${listen[key].host}`);
+    }
+  }
+  let identifyCallersBySourceAddress = false;
+  if (raw.outbound !== undefined) {
+    if (!isObject(raw.outbound)) errors.push('outbound: must be a mapping');
+    else {
+      checkFields(raw.outbound, ['identifyCallersBySourceAddress'], 'outbound.', errors);
+      const flag = raw.outbound.identifyCallersBySourceAddress;
+      if (flag !== undefined && typeof flag !== 'boolean') errors.push('outbound.identifyCallersBySourceAddress: must be true or false');
+      identifyCallersBySourceAddress = flag === true;
+    }
+  }
+  const services = validateServices(raw.services, cluster, locality, errors);
+  const access = validateAccess(raw.access, errors);
+  const ttl = raw.gatewaySvidTtl === undefined ? 86400 : parseDuration(raw.gatewaySvidTtl);
+  if (ttl === undefined || ttl < 120) errors.push('gatewaySvidTtl: must be a duration of at least 2m such as "24h"');
+  const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
+  if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+
+  if (errors.length > 0) {
+    const first = errors[0] ?? '';
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    throw new CausewayError(ErrorCodes.CONFIG_INVALID, `${where}: ${first}${more}`, { details: errors });
+  }
+  return deepFreeze({
+    cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
+    outbound: { identifyCallersBySourceAddress }, services, access,
+    gatewaySvidTtlSeconds: ttl ?? 86400, logLevel,
+  });
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,294 @@
+import { createServer, constants as h2, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  CausewayError, ErrorCodes, describeError, silentLogger,
+  type CatalogReader, type ErrorCode, type Logger, type ServiceRecord,
+} from '../../registry/index.js';
+import { MtlsServer, parseSpiffeId, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
+import { authorize, type AccessRule } from './access-rules.js';
+import { bridge } from './bridge.js';
+import { localCandidates, type RandomSource } from './endpoint-picker.js';
+import { parseMeshAuthority, formatIpAddress, type MeshAuthority } from './mesh-address.js';
+import { connectTcp } from './tcp-connect.js';
+import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE } from './headers.js';
+
+export interface EastWestServerOptions {
+  svid: SvidSource;
+  trust: TrustReader;
+  catalog: CatalogReader;
+  localTrustDomain: string;
+  /** Read per stream, so a config reload applies to the next connection. */
+  access: () => readonly AccessRule[];
+  logger?: Logger;
+  /** TCP connect timeout per local endpoint. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** A tunnel with no bytes either way for this long is torn down. Default 300000 ms. */
+  idleTimeoutMs?: number;
+  /** An HTTP/2 session with no activity for this long is closed (GOAWAY). Default 600000 ms. */
+  sessionIdleTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  random?: RandomSource;
+}
+
+export interface EastWestStats {
+  sessions: number;
+  activeTunnels: number;
+  tunnelsOpened: number;
+  /** Refused streams by error code (or HTTP status for malformed requests). */
+  refused: Readonly<Record<string, number>>;
+  /** TLS handshakes the mTLS layer refused (bad or missing client certificate). */
+  tlsRefusals: number;
+}
+
+type Refusal = { status: number; code: ErrorCode; message: string };
+
+const refusal = (status: number, code: ErrorCode, message: string): Refusal => ({ status, code, message });
+
+/**
+ * The east-west data listener (design brief, port 15443): TLS 1.3 mutual with ALPN h2 on the
+ * shared MtlsServer (which binds each client certificate to its own trust domain's bundle),
+ * then one HTTP/2 CONNECT stream (RFC 7540 §8.3) per proxied connection. Each stream is
+ * checked — `causeway-source` inside the calling gateway's trust domain, access rules — and
+ * piped to a healthy LOCAL endpoint. There is no transit: a stream never leaves this cluster.
+ */
+export class EastWestServer {
+  private readonly options: EastWestServerOptions;
+  private readonly logger: Logger;
+  private readonly mtls: MtlsServer;
+  private readonly h2: Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+  /** The peer of the TLS socket being handed to the HTTP/2 server (its 'session' event is synchronous). */
+  private attaching: PeerIdentity | undefined;
+  private readonly counters = { activeTunnels: 0, tunnelsOpened: 0, refused: {} as Record<string, number> };
+  private closing: Promise<void> | undefined;
+  private listening = false;
+
+  constructor(options: EastWestServerOptions) {
+    this.options = options;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'east-west' });
+    this.h2 = createServer({ settings: { enableConnectProtocol: false } });
+    this.h2.on('session', (session: ServerHttp2Session) => this.onSession(session));
+    this.mtls = new MtlsServer({
+      svid: options.svid,
+      trust: options.trust,
+      alpn: ['h2'],
+      onConnection: (socket, peer) => this.onConnection(socket, peer),
+      logger: this.logger,
+      ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+    });
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    if (this.closing !== undefined) throw new CausewayError(ErrorCodes.CLOSED, 'east-west server is closed');
+    if (this.listening) throw new CausewayError(ErrorCodes.USAGE, 'east-west server is already listening');
+    this.listening = true;
+    const address = await this.mtls.listen(host, port);
+    this.logger.info({ address: formatIpAddress(address.address, address.port) }, 'east-west listener up');
+    return address;
+  }
+
+  address(): AddressInfo | undefined {
+    return this.mtls.address() ?? undefined;
+  }
+
+  /** The latest accepted mTLS connections (peer identity, TLS version, ALPN, cipher). */
+  recentConnections(): ReturnType<MtlsServer['recentConnections']> {
+    return this.mtls.recentConnections();
+  }
+
+  stats(): EastWestStats {
+    return {
+      sessions: this.sessions.size,
+      activeTunnels: this.counters.activeTunnels,
+      tunnelsOpened: this.counters.tunnelsOpened,
+      refused: { ...this.counters.refused },
+      tlsRefusals: this.mtls.refusals(),
+    };
+  }
+
+  /**
+   * Graceful stop: every session gets a GOAWAY (no new streams; open tunnels go on), then after
+   * `graceMs` whatever is left is destroyed and the listener closes. Idempotent.
+   */
+  close(graceMs = 5000): Promise<void> {
+    this.closing ??= (async () => {
+      for (const session of this.sessions) session.close();
+      await waitUntilEmpty(this.sessions, graceMs);
+      for (const session of this.sessions) session.destroy();
+      await this.mtls.close(0);
+      this.h2.close();
+      this.logger.info('east-west listener closed');
+    })();
+    return this.closing;
+  }
+
+  private onConnection(socket: TLSSocket, peer: PeerIdentity | undefined): void {
+    // MtlsServer (allowAnonymous off) only hands over verified peers; refuse defensively anyway.
+    if (this.closing !== undefined || peer === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.attaching = peer;
+    try {
+      this.h2.emit('connection', socket);
+    } finally {
+      this.attaching = undefined;
+    }
+  }
+
+  private onSession(session: ServerHttp2Session): void {
+    const peer = this.attaching;
+    if (peer === undefined) {
+      session.destroy();
+      return;
+    }
+    this.sessions.add(session);
+    session.setTimeout(this.options.sessionIdleTimeoutMs ?? 600_000, () => session.close());
+    session.on('close', () => this.sessions.delete(session));
+    session.on('error', (err) => this.logger.debug({ peer: peer.spiffeId, err: describeError(err) }, 'east-west session error'));
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      this.onStream(stream, headers, peer).catch((err: unknown) => {
+        this.logger.warn({ peer: peer.spiffeId, err: describeError(err) }, 'east-west stream failed');
+        if (!stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      });
+    });
+  }
+
+  private async onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, peer: PeerIdentity): Promise<void> {
+    stream.on('error', (err) => this.logger.debug({ peer: peer.spiffeId, err: describeError(err) }, 'east-west stream error'));
+    // Until the tunnel is bridged, a stream that goes quiet is cancelled.
+    stream.setTimeout(this.options.idleTimeoutMs ?? 300_000, () => stream.close(h2.NGHTTP2_CANCEL));
+
+    const request = this.checkRequest(headers, peer);
+    if ('status' in request) return this.refuse(stream, request, peer, headers);
+    const { target, source } = request;
+    const context = { peer: peer.spiffeId, source: source ?? 'anonymous', service: `${target.key}:${target.port}` };
+
+    const decision = authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access());
+    if (!decision.allowed) return this.refuse(stream, refusal(403, ErrorCodes.ACCESS_DENIED, decision.reason), peer, headers);
+    this.logger.debug({ ...context, reason: decision.reason }, 'east-west access allowed');
+
+    const record = this.localRecord(target, peer);
+    if ('status' in record) return this.refuse(stream, record, peer, headers);
+    const servicePort = record.ports.find((p) => p.port === target.port);
+    if (servicePort === undefined) {
+      return this.refuse(stream, refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} has no port ${target.port}`), peer, headers);
+    }
+    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    if (candidates.length === 0) {
+      return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
+    }
+
+    let upstream: Socket | undefined;
+    let endpoint = '';
+    const failures: string[] = [];
+    for (const candidate of candidates) {
+      endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
+      try {
+        upstream = await connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs ?? 5000);
+        break;
+      } catch (err) {
+        failures.push(describeError(err));
+        this.logger.debug({ ...context, endpoint, err: describeError(err) }, 'local endpoint failed; trying the next');
+      }
+    }
+    if (upstream === undefined) {
+      return this.refuse(stream, refusal(502, ErrorCodes.UPSTREAM_CONNECT, `every endpoint of ${target.key} failed: ${failures.join('; ')}`), peer, headers);
+    }
+    if (stream.destroyed || stream.closed) {
+      upstream.destroy();
+      return;
+    }
+
+    stream.setTimeout(0);
+    stream.respond({ ':status': 200, [CAUSEWAY_ENDPOINT]: endpoint, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster });
+    this.counters.tunnelsOpened += 1;
+    this.counters.activeTunnels += 1;
+    this.logger.debug({ ...context, endpoint }, 'east-west tunnel open');
+    bridge(stream, upstream, {
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 300_000,
+      onEnd: ({ error, bytesFromA, bytesFromB }) => {
+        this.counters.activeTunnels -= 1;
+        this.logger.debug({ ...context, endpoint, bytesIn: bytesFromA, bytesOut: bytesFromB, err: error?.message }, 'east-west tunnel closed');
+      },
+    });
+  }
+
+  /** RFC 7540 §8.3 request shape, then the `causeway-source` rule of the design brief. */
+  private checkRequest(headers: IncomingHttpHeaders, peer: PeerIdentity): Refusal | { target: MeshAuthority; source: string | undefined } {
+    const method = headers[':method'];
+    if (method !== 'CONNECT') return refusal(405, ErrorCodes.REQUEST_INVALID, `method ${String(method)} is not allowed; use an HTTP/2 CONNECT stream`);
+    // §8.3: ":scheme and :path pseudo-header fields MUST be omitted"; :protocol would be an
+    // RFC 8441 extended CONNECT, which this listener does not offer.
+    for (const pseudo of [':scheme', ':path', ':protocol']) {
+      if (headers[pseudo] !== undefined) return refusal(400, ErrorCodes.REQUEST_INVALID, `CONNECT must not carry ${pseudo} (RFC 7540 §8.3)`);
+    }
+    const authority = headers[':authority'];
+    const target = typeof authority === 'string' ? parseMeshAuthority(authority) : 'missing :authority';
+    if (typeof target === 'string') return refusal(400, ErrorCodes.REQUEST_INVALID, `bad :authority: ${target}`);
+
+    const asserted = headers[CAUSEWAY_SOURCE];
+    if (asserted === undefined) return { target, source: undefined };
+    if (typeof asserted !== 'string') return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${CAUSEWAY_SOURCE} must be one SPIFFE ID`);
+    let trustDomain: string;
+    let uri: string;
+    try {
+      ({ trustDomain, uri } = parseSpiffeId(asserted));
+    } catch (err) {
+      return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${CAUSEWAY_SOURCE} is not a SPIFFE ID: ${describeError(err)}`);
+    }
+    // Design brief: a peer gateway may assert causeway-source identities only inside its own
+    // trust domain — otherwise cluster A could speak for cluster B's workloads.
+    if (trustDomain !== peer.trustDomain) {
+      return refusal(403, ErrorCodes.IDENTITY_REFUSED, `gateway ${peer.spiffeId} may not assert ${uri}: outside its trust domain ${peer.trustDomain}`);
+    }
+    return { target, source: uri };
+  }
+
+  /**
+   * The local cluster's live record of the service. A record this cluster does not export is
+   * invisible to gateways of other trust domains (design brief: only exported services cross
+   * a link), so it is answered as unknown rather than revealed by a different error.
+   */
+  private localRecord(target: MeshAuthority, peer: PeerIdentity): Refusal | ServiceRecord {
+    const record = this.options.catalog.get(this.options.catalog.localCluster, target.key);
+    const visible = record !== undefined && !record.deleted && (record.exported || peer.trustDomain === this.options.localTrustDomain);
+    if (!visible) return refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} is not a service of cluster ${this.options.catalog.localCluster}`);
+    return record;
+  }
+
+  private refuse(stream: ServerHttp2Stream, r: Refusal, peer: PeerIdentity, headers: IncomingHttpHeaders): void {
+    this.counters.refused[r.code] = (this.counters.refused[r.code] ?? 0) + 1;
+    this.logger.info(
+      { peer: peer.spiffeId, source: headers[CAUSEWAY_SOURCE] ?? 'anonymous', service: headers[':authority'], status: r.status, code: r.code, reason: r.message },
+      'east-west stream refused',
+    );
+    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    const extra = r.status === 405 ? { allow: 'CONNECT' } : {};
+    stream.respond({ ':status': r.status, [CAUSEWAY_ERROR]: r.code, 'content-type': 'application/json', ...extra });
+    // A complete response before the client finished its side: end our side, then reset with
+    // NO_ERROR so the client stops sending (RFC 7540 §8.1).
+    stream.end(JSON.stringify({ code: r.code, message: r.message }), () => {
+      if (!stream.closed) stream.close(h2.NGHTTP2_NO_ERROR);
+    });
+  }
+}
+
+/** Resolves once `set` is empty (polled on 'close' of its members) or after `ms`. */
+function waitUntilEmpty(set: Set<ServerHttp2Session>, ms: number): Promise<void> {
+  if (set.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const check = (): void => {
+      // 'close' listeners registered in onSession run first and delete the session.
+      setImmediate(() => {
+        if (set.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    };
+    for (const session of set) session.once('close', check);
+  });
+}

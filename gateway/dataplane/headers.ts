@@ -1,0 +1,15 @@
+/**
+ * Header names of the Causeway data plane (lower-case: HTTP/2 requires it, RFC 7540 §8.1.2,
+ * and node:http reports HTTP/1.1 headers lower-cased).
+ */
+
+/** Request, east-west CONNECT: SPIFFE ID of the calling workload, asserted by the calling gateway. */
+export const CAUSEWAY_SOURCE = 'causeway-source';
+/** Response, on refusals: the stable CW_* code (docs/errors.md). */
+export const CAUSEWAY_ERROR = 'causeway-error';
+/** Response, east-west 200: the `ip:port` of the endpoint the tunnel reached. */
+export const CAUSEWAY_ENDPOINT = 'causeway-endpoint';
+/** Response, east-west 200: the cluster that answered. */
+export const CAUSEWAY_CLUSTER = 'causeway-cluster';
+/** Response, outbound proxy: the path a request took (`local <ip:port>` or `remote <cluster> via <gateway> -> <endpoint>`). */
+export const CAUSEWAY_ROUTE = 'causeway-route';

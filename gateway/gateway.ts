@@ -1,0 +1,242 @@
+import { mkdir } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import {
+  CausewayError, Catalog, CatalogPersister, ErrorCodes, FileStore, LocalRegistry, StaticSource, createLogger, type Logger,
+} from '../registry/index.js';
+import { CertificateAuthority, PeerManager, SvidRotator, TrustStore, gatewaySpiffeId } from '../federation/index.js';
+import { formatHostPort, type HostPort } from './config/address.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { loadConfig } from './config/load-config.js';
+import { EastWestServer } from './dataplane/eastwest-server.js';
+import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
+import { TunnelClient } from './dataplane/tunnel-client.js';
+import { OutlierTracker } from './dataplane/outlier-tracker.js';
+import { PriorityPicker } from './dataplane/endpoint-picker.js';
+import { identityBySourceAddress } from './caller-identity.js';
+import { AdminServer } from './admin/admin-server.js';
+import { ensureAdminToken } from './admin/admin-token.js';
+import { RecentRequests } from './recent-requests.js';
+
+export interface GatewayListeners {
+  eastWest: string;
+  federation: string;
+  outbound: string;
+  admin: string;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** The file the config came from; `reload()` re-reads it (SIGHUP, POST /v1/reload). */
+  configFile?: string;
+}
+
+/** Fields a reload may change; anything else needs a restart. */
+const RELOADABLE: ReadonlySet<keyof GatewayConfig> = new Set<keyof GatewayConfig>(['services', 'access', 'logLevel']);
+
+/**
+ * One gateway: local registry, trust-domain CA, peer links, east-west and outbound
+ * listeners, admin API. Start order follows the failure model: state is restored from the
+ * data dir BEFORE any listener opens, so a restarted gateway serves its last known catalog
+ * before any peer answers.
+ */
+export class Gateway {
+  private configValue: GatewayConfig;
+  readonly logger: Logger;
+  private readonly configFile: string | undefined;
+  private staticSource: StaticSource | undefined;
+  readonly catalog: Catalog;
+  readonly trust: TrustStore;
+  readonly identity: string;
+  readonly requests = new RecentRequests(100);
+  private readonly closers: Array<() => Promise<void> | void> = [];
+  private listenersValue: GatewayListeners | undefined;
+  private ready = false;
+  private closing: Promise<void> | undefined;
+  private components!: {
+    ca: CertificateAuthority;
+    svid: SvidRotator;
+    peers: PeerManager;
+    eastWest: EastWestServer;
+    outbound: OutboundProxy;
+    admin: AdminServer;
+  };
+
+  private constructor(config: GatewayConfig, logger: Logger, configFile: string | undefined) {
+    this.configValue = config;
+    this.configFile = configFile;
+    this.logger = logger;
+    this.catalog = new Catalog({ localCluster: config.cluster, logger });
+    this.trust = new TrustStore();
+    this.identity = gatewaySpiffeId(config.trustDomain, config.gatewayName);
+  }
+
+  static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger = options.logger ?? createLogger({ level: config.logLevel, name: `gateway/${config.cluster}` });
+    const gateway = new Gateway(config, logger, options.configFile);
+    try {
+      await gateway.startComponents();
+    } catch (err) {
+      await gateway.close();
+      throw err;
+    }
+    return gateway;
+  }
+
+  get config(): GatewayConfig {
+    return this.configValue;
+  }
+
+  /**
+   * Re-reads the config file and applies what can change without a restart (services,
+   * access rules, log level). A config that fails validation, or that changes a field
+   * needing a restart, is refused whole and changes nothing.
+   */
+  async reload(): Promise<{ changed: string[] }> {
+    if (this.configFile === undefined) throw new CausewayError(ErrorCodes.USAGE, 'this gateway was not started from a config file');
+    const next = await loadConfig(this.configFile);
+    const changed = (Object.keys(next) as Array<keyof GatewayConfig>).filter((k) => !isDeepStrictEqual(next[k], this.configValue[k]));
+    const fixed = changed.filter((k) => !RELOADABLE.has(k));
+    if (fixed.length > 0) {
+      throw new CausewayError(ErrorCodes.CONFIG_INVALID, `${this.configFile}: ${fixed.join(', ')} cannot change without a restart; nothing was reloaded`);
+    }
+    this.configValue = next;
+    if (changed.includes('services')) this.staticSource?.update(next.services);
+    if (changed.includes('logLevel')) this.logger.level = next.logLevel;
+    this.logger.info({ changed }, 'config reloaded');
+    return { changed };
+  }
+
+  get listeners(): GatewayListeners {
+    if (this.listenersValue === undefined) throw new Error('gateway not started');
+    return this.listenersValue;
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  get peers(): PeerManager {
+    return this.components.peers;
+  }
+
+  get eastWest(): EastWestServer {
+    return this.components.eastWest;
+  }
+
+  get svid(): SvidRotator {
+    return this.components.svid;
+  }
+
+  private async startComponents(): Promise<void> {
+    const { config, logger } = this;
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const store = new FileStore(`${config.dataDir}/state`);
+    this.closers.push(() => store.close());
+
+    const ca = await CertificateAuthority.loadOrCreate({
+      dir: `${config.dataDir}/ca`, trustDomain: config.trustDomain, logger,
+    });
+    this.trust.set(ca.bundle());
+    const svid = new SvidRotator({
+      ca, spiffeId: this.identity, ttlSeconds: config.gatewaySvidTtlSeconds, logger,
+    });
+    svid.start();
+    this.closers.push(() => svid.close());
+
+    // Restore before anything listens: the last known catalog serves traffic at once.
+    const persister = new CatalogPersister({ store, catalog: this.catalog, logger });
+    const restored = await persister.restore();
+    const localRegistry = new LocalRegistry({
+      catalog: this.catalog, version: restored ?? { epoch: Date.now(), seq: 0 }, logger,
+    });
+    persister.start(localRegistry);
+    this.closers.push(() => persister.close());
+    const staticSource = new StaticSource('config', config.services);
+    this.staticSource = staticSource;
+    await staticSource.start(localRegistry);
+    // Every source has synced: tombstone restored services that no source declares any more
+    // (removed from the config while the gateway was down).
+    localRegistry.sweepUndeclared();
+    this.closers.push(() => staticSource.close());
+
+    const eastWest = new EastWestServer({
+      svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
+      access: () => this.configValue.access, logger,
+    });
+    const eastWestAddress = await eastWest.listen(config.listen.eastWest.host, config.listen.eastWest.port);
+    this.closers.push(() => eastWest.close());
+
+    const locality = { ...config.locality, cluster: config.cluster };
+    const eastWestAdvertised = advertised(config.advertise.eastWest, config.listen.eastWest, eastWestAddress);
+    const federationListen = config.listen.federation;
+    const peers: PeerManager = new PeerManager({
+      cluster: config.cluster, trustDomain: config.trustDomain, gatewayId: this.identity, locality,
+      eastWestAddress: formatHostPort(eastWestAdvertised),
+      // The advertised federation address is only final once bound; PeerManager reads it lazily.
+      federationAddress: (): string => formatHostPort(advertised(config.advertise.federation, federationListen, peers.address())),
+      ca, svid, trust: this.trust, catalog: this.catalog, store, logger,
+    });
+    const federationAddress = await peers.start(federationListen);
+    this.closers.push(() => peers.close());
+
+    const outliers = new OutlierTracker();
+    const tunnels = new TunnelClient({ svid, trust: this.trust, logger });
+    this.closers.push(() => tunnels.close());
+    const callerOf = config.outbound.identifyCallersBySourceAddress ? identityBySourceAddress(this.catalog) : () => undefined;
+    const outbound = new OutboundProxy({
+      catalog: this.catalog, picker: new PriorityPicker(), outliers, tunnels, locality,
+      callerIdentity: (address) => callerOf(address), logger,
+      onRequest: (record: RequestRecord) => this.requests.add(record),
+    });
+    const outboundAddress = await outbound.listen(config.listen.outbound.host, config.listen.outbound.port);
+    this.closers.push(() => outbound.close());
+
+    const adminToken = await ensureAdminToken(config.dataDir);
+    const admin = new AdminServer({ gateway: this, adminToken, logger });
+    const adminAddress = await admin.listen(config.listen.admin.host, config.listen.admin.port);
+    this.closers.push(() => admin.close());
+
+    this.components = { ca, svid, peers, eastWest, outbound, admin };
+    this.listenersValue = {
+      eastWest: formatHostPort(toHostPort(eastWestAddress)),
+      federation: formatHostPort(toHostPort(federationAddress)),
+      outbound: formatHostPort(toHostPort(outboundAddress)),
+      admin: formatHostPort(toHostPort(adminAddress)),
+    };
+    this.ready = true;
+    logger.info({ listeners: this.listenersValue, identity: this.identity, trustDomain: config.trustDomain }, 'gateway ready');
+  }
+
+  /** Graceful stop: listeners and links close in reverse start order. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.ready = false;
+      for (const close of this.closers.reverse()) {
+        try {
+          await close();
+        } catch (err) {
+          this.logger.warn({ err }, 'error while closing');
+        }
+      }
+      this.logger.info('gateway stopped');
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function toHostPort(address: AddressInfo): HostPort {
+  return { host: address.address, port: address.port };
+}
+
+/**
+ * What peers should dial: the configured advertise address, else the bound one (config
+ * validation already refused a wildcard listen address without an advertise address).
+ */
+function advertised(configured: HostPort | undefined, listen: HostPort, bound: AddressInfo | undefined): HostPort {
+  return configured ?? { host: listen.host, port: bound?.port ?? listen.port };
+}

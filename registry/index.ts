@@ -1,0 +1,12 @@
+// Public surface of registry/ (filled in by the registry work).
+export * from './errors.js';
+export * from './log.js';
+export * from './model.js';
+export * from './version.js';
+export * from './catalog-types.js';
+export * from './validate.js';
+export * from './catalog.js';
+export * from './local-registry.js';
+export * from './file-store.js';
+export * from './catalog-persister.js';
+export * from './sources/static-source.js';

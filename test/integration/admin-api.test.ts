@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../registry/index.js';
+import { Gateway, parseConfigText } from '../../gateway/index.js';
+import { makeTempDir } from '../helpers/paths.js';
+
+describe('admin API of an in-process gateway', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let gateway: Gateway;
+  let base = '';
+  let token = '';
+  let configText = '';
+  let configFile = '';
+
+  before(async () => {
+    tmp = await makeTempDir('admin');
+    configText = `
+cluster: cluster-a
+trustDomain: cluster-a.example.org
+gatewayName: gw-1
+dataDir: ${tmp.dir}
+listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0" }
+services:
+  - name: web
+    namespace: shop
+    ports: [{ name: http, port: 80 }]
+    endpoints: [{ address: 127.0.0.1, ports: { http: 8080 }, identity: "spiffe://cluster-a.example.org/ns/shop/sa/web" }]
+`;
+    configFile = path.join(tmp.dir, 'gateway.yaml');
+    await writeFile(configFile, configText);
+    gateway = await Gateway.start(parseConfigText(configText, configFile), { logger: silentLogger(), configFile });
+    base = `http://${gateway.listeners.admin}`;
+    token = (await readFile(path.join(tmp.dir, 'admin.token'), 'utf8')).trim();
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await tmp?.remove();
+  });
+
+  const post = (pathname: string, body: string | undefined, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${base}${pathname}`, { method: 'POST', headers, body: body ?? null });
+
+  it('answers health and readiness', async () => {
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal(await (await fetch(`${base}/readyz`)).text(), 'ready\n');
+  });
+
+  it('serves a status document with identity, listeners, bundles and services', async () => {
+    const status = (await (await fetch(`${base}/v1/status`)).json()) as Record<string, any>;
+    assert.equal(status.gateway.identity, 'spiffe://cluster-a.example.org/gateway/gw-1');
+    assert.deepEqual(Object.keys(status.listeners).sort(), ['admin', 'eastWest', 'federation', 'outbound']);
+    assert.equal(status.bundles.length, 1);
+    assert.equal(status.bundles[0].trustDomain, 'cluster-a.example.org');
+    assert.equal(status.services[0].key, 'web.shop');
+    assert.equal(status.services[0].clusters['cluster-a'].endpoints[0].identity, 'spiffe://cluster-a.example.org/ns/shop/sa/web');
+  });
+
+  it('keeps secrets in 0600 files inside a 0700 data dir', async () => {
+    assert.equal((await stat(tmp.dir)).mode & 0o777, 0o700);
+    assert.equal((await stat(path.join(tmp.dir, 'admin.token'))).mode & 0o777, 0o600);
+    assert.equal((await stat(path.join(tmp.dir, 'ca', 'root.key'))).mode & 0o777, 0o600);
+  });
+
+  it('refuses mutations without the admin token (401) and with a wrong one', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: token }] as Array<Record<string, string>>) {
+      const response = await post('/v1/peering/token', '{}', { 'content-type': 'application/json', ...headers });
+      assert.equal(response.status, 401);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'CW_ADMIN_UNAUTHORIZED');
+    }
+  });
+
+  it('refuses bad bodies with 400 CW_BODY_INVALID and changes nothing', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const cases: Array<[string, string, Record<string, string>, RegExp]> = [
+      ['/v1/peering/token', '{"ttlSeconds": -5}', { 'content-type': 'application/json' }, /ttlSeconds/],
+      ['/v1/peering/token', '{"ttlSeconds": "1h"}', { 'content-type': 'application/json' }, /ttlSeconds/],
+      ['/v1/peering/token', 'not json', { 'content-type': 'application/json' }, /not JSON/],
+      ['/v1/peering/token', '[]', { 'content-type': 'application/json' }, /JSON object/],
+      ['/v1/peering/token', '{}', { 'content-type': 'text/plain' }, /application\/json/],
+      ['/v1/peers', '{}', { 'content-type': 'application/json' }, /token: is required/],
+      ['/v1/peers', `{"token": "${'x'.repeat(70 * 1024)}"}`, { 'content-type': 'application/json' }, /exceeds/],
+    ];
+    for (const [pathname, body, headers, message] of cases) {
+      const response = await post(pathname, body, { ...auth, ...headers });
+      assert.equal(response.status, 400, `${pathname} ${body.slice(0, 40)}`);
+      const answer = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(answer.error.code, 'CW_BODY_INVALID');
+      assert.match(answer.error.message, message);
+    }
+    const peers = (await (await fetch(`${base}/v1/peers`)).json()) as { peers: unknown[] };
+    assert.deepEqual(peers.peers, []);
+  });
+
+  it('refuses a malformed peering token with 400 and the token code', async () => {
+    const response = await post('/v1/peers', '{"token": "cwpt1.bad"}', { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'CW_TOKEN_MALFORMED');
+  });
+
+  it('answers 404 with a code for unknown routes and peers', async () => {
+    const route = await fetch(`${base}/v1/nothing`);
+    assert.equal(route.status, 404);
+    assert.equal(((await route.json()) as { error: { code: string } }).error.code, 'CW_NOT_FOUND');
+    const peer = await fetch(`${base}/v1/peers/ghost`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(peer.status, 404);
+    assert.equal(((await peer.json()) as { error: { code: string } }).error.code, 'CW_PEER_UNKNOWN');
+  });
+
+  it('reloads services from the file, and refuses a bad file or a restart-only change whole', async () => {
+    const reload = async (): Promise<{ status: number; body: any }> => {
+      const response = await post('/v1/reload', undefined, { authorization: `Bearer ${token}` });
+      return { status: response.status, body: await response.json() };
+    };
+    const serviceKeys = async (): Promise<string[]> =>
+      ((await (await fetch(`${base}/v1/services`)).json()) as { services: Array<{ key: string }> }).services.map((s) => s.key);
+
+    await writeFile(configFile, configText.replace('name: web', 'name: shop-web').replace('endpoints: [{ address: 127.0.0.1', 'endpoints: [{ address: 999.1.1.1'));
+    const invalid = await reload();
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.error.code, 'CW_CONFIG_INVALID');
+    assert.deepEqual(await serviceKeys(), ['web.shop']);
+
+    await writeFile(configFile, configText.replace('gatewayName: gw-1', 'gatewayName: gw-2').replace('name: web', 'name: shop-web'));
+    const fixed = await reload();
+    assert.equal(fixed.status, 400);
+    assert.match(fixed.body.error.message, /gatewayName cannot change without a restart/);
+    assert.deepEqual(await serviceKeys(), ['web.shop']);
+
+    await writeFile(configFile, configText.replace('name: web', 'name: shop-web'));
+    const applied = await reload();
+    assert.equal(applied.status, 200);
+    assert.deepEqual(applied.body.changed, ['services']);
+    assert.deepEqual(await serviceKeys(), ['shop-web.shop']);
+  });
+});

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { Catalog, FileStore, LocalRegistry, type ServiceDeclaration } from '../../../../registry/index.js';
+import { CertificateAuthority, SvidRotator, TrustStore, gatewaySpiffeId } from '../../../../federation/index.js';
+import { PeerManager } from '../../../../federation/peering/index.js';
+
+/** One simulated gateway: its own CA, trust store, catalog, store and peer manager. */
+export interface Side {
+  cluster: string;
+  trustDomain: string;
+  gatewayId: string;
+  dir: string;
+  ca: CertificateAuthority;
+  svid: SvidRotator;
+  trust: TrustStore;
+  catalog: Catalog;
+  store: FileStore;
+  registry: LocalRegistry;
+  peers: PeerManager;
+  /** host:port of its federation listener. */
+  federation: string;
+}
+
+export const FAST_LINK = { heartbeatMs: 200, deadAfterMs: 4000, backoff: { initialMs: 50, maxMs: 400 } };
+
+export function locality(cluster: string): { cloud: string; region: string; zone: string; cluster: string } {
+  return { cloud: 'test', region: `region-${cluster}`, zone: `zone-${cluster}`, cluster };
+}
+
+function newManager(side: Omit<Side, 'peers' | 'federation'>): PeerManager {
+  let manager: PeerManager | undefined;
+  manager = new PeerManager({
+    cluster: side.cluster,
+    trustDomain: side.trustDomain,
+    gatewayId: side.gatewayId,
+    locality: locality(side.cluster),
+    eastWestAddress: '127.0.0.1:15443',
+    federationAddress: () => `127.0.0.1:${manager?.address()?.port ?? 0}`,
+    ca: side.ca,
+    svid: side.svid,
+    trust: side.trust,
+    catalog: side.catalog,
+    store: side.store,
+    ...FAST_LINK,
+  });
+  return manager;
+}
+
+export async function startSide(root: string, cluster: string, trustDomain: string): Promise<Side> {
+  const dir = path.join(root, cluster);
+  const ca = await CertificateAuthority.loadOrCreate({ dir: path.join(dir, 'ca'), trustDomain });
+  const gatewayId = gatewaySpiffeId(trustDomain, `gw-${cluster}`);
+  const svid = new SvidRotator({ ca, spiffeId: gatewayId, ttlSeconds: 3600 });
+  const trust = new TrustStore();
+  trust.set(ca.bundle());
+  const catalog = new Catalog({ localCluster: cluster });
+  const store = new FileStore(path.join(dir, 'state'));
+  const registry = new LocalRegistry({ catalog, version: { epoch: Date.now(), seq: 0 } });
+  const base = { cluster, trustDomain, gatewayId, dir, ca, svid, trust, catalog, store, registry };
+  const peers = newManager(base);
+  const address = await peers.start({ host: '127.0.0.1', port: 0 });
+  return { ...base, peers, federation: `127.0.0.1:${address.port}` };
+}
+
+/** A restart of the peer manager on the same store and catalog, with a fresh trust store. */
+export async function restartPeers(side: Side): Promise<void> {
+  await side.peers.close();
+  side.trust = new TrustStore();
+  side.trust.set(side.ca.bundle());
+  side.peers = newManager(side);
+  const address = await side.peers.start({ host: '127.0.0.1', port: 0 });
+  side.federation = `127.0.0.1:${address.port}`;
+}
+
+export async function stopSide(side: Side | undefined): Promise<void> {
+  if (side === undefined) return;
+  await side.peers.close();
+  side.svid.close();
+  await side.store.close();
+}
+
+export function declaration(name: string, cluster: string, trustDomain: string, exported: boolean, address = '10.0.0.1'): ServiceDeclaration {
+  return {
+    name,
+    namespace: 'prod',
+    exported,
+    ports: [{ name: 'http', port: 8080, protocol: 'http' }],
+    endpoints: [{
+      address, ports: { http: 8080 }, locality: locality(cluster), kind: 'pod', identity: `spiffe://${trustDomain}/ns/prod/sa/${name}`,
+      health: 'healthy', weight: 1, labels: {},
+    }],
+  };
+}

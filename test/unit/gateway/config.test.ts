@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isCausewayError } from '../../../registry/index.js';
+import { parseConfigText, parseDuration, parseHostPort } from '../../../gateway/index.js';
+
+const MINIMAL = `
+cluster: cluster-a
+trustDomain: cluster-a.example.org
+dataDir: /var/lib/causeway
+`;
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfigText(text, 'test.yaml');
+  } catch (err) {
+    assert.ok(isCausewayError(err, 'CW_CONFIG_INVALID'), `expected CW_CONFIG_INVALID, got ${String(err)}`);
+    return [...err.details];
+  }
+  assert.fail('config was accepted');
+}
+
+describe('gateway config', () => {
+  it('fills defaults and freezes a minimal config', () => {
+    const config = parseConfigText(MINIMAL, '/etc/causeway/a.yaml');
+    assert.equal(config.gatewayName, 'gateway');
+    assert.deepEqual(config.listen.eastWest, { host: '127.0.0.1', port: 15443 });
+    assert.deepEqual(config.listen.admin, { host: '127.0.0.1', port: 15000 });
+    assert.equal(config.gatewaySvidTtlSeconds, 86400);
+    assert.equal(config.outbound.identifyCallersBySourceAddress, false);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.listen.eastWest));
+  });
+
+  it('resolves a relative dataDir against the config file\'s directory', () => {
+    const config = parseConfigText(MINIMAL.replace('/var/lib/causeway', './data'), '/etc/causeway/a.yaml');
+    assert.equal(config.dataDir, '/etc/causeway/data');
+  });
+
+  it('accepts a full config with services and access rules', () => {
+    const config = parseConfigText(`${MINIMAL}
+gatewaySvidTtl: 2h
+listen: { eastWest: "0.0.0.0:15443", federation: "[::1]:0" }
+advertise: { eastWest: "10.1.2.3:15443" }
+services:
+  - name: echo
+    namespace: demo
+    export: true
+    ports: [{ name: http, port: 8080 }]
+    endpoints:
+      - { address: 10.0.0.7, ports: { http: 9000 }, identity: "spiffe://cluster-a.example.org/ns/demo/sa/echo" }
+access:
+  - { to: echo.demo, from: ["spiffe://cluster-b.example.org/ns/demo/*", anonymous] }
+`);
+    assert.equal(config.gatewaySvidTtlSeconds, 7200);
+    assert.deepEqual(config.listen.federation, { host: '::1', port: 0 });
+    assert.equal(config.services[0]?.endpoints[0]?.address, '10.0.0.7');
+    assert.equal(config.services[0]?.exported, true);
+    assert.deepEqual(config.access[0]?.from, ['spiffe://cluster-b.example.org/ns/demo/*', 'anonymous']);
+  });
+
+  it('collects every problem, each named by its path', () => {
+    const problems = problemsOf(`
+cluster: Cluster_A
+trustDomain: "spiffe://nope"
+gatewayNmae: gw
+listen: { eastWest: "gw.example.org:15443", admin: "127.0.0.1:99999" }
+logLevel: loud
+gatewaySvidTtl: 5x
+`);
+    const expected = [
+      /^cluster: "Cluster_A" is not a DNS-1123 label/,
+      /^trustDomain: "spiffe:\/\/nope" is not a valid SPIFFE trust domain/,
+      /^gatewayNmae: unknown field \(did you mean "gatewayName"\?\)/,
+      /^dataDir: is required/,
+      /^listen\.eastWest: "gw\.example\.org" is not an IP address/,
+      /^listen\.admin: port 99999 is out of range/,
+      /^logLevel: "loud" is not one of/,
+      /^gatewaySvidTtl: must be a duration/,
+    ];
+    for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
+  });
+
+  it('refuses a wildcard listen address without an advertise address', () => {
+    const problems = problemsOf(`${MINIMAL}listen: { federation: "0.0.0.0:15012" }\n`);
+    assert.ok(problems.some((p) => p.startsWith('advertise.federation: is required when listen.federation is the wildcard')));
+  });
+
+  it('refuses bad services and access rules with paths', () => {
+    const problems = problemsOf(`${MINIMAL}
+services:
+  - name: echo
+    namespace: demo
+    ports: [{ name: http, port: 8080 }]
+    endpoints: [{ address: db.internal, ports: { http: 9000 }, identity: "spiffe://cluster-a.example.org/x" }]
+  - name: echo
+    namespace: demo
+    ports: [{ name: http, port: 8080 }]
+    endpoints: []
+access:
+  - { to: echo.demo, from: ["https://not-spiffe/x"] }
+  - { to: "Not A Key", from: [] }
+`);
+    assert.ok(problems.some((p) => p.startsWith('services[0].endpoints[0].address')), problems.join(' | '));
+    assert.ok(problems.some((p) => p === 'services[1]: echo.demo is declared twice'), problems.join(' | '));
+    assert.ok(problems.some((p) => p.startsWith('access[0].from[0]: "https://not-spiffe/x" is not a SPIFFE ID')), problems.join(' | '));
+    assert.ok(problems.some((p) => p.startsWith('access[1].to:')), problems.join(' | '));
+    assert.ok(problems.some((p) => p.startsWith('access[1].from:')), problems.join(' | '));
+  });
+
+  it('refuses YAML that does not parse, and a document that is not a mapping', () => {
+    assert.throws(() => parseConfigText('cluster: [unclosed', 'x.yaml'), (err) => isCausewayError(err, 'CW_CONFIG_INVALID') && /not valid YAML/.test(err.message));
+    assert.throws(() => parseConfigText('- a\n- b', 'x.yaml'), (err) => isCausewayError(err, 'CW_CONFIG_INVALID') && /must be a mapping/.test(err.message));
+    assert.throws(() => parseConfigText('a: 1\na: 2', 'x.yaml'), (err) => isCausewayError(err, 'CW_CONFIG_INVALID'));
+  });
+
+  it('parses durations and host:port strictly', () => {
+    assert.equal(parseDuration('90s'), 90);
+    assert.equal(parseDuration('15m'), 900);
+    assert.equal(parseDuration('7d'), 604800);
+    assert.equal(parseDuration('0s'), undefined);
+    assert.equal(parseDuration('1.5h'), undefined);
+    assert.deepEqual(parseHostPort('[::1]:443'), { host: '::1', port: 443 });
+    assert.match(String(parseHostPort('localhost:80')), /not an IP address/);
+    assert.match(String(parseHostPort('127.0.0.1')), /not host:port/);
+  });
+});
