@@ -17,6 +17,7 @@ import { identityBySourceAddress } from './caller-identity.js';
 import { AdminServer } from './admin/admin-server.js';
 import { ensureAdminToken } from './admin/admin-token.js';
 import { RecentRequests } from './recent-requests.js';
+import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 
 export interface GatewayListeners {
   eastWest: string;
@@ -60,6 +61,7 @@ export class Gateway {
     eastWest: EastWestServer;
     outbound: OutboundProxy;
     admin: AdminServer;
+    outliers: OutlierTracker;
   };
 
   private constructor(config: GatewayConfig, logger: Logger, configFile: string | undefined) {
@@ -124,6 +126,10 @@ export class Gateway {
     return this.components.eastWest;
   }
 
+  get outliers(): OutlierTracker {
+    return this.components.outliers;
+  }
+
   get svid(): SvidRotator {
     return this.components.svid;
   }
@@ -180,7 +186,7 @@ export class Gateway {
     const federationAddress = await peers.start(federationListen);
     this.closers.push(() => peers.close());
 
-    const outliers = new OutlierTracker();
+    const outliers = new OutlierTracker({ logger });
     const tunnels = new TunnelClient({ svid, trust: this.trust, logger });
     this.closers.push(() => tunnels.close());
     const callerOf = config.outbound.identifyCallersBySourceAddress ? identityBySourceAddress(this.catalog) : () => undefined;
@@ -197,13 +203,15 @@ export class Gateway {
     const adminAddress = await admin.listen(config.listen.admin.host, config.listen.admin.port);
     this.closers.push(() => admin.close());
 
-    this.components = { ca, svid, peers, eastWest, outbound, admin };
+    this.components = { ca, svid, peers, eastWest, outbound, admin, outliers };
     this.listenersValue = {
       eastWest: formatHostPort(toHostPort(eastWestAddress)),
       federation: formatHostPort(toHostPort(federationAddress)),
       outbound: formatHostPort(toHostPort(outboundAddress)),
       admin: formatHostPort(toHostPort(adminAddress)),
     };
+    await writeRuntimeFile(config.dataDir, { pid: process.pid, listeners: this.listenersValue });
+    this.closers.push(() => removeRuntimeFile(config.dataDir));
     this.ready = true;
     logger.info({ listeners: this.listenersValue, identity: this.identity, trustDomain: config.trustDomain }, 'gateway ready');
   }

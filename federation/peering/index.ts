@@ -1,5 +1,6 @@
 // Public surface of federation/peering/: tokens, the peer manager, and the wire protocol.
-export { PeerManager, type PeerManagerOptions, type PeerStatus, type PeerState } from './peer-manager.js';
+export { PeerManager, type PeerManagerOptions } from './peer-manager.js';
+export type { PeerStatus, PeerState } from './peer-status.js';
 export type { PeerRecord, PeerRole } from './peer-store.js';
 export {
   TOKEN_PREFIX, createPeeringToken, parsePeeringToken, formatToken, secretHash, sha256Hex,

@@ -10,46 +10,14 @@ import {
 import { FederationServer, type LinkCall } from './federation-server.js';
 import { toGrpcStatus } from './grpc-errors.js';
 import { LinkDialer, type BackoffOptions, type SessionHooks } from './link-dialer.js';
-import { LinkSession, emptyStats, type LinkStats, type LinkStream, type LocalGateway } from './link-session.js';
-import { PeerStore, type PeerRecord, type PeerRole } from './peer-store.js';
+import { LinkSession, emptyStats, type LinkStream, type LocalGateway } from './link-session.js';
+import { PeerStore, type PeerRecord, type RedeemedToken } from './peer-store.js';
+import { peerStatus, type PeerEntry, type PeerStatus } from './peer-status.js';
 import type { WireRedeemRequest, WireRedeemResponse } from './proto.js';
 import { redeemToken } from './redeem-client.js';
+import { checkRedeemCredentials, checkRequester } from './redeem-request.js';
 import { TokenIssuer } from './token-issuer.js';
 import { parsePeeringToken } from './token.js';
-
-export type PeerState = 'connecting' | 'connected' | 'disconnected';
-
-/** One peer as `causeway peer list` and GET /v1/peers show it. */
-export interface PeerStatus {
-  name: string;
-  cluster: string;
-  trustDomain: string;
-  role: PeerRole;
-  /** Where we dial it (dialer role only). */
-  federationAddress?: string;
-  gatewayId?: string;
-  addedAt: number;
-  state: PeerState;
-  /** ms since the epoch of the last message received on its link. */
-  lastContactMs?: number;
-  lastError?: string;
-  /** spiffe_sequence of the peer's bundle we hold. */
-  bundleSequence: number;
-  sentDeltas: number;
-  ackedDeltas: number;
-  /** Our messages on the current link not yet acknowledged. */
-  unacked: number;
-  /** send → ack time of the latest acknowledgement. */
-  lastAckLagMs?: number;
-  /** Live services of the peer's cluster in our catalog. */
-  importedServices: number;
-  /** Live exported services of our cluster (what the peer gets). */
-  exportedServices: number;
-  /** Our messages the peer rejected (NACK). */
-  nacks: number;
-  /** The peer's messages we rejected (NACK). */
-  rejected: number;
-}
 
 export interface PeerManagerOptions {
   cluster: string;
@@ -78,15 +46,6 @@ export interface PeerManagerOptions {
   random?: () => number;
 }
 
-interface PeerEntry {
-  record: PeerRecord;
-  state: PeerState;
-  lastError?: string;
-  stats: LinkStats;
-  dialer?: LinkDialer;
-  session?: LinkSession;
-}
-
 /**
  * The federation's control object: peering by token (both the issuing and the redeeming
  * side), the federation listener, and one replicating Link per peer (docs/protocol.md).
@@ -99,6 +58,8 @@ export class PeerManager {
   private readonly peerStore: PeerStore;
   private readonly tokens: TokenIssuer;
   private readonly peers = new Map<string, PeerEntry>();
+  /** Tokens we redeemed (until they expire): presenting one again is refused locally. */
+  private redeemed: RedeemedToken[] = [];
   /** Clusters / trust domains / names of addPeer calls in flight. */
   private readonly reserved = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -122,7 +83,9 @@ export class PeerManager {
     this.started = true;
     const { trust, ca } = this.o;
     if (trust.get(this.o.trustDomain) === undefined) trust.set(ca.bundle());
-    for (const record of await this.peerStore.load()) {
+    const state = await this.peerStore.load();
+    this.redeemed = state.redeemedTokens;
+    for (const record of state.peers) {
       this.trustPeerBundle(record);
       this.peers.set(record.name, { record, state: 'connecting', stats: emptyStats() });
     }
@@ -178,6 +141,9 @@ export class PeerManager {
     checkName(name, 'name');
     const claims = [`cluster:${token.cluster}`, `td:${token.trustDomain}`, `name:${name}`];
     this.checkNewPeer(name, token.cluster, token.trustDomain);
+    if (this.redeemed.some((t) => t.id === token.id)) {
+      throw new CausewayError(ErrorCodes.TOKEN_USED, 'this gateway already redeemed that peering token; ask the peer for a new one');
+    }
     if (claims.some((c) => this.reserved.has(c))) {
       throw new CausewayError(ErrorCodes.PEER_EXISTS, `a peering with cluster ${token.cluster} is already being added`);
     }
@@ -207,10 +173,10 @@ export class PeerManager {
           addedAt: this.now(),
           ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
         };
-        const entry = await this.persistNewPeer(record);
+        const entry = await this.persistNewPeer(record, { id: token.id, exp: token.exp });
         this.startDialer(entry);
         this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
-        return this.statusOf(entry);
+        return peerStatus(entry, this.o.catalog, this.o.trust);
       });
     } finally {
       for (const c of claims) this.reserved.delete(c);
@@ -223,8 +189,7 @@ export class PeerManager {
       this.assertOpen();
       const entry = this.peers.get(name);
       if (entry === undefined) throw new CausewayError(ErrorCodes.PEER_UNKNOWN, `no peer named "${name}"`);
-      const remaining = [...this.peers.values()].filter((e) => e !== entry).map((e) => e.record);
-      await this.peerStore.save(remaining);
+      await this.savePeers([...this.peers.values()].filter((e) => e !== entry).map((e) => e.record), this.redeemed);
       this.peers.delete(name);
       const { cluster, trustDomain } = entry.record;
       const removed = new CausewayError(ErrorCodes.PEER_UNKNOWN, `peering removed by ${this.o.cluster}`);
@@ -246,7 +211,7 @@ export class PeerManager {
   }
 
   list(): PeerStatus[] {
-    return [...this.peers.values()].map((e) => this.statusOf(e)).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.peers.values()].map((e) => peerStatus(e, this.o.catalog, this.o.trust)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Ends links gracefully, stops the listener. Idempotent. */
@@ -274,41 +239,45 @@ export class PeerManager {
   private async acceptRedemption(request: WireRedeemRequest, identity: PeerIdentity | undefined): Promise<WireRedeemResponse> {
     this.assertOpen();
     const r = request;
-    for (const field of ['tokenId', 'secret', 'payloadDigest'] as const) {
-      if (typeof r[field] !== 'string' || r[field] === '') throw new CausewayError(ErrorCodes.TOKEN_MALFORMED, `redeem request: ${field} is missing`);
-    }
+    checkRedeemCredentials(r);
     const now = this.now();
     // The token first: nothing about our peers is revealed to a caller without a valid token.
     const token = await this.tokens.check(r.tokenId, r.secret, r.payloadDigest, now);
-    const problems: string[] = [];
-    if (!NAME_PATTERN.test(r.cluster)) problems.push(`cluster: "${r.cluster}" is not a DNS-1123 label`);
-    let bundleProblem: string | undefined;
-    try {
-      const gateway = parseSpiffeId(r.gatewayId);
-      if (gateway.trustDomain !== r.trustDomain) problems.push(`gatewayId: "${r.gatewayId}" is not in trust domain "${r.trustDomain}"`);
-      decodeBundle(r.trustDomain, r.spiffeBundleJson);
-    } catch (err) {
-      bundleProblem = describeError(err);
-    }
-    if (bundleProblem !== undefined) problems.push(bundleProblem);
-    if (identity !== undefined && identity.trustDomain !== r.trustDomain) {
-      problems.push(`the client certificate is from "${identity.trustDomain}", not "${r.trustDomain}"`);
-    }
-    if (problems.length > 0) {
-      throw new CausewayError(ErrorCodes.PEER_REFUSED, `redeem request refused: ${problems.join('; ')}`, { details: problems });
-    }
-    const name = token.peerName ?? r.cluster;
-    this.checkNewPeer(name, r.cluster, r.trustDomain);
+    checkRequester(r, identity);
+    // Re-peering: the other side removed us and redeems a fresh token of ours. The token is
+    // our operator's consent, so it replaces the old record of the same cluster and trust
+    // domain — but only one the other side dials (we never dial it, so nothing else breaks).
+    const previous = [...this.peers.values()].find((e) =>
+      e.record.role === 'acceptor' && e.record.cluster === r.cluster && e.record.trustDomain === r.trustDomain);
+    const name = token.peerName ?? previous?.record.name ?? r.cluster;
+    if (previous === undefined) this.checkNewPeer(name, r.cluster, r.trustDomain);
     await this.tokens.redeem(r.tokenId, r.secret, r.payloadDigest, now, r.cluster);
-    await this.persistNewPeer({
-      name,
-      cluster: r.cluster,
-      trustDomain: r.trustDomain,
-      bundle: r.spiffeBundleJson,
-      role: 'acceptor',
-      addedAt: now,
-      gatewayId: r.gatewayId,
-    });
+    if (previous !== undefined) {
+      // The new bundle replaces the old one whatever its sequence (the peer may have a new CA).
+      this.peers.delete(previous.record.name);
+      this.o.trust.remove(previous.record.trustDomain);
+    }
+    try {
+      await this.persistNewPeer({
+        name,
+        cluster: r.cluster,
+        trustDomain: r.trustDomain,
+        bundle: r.spiffeBundleJson,
+        role: 'acceptor',
+        addedAt: now,
+        gatewayId: r.gatewayId,
+      });
+    } catch (err) {
+      if (previous !== undefined) {
+        this.peers.set(previous.record.name, previous);
+        this.trustPeerBundle(previous.record);
+      }
+      throw err;
+    }
+    if (previous !== undefined) {
+      previous.session?.close(new CausewayError(ErrorCodes.CLOSED, 'replaced by a new peering with the same cluster'));
+      this.logger.info({ peer: previous.record.name, cluster: r.cluster }, 're-peering replaced the previous peering');
+    }
     this.logger.info({ peer: name, cluster: r.cluster, trustDomain: r.trustDomain }, 'peer added (it dials us)');
     return {
       cluster: this.o.cluster,
@@ -406,7 +375,7 @@ export class PeerManager {
     void this.serialised(async () => {
       if (this.peers.get(entry.record.name) !== entry) return;
       entry.record = { ...entry.record, bundle: bundleJson };
-      await this.peerStore.save([...this.peers.values()].map((e) => e.record));
+      await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
     }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the peer bundle'));
   }
 
@@ -440,10 +409,11 @@ export class PeerManager {
   }
 
   /** Trusts the peer's bundle, then persists the peer list; undoes the trust if that fails. */
-  private async persistNewPeer(record: PeerRecord): Promise<PeerEntry> {
+  private async persistNewPeer(record: PeerRecord, redeemedToken?: RedeemedToken): Promise<PeerEntry> {
     const trusted = this.trustPeerBundle(record);
     try {
-      await this.peerStore.save([...[...this.peers.values()].map((e) => e.record), record]);
+      const redeemed = redeemedToken === undefined ? this.redeemed : [...this.redeemed, redeemedToken];
+      await this.savePeers([...[...this.peers.values()].map((e) => e.record), record], redeemed);
     } catch (err) {
       if (trusted) this.o.trust.remove(record.trustDomain);
       throw err;
@@ -451,6 +421,14 @@ export class PeerManager {
     const entry: PeerEntry = { record, state: 'connecting', stats: emptyStats() };
     this.peers.set(record.name, entry);
     return entry;
+  }
+
+  /** Persists peers and redeemed tokens (dropping expired ones), then adopts the latter. */
+  private async savePeers(peers: PeerRecord[], redeemed: RedeemedToken[]): Promise<void> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const live = redeemed.filter((t) => t.exp > nowSeconds);
+    await this.peerStore.save({ peers, redeemedTokens: live });
+    this.redeemed = live;
   }
 
   /** Puts a peer's bundle into the TrustStore; true if it changed anything. */
@@ -468,33 +446,6 @@ export class PeerManager {
       if (isCausewayError(err, ErrorCodes.BUNDLE_STALE)) return false;
       throw err;
     }
-  }
-
-  private statusOf(entry: PeerEntry): PeerStatus {
-    const { record, stats } = entry;
-    const { catalog } = this.o;
-    const status: PeerStatus = {
-      name: record.name,
-      cluster: record.cluster,
-      trustDomain: record.trustDomain,
-      role: record.role,
-      addedAt: record.addedAt,
-      state: entry.state,
-      bundleSequence: this.o.trust.get(record.trustDomain)?.sequence ?? 0,
-      sentDeltas: stats.sentDeltas,
-      ackedDeltas: stats.ackedDeltas,
-      unacked: entry.session?.unacked ?? 0,
-      importedServices: catalog.recordsOf(record.cluster).filter((r) => !r.deleted).length,
-      exportedServices: catalog.recordsOf(this.o.cluster).filter((r) => r.exported && !r.deleted).length,
-      nacks: stats.nacks,
-      rejected: stats.rejected,
-    };
-    if (record.federationAddress !== undefined) status.federationAddress = record.federationAddress;
-    if (record.gatewayId !== undefined) status.gatewayId = record.gatewayId;
-    if (stats.lastContactMs !== undefined) status.lastContactMs = stats.lastContactMs;
-    if (entry.lastError !== undefined) status.lastError = entry.lastError;
-    if (stats.lastAckLagMs !== undefined) status.lastAckLagMs = stats.lastAckLagMs;
-    return status;
   }
 
   private assertOpen(): void {

@@ -24,9 +24,25 @@ export interface PeerRecord {
   gatewayId?: string;
 }
 
+/**
+ * A token this gateway redeemed, remembered until it expires so that presenting it again is
+ * refused locally as CW_TOKEN_USED — even when the issuer is unreachable or has moved.
+ */
+export interface RedeemedToken {
+  id: string;
+  /** Unix seconds. */
+  exp: number;
+}
+
+export interface PeersState {
+  peers: PeerRecord[];
+  redeemedTokens: RedeemedToken[];
+}
+
 interface PeersFile {
   version: 1;
   peers: PeerRecord[];
+  redeemedTokens?: RedeemedToken[];
 }
 
 /** Loads and saves the peer list; a malformed file is CW_STORE_CORRUPT naming the entry. */
@@ -36,13 +52,13 @@ export class PeerStore {
     private readonly name = 'peers',
   ) {}
 
-  async load(): Promise<PeerRecord[]> {
+  async load(): Promise<PeersState> {
     const value = await this.store.load<unknown>(this.name);
-    if (value === undefined) return [];
+    if (value === undefined) return { peers: [], redeemedTokens: [] };
     if (value === null || typeof value !== 'object' || (value as PeersFile).version !== 1 || !Array.isArray((value as PeersFile).peers)) {
       throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: expected {"version": 1, "peers": [...]}`);
     }
-    const peers = (value as PeersFile).peers;
+    const { peers, redeemedTokens = [] } = value as PeersFile;
     const errors: string[] = [];
     peers.forEach((p, i) => peerProblems(p, `peers[${i}]`, errors));
     const names = new Set<string>();
@@ -50,14 +66,22 @@ export class PeerStore {
       if (names.has(p.name)) errors.push(`peers[${i}].name: "${p.name}" appears twice`);
       names.add(p.name);
     });
+    if (!Array.isArray(redeemedTokens)) errors.push('redeemedTokens: must be a list');
+    else {
+      redeemedTokens.forEach((t, i) => {
+        if (t === null || typeof t !== 'object' || typeof t.id !== 'string' || !Number.isSafeInteger(t.exp)) {
+          errors.push(`redeemedTokens[${i}]: must be {id, exp}`);
+        }
+      });
+    }
     if (errors.length > 0) {
       throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: ${errors[0]}`, { details: errors });
     }
-    return peers;
+    return { peers, redeemedTokens };
   }
 
-  async save(peers: readonly PeerRecord[]): Promise<void> {
-    const file: PeersFile = { version: 1, peers: [...peers] };
+  async save(state: PeersState): Promise<void> {
+    const file: PeersFile = { version: 1, peers: [...state.peers], redeemedTokens: [...state.redeemedTokens] };
     await this.store.save(this.name, file);
   }
 }

@@ -19,8 +19,8 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
     peers: gateway.peers.list(),
     bundles: buildBundles(gateway),
     services: buildServices(gateway),
-    eastWest: { recentConnections: gateway.eastWest.recentConnections() },
-    outbound: { recentRequests: gateway.requests.list() },
+    eastWest: { stats: gateway.eastWest.stats(), recentConnections: gateway.eastWest.recentConnections() },
+    outbound: { ejectedGateways: gateway.outliers.snapshot(), recentRequests: gateway.requests.list() },
   };
 }
 

@@ -4,6 +4,7 @@ import { CausewayError, ErrorCodes, describeError } from '../../registry/index.j
 import { loadConfig } from '../config/load-config.js';
 import { formatHostPort } from '../config/address.js';
 import { ADMIN_TOKEN_FILE } from '../admin/admin-token.js';
+import { readRuntimeFile } from '../runtime-file.js';
 
 export interface AdminTarget {
   baseUrl: string;
@@ -25,8 +26,17 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
   if (flags.config !== undefined) {
     const config = await loadConfig(flags.config);
     const host = config.listen.admin.host === '0.0.0.0' ? '127.0.0.1' : config.listen.admin.host === '::' ? '::1' : config.listen.admin.host;
+    let address = formatHostPort({ host, port: config.listen.admin.port });
+    if (config.listen.admin.port === 0 && flags.admin === undefined) {
+      // Ephemeral port: the running gateway recorded where it actually listens.
+      const runtime = await readRuntimeFile(config.dataDir);
+      if (runtime === undefined) {
+        throw new CausewayError(ErrorCodes.ADMIN_UNREACHABLE, `${flags.config} uses an ephemeral admin port and no running gateway recorded one in ${config.dataDir}`);
+      }
+      address = runtime.listeners.admin;
+    }
     return {
-      baseUrl: flags.admin ?? `http://${formatHostPort({ host, port: config.listen.admin.port })}`,
+      baseUrl: flags.admin ?? `http://${address}`,
       token: await readTokenFile(flags['token-file'] ?? path.join(config.dataDir, ADMIN_TOKEN_FILE), false),
     };
   }

@@ -75,6 +75,9 @@ export class EastWestServer {
       alpn: ['h2'],
       onConnection: (socket, peer) => this.onConnection(socket, peer),
       logger: this.logger,
+      // Idleness is judged per HTTP/2 session and per tunnel (sessionIdleTimeoutMs,
+      // idleTimeoutMs): a socket-level timer cannot see the traffic HTTP/2 carries for it.
+      idleTimeoutMs: 0,
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
     });
   }

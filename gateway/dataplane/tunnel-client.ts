@@ -116,6 +116,8 @@ export class TunnelClient implements TunnelOpener {
       await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
       for (const session of this.live) session.destroy();
+      // destroy() emits 'close' on a later tick; resolve only once every session is gone.
+      await Promise.all(closed);
     })();
     return this.closing;
   }

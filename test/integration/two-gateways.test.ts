@@ -34,7 +34,6 @@ describe('two gateways as separate processes, peered by token', () => {
   let b: GatewayProcess | undefined;
   let dnsLog: string;
   let spawnOptions: (name: string) => Parameters<typeof spawnGateway>[1];
-  let token = '';
 
   const dataDir = (side: 'a' | 'b'): string => path.join(tmp.dir, side === 'a' ? 'cluster-a' : 'cluster-b');
   const servicesOfA = (): Promise<ServicesAnswer> => getJson<ServicesAnswer>(`http://${a!.listeners.admin}/v1/services`);
@@ -109,8 +108,7 @@ describe('two gateways as separate processes, peered by token', () => {
   it('peers A with B by token through the CLI, and B\'s exported service reaches A', async () => {
     const minted = await runCli(['peer', 'token', '--config', files.b]);
     assert.equal(minted.code, 0, minted.stderr);
-    token = minted.stdout.trim();
-    const added = await runCli(['peer', 'add', token, '--config', files.a]);
+    const added = await runCli(['peer', 'add', minted.stdout.trim(), '--config', files.a]);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /peered with .* \(cluster cluster-b, trust domain cluster-b\.causeway\.test\)/);
     const endpoints = await waitFor('echo.demo from cluster-b in A', echoEndpointsInA);
@@ -247,13 +245,21 @@ describe('two gateways as separate processes, peered by token', () => {
     assert.match(cli.stdout, /echo\.demo\s+http:8080\s+cluster-b\s+1\/1/);
   });
 
-  it('refuses a reused token after the peer is removed, persisting nothing', async () => {
+  it('re-peers with a fresh token after removal, and refuses that token when reused, persisting nothing', async () => {
     b = await spawnGateway(files.b, spawnOptions('b'));
     const removed = await runCli(['peer', 'remove', 'cluster-b', '--config', files.a]);
     assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(await echoEndpointsInA(), undefined, 'a removed peer\'s services must leave the catalog');
+    // B restarted on new ephemeral ports, so the first token points nowhere: mint another.
+    const fresh = (await runCli(['peer', 'token', '--config', files.b])).stdout.trim();
+    const readded = await runCli(['peer', 'add', fresh, '--config', files.a]);
+    assert.equal(readded.code, 0, readded.stderr);
+    await waitFor('echo.demo back in A', echoEndpointsInA);
+    assert.equal((await runCli(['peer', 'remove', 'cluster-b', '--config', files.a])).code, 0);
+
     const peersFile = path.join(dataDir('a'), 'state', 'peers.json');
     const before = await readFile(peersFile, 'utf8');
-    const reused = await runCli(['peer', 'add', token, '--config', files.a]);
+    const reused = await runCli(['peer', 'add', fresh, '--config', files.a]);
     assert.equal(reused.code, 2, reused.stderr);
     assert.match(reused.stderr, /CW_TOKEN_USED/);
     assert.equal(await readFile(peersFile, 'utf8'), before);

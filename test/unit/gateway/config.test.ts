@@ -87,10 +87,14 @@ gatewaySvidTtl: 5x
   it('refuses bad services and access rules with paths', () => {
     const problems = problemsOf(`${MINIMAL}
 services:
+  - name: db
+    namespace: demo
+    ports: [{ name: tcp, port: 5432, protocol: tcp }]
+    endpoints: [{ address: db.internal, ports: { tcp: 5432 }, identity: "spiffe://cluster-a.example.org/x" }]
   - name: echo
     namespace: demo
     ports: [{ name: http, port: 8080 }]
-    endpoints: [{ address: db.internal, ports: { http: 9000 }, identity: "spiffe://cluster-a.example.org/x" }]
+    endpoints: []
   - name: echo
     namespace: demo
     ports: [{ name: http, port: 8080 }]
@@ -100,7 +104,7 @@ access:
   - { to: "Not A Key", from: [] }
 `);
     assert.ok(problems.some((p) => p.startsWith('services[0].endpoints[0].address')), problems.join(' | '));
-    assert.ok(problems.some((p) => p === 'services[1]: echo.demo is declared twice'), problems.join(' | '));
+    assert.ok(problems.some((p) => p === 'services[2]: echo.demo is declared twice'), problems.join(' | '));
     assert.ok(problems.some((p) => p.startsWith('access[0].from[0]: "https://not-spiffe/x" is not a SPIFFE ID')), problems.join(' | '));
     assert.ok(problems.some((p) => p.startsWith('access[1].to:')), problems.join(' | '));
     assert.ok(problems.some((p) => p.startsWith('access[1].from:')), problems.join(' | '));

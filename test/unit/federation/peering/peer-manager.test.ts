@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CausewayError } from '../../../../registry/index.js';
-import { CertificateAuthority, encodeBundle } from '../../../../federation/index.js';
+import { CertificateAuthority, bundlesEqual, encodeBundle } from '../../../../federation/index.js';
 import { createPeeringToken, formatToken, type PeerStatus } from '../../../../federation/peering/index.js';
 import { h2Probe } from '../../../helpers/h2-probe.js';
 import { makeTempDir } from '../../../helpers/paths.js';
@@ -110,8 +110,8 @@ describe('PeerManager: two gateways peered by token', () => {
     assert.equal(fromB.role, 'acceptor');
     assert.equal(fromA.bundleSequence, b.ca.bundle().sequence);
     assert.equal(fromB.bundleSequence, a.ca.bundle().sequence);
-    assert.deepEqual(a.trust.get('b.test')?.rootsPem, b.ca.bundle().rootsPem);
-    assert.deepEqual(b.trust.get('a.test')?.rootsPem, a.ca.bundle().rootsPem);
+    assert.ok(bundlesEqual(a.trust.get('b.test')!, b.ca.bundle()), 'A holds B\'s bundle');
+    assert.ok(bundlesEqual(b.trust.get('a.test')!, a.ca.bundle()), 'B holds A\'s bundle');
     assert.deepEqual((await a.store.load<{ peers: Array<{ name: string }> }>('peers'))?.peers.map((p) => p.name), ['cluster-b']);
     assert.deepEqual((await b.store.load<{ peers: Array<{ name: string }> }>('peers'))?.peers.map((p) => p.name), ['cluster-a']);
     // Each side learned the other's east-west gateway from its Hello.
@@ -159,13 +159,31 @@ describe('PeerManager: two gateways peered by token', () => {
   });
 
   it('re-links after A restarts on the same store, catching up by snapshot', async () => {
-    await restartPeers(a);
+    await a.peers.close();
+    await waitFor('B to see A gone', () => (peerOf(b, 'cluster-a')?.state === 'disconnected' ? true : undefined));
     b.registry.upsert('test', declaration('late', 'cluster-b', 'b.test', true));
+    await restartPeers(a);
     await waitFor('A re-linked', () => connected(a, 'cluster-b'));
     await waitFor('B sees A again', () => connected(b, 'cluster-a'));
     await waitFor('late.prod in A', () => a.catalog.resolve('late.prod'));
     assert.equal(a.peers.list().length, 1);
     assert.ok(a.trust.get('b.test'), 'B\'s bundle restored from the store');
+  });
+
+  it('re-peers after A removes B: the spent token is refused locally, a fresh one replaces B\'s old record of A', async () => {
+    await a.peers.removePeer('cluster-b');
+    assert.deepEqual(a.peers.list(), []);
+    assert.equal(a.trust.get('b.test'), undefined);
+    assert.deepEqual(a.catalog.recordsOf('cluster-b'), []);
+    const before = await a.store.load('peers');
+    await rejects(a.peers.addPeer(token), 'CW_TOKEN_USED', /already redeemed/);
+    assert.deepEqual(await a.store.load('peers'), before);
+
+    await a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60 }));
+    await waitFor('A re-peered', () => connected(a, 'cluster-b'));
+    await waitFor('B linked to the new peering', () => connected(b, 'cluster-a'));
+    assert.deepEqual(b.peers.list().map((p) => p.name), ['cluster-a']);
+    await waitFor('late.prod back in A', () => a.catalog.resolve('late.prod'));
   });
 
   it('removePeer on B cuts A off: A\'s link goes disconnected and new connections are refused', async () => {

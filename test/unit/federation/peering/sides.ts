@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Catalog, FileStore, LocalRegistry, type ServiceDeclaration } from '../../../../registry/index.js';
+import { Catalog, FileStore, LocalRegistry, createLogger, type ServiceDeclaration } from '../../../../registry/index.js';
 import { CertificateAuthority, SvidRotator, TrustStore, gatewaySpiffeId } from '../../../../federation/index.js';
 import { PeerManager } from '../../../../federation/peering/index.js';
 
@@ -40,6 +40,8 @@ function newManager(side: Omit<Side, 'peers' | 'federation'>): PeerManager {
     trust: side.trust,
     catalog: side.catalog,
     store: side.store,
+    // CAUSEWAY_TEST_LOG=debug shows both sides' peering logs when a test needs explaining.
+    logger: createLogger({ level: process.env.CAUSEWAY_TEST_LOG ?? 'silent', name: side.cluster }),
     ...FAST_LINK,
   });
   return manager;
@@ -61,9 +63,8 @@ export async function startSide(root: string, cluster: string, trustDomain: stri
   return { ...base, peers, federation: `127.0.0.1:${address.port}` };
 }
 
-/** A restart of the peer manager on the same store and catalog, with a fresh trust store. */
+/** Starts a new peer manager on the same store and catalog, with a fresh trust store (after close). */
 export async function restartPeers(side: Side): Promise<void> {
-  await side.peers.close();
   side.trust = new TrustStore();
   side.trust.set(side.ca.bundle());
   side.peers = newManager(side);

@@ -137,9 +137,10 @@ describe('EastWestServer', () => {
     assert.equal(get.outcome, 'answered');
     assert.equal(get.outcome === 'answered' && get.status, 405);
     assert.equal(get.outcome === 'answered' && get.headers['causeway-error'], 'CW_REQUEST_INVALID');
-    for (const authority of ['echo.demo', 'not a name:80', '127.0.0.1:8080']) {
+    for (const authority of ['echo.demo', 'echo_x.demo:80', 'echo.demo.svc:80', '127.0.0.1:8080']) {
       const bad = await h2Probe(world.gatewayB.eastWestAddress, probeCreds, { ':method': 'CONNECT', ':authority': authority, 'causeway-source': CLIENT });
-      assert.equal(bad.outcome === 'answered' && bad.status, 400, authority);
+      assert.equal(bad.outcome === 'answered' && bad.status, 400, `${authority}: ${JSON.stringify(bad)}`);
+      assert.equal(bad.outcome === 'answered' && bad.headers['causeway-error'], 'CW_REQUEST_INVALID');
     }
   });
 

@@ -113,7 +113,7 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['causeway-route'], `remote b via spiffe://b.test/gateway/gw-b -> 127.0.0.1:${world.httpPort}`);
     assert.equal(answer.headers['x-backend'], 'b');
-    assert.equal(answer.headers['keep-alive'], undefined, 'hop-by-hop response fields are not forwarded');
+    assert.equal(answer.headers['x-backend-hop'], undefined, 'fields the upstream\'s Connection names are not forwarded');
     const body = JSON.parse(answer.body) as { cluster: string; path: string; headers: Record<string, string> };
     assert.equal(body.cluster, 'b');
     assert.equal(body.path, '/hello?x=1');

@@ -111,7 +111,7 @@ function startHttpBackend(cluster: string): Promise<Backend> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = req.url?.startsWith('/status/') ? Number(req.url.slice(8)) : 200;
-      res.writeHead(status, { 'content-type': 'application/json', connection: 'keep-alive', 'keep-alive': 'timeout=5', 'x-backend': cluster });
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'keep-alive, x-backend-hop', 'x-backend-hop': '1', 'x-backend': cluster });
       res.end(JSON.stringify({ cluster, method: req.method, path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
   }));

@@ -1,0 +1,76 @@
+import type { CatalogReader } from '../../registry/index.js';
+import type { TrustReader } from '../trust/index.js';
+import type { LinkDialer } from './link-dialer.js';
+import type { LinkSession, LinkStats } from './link-session.js';
+import type { PeerRecord, PeerRole } from './peer-store.js';
+
+export type PeerState = 'connecting' | 'connected' | 'disconnected';
+
+/** One peer as `causeway peer list` and GET /v1/peers show it. */
+export interface PeerStatus {
+  name: string;
+  cluster: string;
+  trustDomain: string;
+  role: PeerRole;
+  /** Where we dial it (dialer role only). */
+  federationAddress?: string;
+  gatewayId?: string;
+  addedAt: number;
+  state: PeerState;
+  /** ms since the epoch of the last message received on its link. */
+  lastContactMs?: number;
+  lastError?: string;
+  /** spiffe_sequence of the peer's bundle we hold. */
+  bundleSequence: number;
+  sentDeltas: number;
+  ackedDeltas: number;
+  /** Our messages on the current link not yet acknowledged. */
+  unacked: number;
+  /** send → ack time of the latest acknowledgement. */
+  lastAckLagMs?: number;
+  /** Live services of the peer's cluster in our catalog. */
+  importedServices: number;
+  /** Live exported services of our cluster (what the peer gets). */
+  exportedServices: number;
+  /** Our messages the peer rejected (NACK). */
+  nacks: number;
+  /** The peer's messages we rejected (NACK). */
+  rejected: number;
+}
+
+/** What the peer manager holds per peer. */
+export interface PeerEntry {
+  record: PeerRecord;
+  state: PeerState;
+  lastError?: string;
+  stats: LinkStats;
+  dialer?: LinkDialer;
+  session?: LinkSession;
+}
+
+/** The status of one peer, from its entry, the catalog (imported/exported counts) and the trust store. */
+export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: TrustReader): PeerStatus {
+  const { record, stats } = entry;
+  const status: PeerStatus = {
+    name: record.name,
+    cluster: record.cluster,
+    trustDomain: record.trustDomain,
+    role: record.role,
+    addedAt: record.addedAt,
+    state: entry.state,
+    bundleSequence: trust.get(record.trustDomain)?.sequence ?? 0,
+    sentDeltas: stats.sentDeltas,
+    ackedDeltas: stats.ackedDeltas,
+    unacked: entry.session?.unacked ?? 0,
+    importedServices: catalog.recordsOf(record.cluster).filter((r) => !r.deleted).length,
+    exportedServices: catalog.recordsOf(catalog.localCluster).filter((r) => r.exported && !r.deleted).length,
+    nacks: stats.nacks,
+    rejected: stats.rejected,
+  };
+  if (record.federationAddress !== undefined) status.federationAddress = record.federationAddress;
+  if (record.gatewayId !== undefined) status.gatewayId = record.gatewayId;
+  if (stats.lastContactMs !== undefined) status.lastContactMs = stats.lastContactMs;
+  if (entry.lastError !== undefined) status.lastError = entry.lastError;
+  if (stats.lastAckLagMs !== undefined) status.lastAckLagMs = stats.lastAckLagMs;
+  return status;
+}
