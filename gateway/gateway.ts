@@ -210,7 +210,7 @@ export class Gateway {
       outbound: formatHostPort(toHostPort(outboundAddress)),
       admin: formatHostPort(toHostPort(adminAddress)),
     };
-    await writeRuntimeFile(config.dataDir, { pid: process.pid, listeners: this.listenersValue });
+    await writeRuntimeFile(config.dataDir, { pid: process.pid, identity: this.identity, listeners: this.listenersValue });
     this.closers.push(() => removeRuntimeFile(config.dataDir));
     this.ready = true;
     logger.info({ listeners: this.listenersValue, identity: this.identity, trustDomain: config.trustDomain }, 'gateway ready');

@@ -3,6 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { GatewayListeners } from '../gateway.js';
+import { loadConfig } from '../config/load-config.js';
+import { readRuntimeFile } from '../runtime-file.js';
 
 export const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -25,8 +27,9 @@ export interface SpawnOptions {
 }
 
 /**
- * Starts `causeway gateway --config FILE` as a child process and resolves once it logs
- * "gateway ready" (with its bound listener addresses). Used by the demo and the tests.
+ * Starts `causeway gateway --config FILE` as a child process and resolves once it is ready
+ * (its runtime file names its pid and bound listener addresses). Used by the demo, the
+ * tests and the benchmark.
  */
 export function spawnGateway(configFile: string, options: SpawnOptions = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_ENTRY, 'gateway', '--config', configFile], {
@@ -54,26 +57,26 @@ export function spawnGateway(configFile: string, options: SpawnOptions = {}): Pr
     await exited;
   };
 
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void kill();
-      reject(new Error(`gateway ${configFile} not ready within ${options.readyTimeoutMs ?? 30000} ms`));
-    }, options.readyTimeoutMs ?? 30000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      log?.write(`${line}\n`);
-      if (!line.includes('"gateway ready"')) return;
-      try {
-        const record = JSON.parse(line) as { listeners: GatewayListeners; identity: string };
-        clearTimeout(timer);
-        resolve({ child, listeners: record.listeners, identity: record.identity, stop, kill });
-      } catch {
-        // not a log record; keep reading
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => log?.write(`${line}\n`));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  // Ready means the gateway wrote <dataDir>/gateway.json with its own pid: independent of
+  // the log level, and it carries the bound addresses.
+  return (async () => {
+    const { dataDir } = await loadConfig(configFile);
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`gateway ${configFile} exited (${child.signalCode ?? child.exitCode}) before ready: ${stderr.join('').trim()}`);
       }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway ${configFile} exited (${signal ?? code}) before ready: ${stderr.join('').trim()}`));
-    });
-  });
+      const runtime = await readRuntimeFile(dataDir);
+      if (runtime !== undefined && runtime.pid === child.pid) {
+        return { child, listeners: runtime.listeners, identity: runtime.identity, stop, kill };
+      }
+      if (Date.now() > deadline) {
+        await kill();
+        throw new Error(`gateway ${configFile} not ready within ${options.readyTimeoutMs ?? 30_000} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  })();
 }

@@ -68,7 +68,8 @@ export function localityRank(local: Locality, remote: Locality): number {
 /**
  * The default priority order of the design brief: healthy local endpoints first (weighted
  * random), then remote clusters that have at least one healthy endpoint and a known,
- * non-ejected gateway, ranked same region → same cloud → anywhere by the remote gateway's
+ * non-ejected gateway (all of them, ejected or not, when nothing else is left: panic mode),
+ * ranked same region → same cloud → anywhere by the remote gateway's
  * locality. Within a rank, clusters and gateways are shuffled so load spreads. The remote
  * endpoint's port is not needed here: the remote gateway resolves `<service>:<port>` itself.
  */
@@ -81,19 +82,26 @@ export class PriorityPicker implements EndpointPicker {
 
   pick(service: ResolvedService, servicePort: ServicePort, context: PickContext): RouteTarget[] {
     const local = localCandidates(service.clusters.get(context.localCluster) ?? [], servicePort, this.random);
-    const remote: Array<{ target: RouteTarget; rank: number; order: number }> = [];
+    const remote: Array<{ target: RouteTarget; rank: number; order: number; ejected: boolean }> = [];
     for (const [cluster, endpoints] of service.clusters) {
       if (cluster === context.localCluster) continue;
       if (!endpoints.some((e) => e.health === 'healthy')) continue;
       const order = this.random();
       for (const gateway of context.gatewaysOf(cluster)) {
-        if (context.isEjected(gateway)) continue;
         // A cluster's gateways share its order key, so one cluster's gateways stay together;
         // the fraction breaks ties between its gateways at random.
-        remote.push({ target: { kind: 'remote', cluster, gateway }, rank: localityRank(context.locality, gateway.locality), order: order + this.random() * 1e-9 });
+        remote.push({
+          target: { kind: 'remote', cluster, gateway }, rank: localityRank(context.locality, gateway.locality),
+          order: order + this.random() * 1e-9, ejected: context.isEjected(gateway),
+        });
       }
     }
     remote.sort((x, y) => x.rank - y.rank || x.order - y.order);
-    return [...local, ...remote.map((r) => r.target)];
+    // Panic mode (as Envoy's panic threshold): with no local endpoint and every remote
+    // gateway ejected, skipping them all guarantees failure; trying them may succeed (a
+    // gateway ejected for one broken session usually answers on the next one).
+    const usable = remote.filter((r) => !r.ejected);
+    const chosen = usable.length > 0 || local.length > 0 ? usable : remote;
+    return [...local, ...chosen.map((r) => r.target)];
   }
 }

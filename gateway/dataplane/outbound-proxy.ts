@@ -1,3 +1,4 @@
+import { SocketAdapter } from './socket-adapter.js';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -215,7 +216,7 @@ export class OutboundProxy {
     // lookup) of its own; it writes the request onto the dialed stream and, with no agent,
     // sends `Connection: close` and ends the stream after the response.
     const upstream = httpRequest({
-      createConnection: () => dialed.stream as Socket,
+      createConnection: () => new SocketAdapter(dialed.stream) as unknown as Socket,
       method: req.method,
       path: `${url.pathname}${url.search}`,
       headers,

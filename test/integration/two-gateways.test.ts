@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -127,6 +128,38 @@ describe('two gateways as separate processes, peered by token', () => {
     const body = JSON.parse(result.stdout.slice(result.stdout.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
     assert.equal(body.cluster, 'cluster-b');
     assert.equal(body.path, '/hello?x=1');
+  });
+
+  it('forwards a request body intact through A to B (regression: corrupted request line on POST)', async () => {
+    const body = 'x'.repeat(1024);
+    const result = await curl(['-x', `http://${a!.listeners.outbound}`, '-X', 'POST', '--data-binary', body, 'http://echo.demo:8080/upload']);
+    assert.equal(result.code, 0, result.stderr);
+    const answer = JSON.parse(result.stdout) as { method: string; path: string; bytes: number };
+    assert.deepEqual([answer.method, answer.path, answer.bytes], ['POST', '/upload', 1024]);
+  });
+
+  it('serves 1600 requests from 16 concurrent keep-alive callers through A→B, every one a 200', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const proxy = a!.listeners.outbound.split(':');
+    const once = (): Promise<number> => new Promise((resolve, reject) => {
+      const req = httpRequest({ host: proxy[0], port: Number(proxy[1]), agent, method: 'POST', path: 'http://echo.demo:8080/burst', headers: { host: 'echo.demo:8080', 'content-length': '1024' }, timeout: 20_000 });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end('x'.repeat(1024));
+    });
+    const statuses = new Map<number, number>();
+    try {
+      for (let batch = 0; batch < 100; batch++) {
+        for (const status of await Promise.all(Array.from({ length: 16 }, once))) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    } finally {
+      agent.destroy();
+    }
+    assert.deepEqual([...statuses], [[200, 1600]]);
   });
 
   it('tunnels a CONNECT through A to B (curl -p -x)', async () => {

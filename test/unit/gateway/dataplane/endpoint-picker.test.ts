@@ -74,6 +74,15 @@ describe('PriorityPicker', () => {
     assert.deepEqual(picked.map(describeTarget), ['remote fine']);
   });
 
+  it('falls back to ejected gateways only when nothing else is left (panic mode)', () => {
+    const onlyRemote = new PriorityPicker().pick(service([['b', [endpoint('10.5.0.1')]], ['c', [endpoint('10.6.0.1')]]]), HTTP,
+      context([gateway('b', 'aws', 'us-east-1'), gateway('c', 'gcp', 'x')], ['b', 'c']));
+    assert.deepEqual(onlyRemote.map((t) => (t.kind === 'remote' ? t.cluster : 'local')), ['b', 'c']);
+    const oneLeft = new PriorityPicker().pick(service([['b', [endpoint('10.5.0.1')]], ['c', [endpoint('10.6.0.1')]]]), HTTP,
+      context([gateway('b', 'aws', 'us-east-1'), gateway('c', 'gcp', 'x')], ['b']));
+    assert.deepEqual(oneLeft.map((t) => (t.kind === 'remote' ? t.cluster : 'local')), ['c']);
+  });
+
   it('offers every non-ejected gateway of a cluster, next to each other', () => {
     const gwA = gateway('multi', 'aws', 'us-east-1');
     const gwB = { ...gateway('multi', 'aws', 'us-east-1'), identity: 'spiffe://multi.test/gateway/gw-2', eastWestAddress: '10.0.0.2:15443' };

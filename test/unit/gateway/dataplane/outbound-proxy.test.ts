@@ -224,11 +224,11 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
         assert.equal(answer.status, 502);
         assert.equal(answer.headers['causeway-error'], 'CW_UPSTREAM_CONNECT');
       }
-      const ejected = await viaProxy(isolated.address, 'http://ghost.demo:8080/');
-      assert.equal(ejected.status, 503);
-      assert.equal(ejected.headers['causeway-error'], 'CW_NO_HEALTHY_ENDPOINT');
-      now += 10_000;
-      assert.equal((await viaProxy(isolated.address, 'http://ghost.demo:8080/')).status, 502);
+      assert.ok(outliers.snapshot()[0]?.ejectedUntil !== undefined, 'the gateway is ejected after 3 failures');
+      // It is the only way to ghost.demo: panic mode still tries it rather than fail outright.
+      const panic = await viaProxy(isolated.address, 'http://ghost.demo:8080/');
+      assert.equal(panic.status, 502);
+      assert.equal(panic.headers['causeway-error'], 'CW_UPSTREAM_CONNECT');
     } finally {
       await isolated.proxy.close();
     }
@@ -244,9 +244,8 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
       for (let i = 0; i < 2; i++) assert.equal((await viaProxy(isolated.address, 'http://echo.demo:8080/status/503')).status, 503);
       assert.equal(outliers.snapshot()[0]?.ejectedUntil, undefined, 'the 404 in between reset the count');
       assert.equal((await viaProxy(isolated.address, 'http://echo.demo:8080/status/500')).status, 500);
-      const skipped = await viaProxy(isolated.address, 'http://echo.demo:8080/');
-      assert.equal(skipped.status, 503);
-      now += 10_000;
+      assert.ok(outliers.snapshot()[0]?.ejectedUntil !== undefined, 'three 5xx in a row eject the gateway');
+      // The only gateway, ejected: panic mode still routes, and its success clears the record.
       assert.equal((await viaProxy(isolated.address, 'http://echo.demo:8080/')).status, 200);
       assert.deepEqual(outliers.snapshot(), []);
     } finally {
