@@ -10,3 +10,4 @@ export * from './local-registry.js';
 export * from './file-store.js';
 export * from './catalog-persister.js';
 export * from './sources/static-source.js';
+export { checkFields, isPlainObject, type PlainObject } from './field-checks.js';

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { CausewayError, ErrorCodes, NAME_PATTERN, validateDeclaration, type Locality, type ServiceDeclaration } from '../../registry/index.js';
+import {
+  CausewayError, ErrorCodes, NAME_PATTERN, checkFields, isPlainObject, validateDeclaration, type Locality, type PlainObject, type ServiceDeclaration,
+} from '../../registry/index.js';
 import { isValidTrustDomain, parseSpiffeId } from '../../federation/index.js';
 import { isUnspecified, parseHostPort, type HostPort } from './address.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
@@ -11,34 +13,6 @@ const TOP_LEVEL_FIELDS = [
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Names the unknown keys of `value`, with a hint when one is a near miss of a known field. */
-function checkFields(value: Obj, known: readonly string[], at: string, errors: string[]): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const hint = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
-    errors.push(`${at}${key}: unknown field${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
-  }
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length] ?? 0;
-}
 
 function requireName(value: unknown, at: string, errors: string[]): string {
   if (typeof value !== 'string' || value === '') {
@@ -91,11 +65,11 @@ function validateListen(value: unknown, errors: string[]): ListenerAddresses {
     admin: { host: '127.0.0.1', port: DEFAULT_PORTS.admin },
   };
   if (value === undefined) return defaults;
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     errors.push('listen: must be a mapping of eastWest, federation, outbound, admin');
     return defaults;
   }
-  checkFields(value, Object.keys(defaults), 'listen.', errors);
+  checkFields(value, Object.keys(defaults), 'listen', errors);
   return {
     eastWest: validateAddress(value.eastWest, 'listen.eastWest', errors, defaults.eastWest),
     federation: validateAddress(value.federation, 'listen.federation', errors, defaults.federation),
@@ -106,11 +80,11 @@ function validateListen(value: unknown, errors: string[]): ListenerAddresses {
 
 function validateAdvertise(value: unknown, errors: string[]): GatewayConfig['advertise'] {
   if (value === undefined) return {};
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     errors.push('advertise: must be a mapping of eastWest, federation');
     return {};
   }
-  checkFields(value, ['eastWest', 'federation'], 'advertise.', errors);
+  checkFields(value, ['eastWest', 'federation'], 'advertise', errors);
   const result: { eastWest?: HostPort; federation?: HostPort } = {};
   for (const key of ['eastWest', 'federation'] as const) {
     if (value[key] === undefined) continue;
@@ -124,11 +98,11 @@ function validateAdvertise(value: unknown, errors: string[]): GatewayConfig['adv
 function validateLocality(value: unknown, errors: string[]): Omit<Locality, 'cluster'> {
   const locality = { cloud: 'local', region: 'local', zone: 'local' };
   if (value === undefined) return locality;
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     errors.push('locality: must be a mapping of cloud, region, zone');
     return locality;
   }
-  checkFields(value, ['cloud', 'region', 'zone'], 'locality.', errors);
+  checkFields(value, ['cloud', 'region', 'zone'], 'locality', errors);
   for (const key of ['cloud', 'region', 'zone'] as const) locality[key] = optionalString(value[key], `locality.${key}`, errors, 'local');
   return locality;
 }
@@ -142,11 +116,11 @@ function validateAccess(value: unknown, errors: string[]): AccessRule[] {
   const rules: AccessRule[] = [];
   value.forEach((rule: unknown, i) => {
     const at = `access[${i}]`;
-    if (!isObject(rule)) {
+    if (!isPlainObject(rule)) {
       errors.push(`${at}: must be a mapping with "to" and "from"`);
       return;
     }
-    checkFields(rule, ['to', 'from'], `${at}.`, errors);
+    checkFields(rule, ['to', 'from'], at, errors);
     const to = rule.to;
     if (typeof to !== 'string' || (to !== '*' && !/^[a-z0-9-]+\.[a-z0-9-]+$/.test(to))) {
       errors.push(`${at}.to: must be a service key "name.namespace" or "*"`);
@@ -200,7 +174,7 @@ function validateServices(value: unknown, cluster: string, locality: Omit<Locali
 export function validateConfig(raw: unknown, source: { file?: string } = {}): GatewayConfig {
   const errors: string[] = [];
   const where = source.file ?? 'config';
-  if (!isObject(raw)) {
+  if (!isPlainObject(raw)) {
     throw new CausewayError(ErrorCodes.CONFIG_INVALID, `${where}: the document must be a mapping`);
   }
   checkFields(raw, TOP_LEVEL_FIELDS, '', errors);
@@ -224,9 +198,9 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   let identifyCallersBySourceAddress = false;
   if (raw.outbound !== undefined) {
-    if (!isObject(raw.outbound)) errors.push('outbound: must be a mapping');
+    if (!isPlainObject(raw.outbound)) errors.push('outbound: must be a mapping');
     else {
-      checkFields(raw.outbound, ['identifyCallersBySourceAddress'], 'outbound.', errors);
+      checkFields(raw.outbound, ['identifyCallersBySourceAddress'], 'outbound', errors);
       const flag = raw.outbound.identifyCallersBySourceAddress;
       if (flag !== undefined && typeof flag !== 'boolean') errors.push('outbound.identifyCallersBySourceAddress: must be true or false');
       identifyCallersBySourceAddress = flag === true;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCausewayError } from '../../../../registry/index.js';
 import { TrustStore, bundlesEqual, decodeBundle, decodeBundleMap, encodeBundle, type TrustBundle } from '../../../../federation/index.js';
-import { buildCert } from './cert-factory.js';
+import { buildCert } from '../../../helpers/certs.js';
 
 const rootA = buildCert({ ca: true, uris: ['spiffe://a.test'] });
 const rootB = buildCert({ ca: true, uris: ['spiffe://a.test'] });

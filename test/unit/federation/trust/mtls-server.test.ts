@@ -4,7 +4,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority, MtlsServer, SvidRotator, TrustStore, type PeerIdentity } from '../../../../federation/index.js';
 import { makeTempDir } from '../../../helpers/paths.js';
-import { buildCert } from './cert-factory.js';
+import { buildCert } from '../../../helpers/certs.js';
 
 interface Attempt {
   outcome: 'accepted' | 'refused';

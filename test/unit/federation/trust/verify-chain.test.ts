@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isCausewayError } from '../../../../registry/index.js';
 import { TrustStore, verifyPeerChain } from '../../../../federation/index.js';
-import { buildCert } from './cert-factory.js';
+import { buildCert } from '../../../helpers/certs.js';
 
 const rootA = buildCert({ ca: true, uris: ['spiffe://a.test'], subjectCn: 'root-a' });
 const rootB = buildCert({ ca: true, uris: ['spiffe://b.test'], subjectCn: 'root-b' });
