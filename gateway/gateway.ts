@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
-  CausewayError, Catalog, CatalogPersister, ErrorCodes, FileStore, LocalRegistry, StaticSource, createLogger, type Logger,
+  CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
 import { CertificateAuthority, PeerManager, SvidRotator, TrustStore, gatewaySpiffeId } from '../federation/index.js';
 import { formatHostPort, type HostPort } from './config/address.js';
@@ -170,7 +170,7 @@ export class Gateway {
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
       access: () => this.configValue.access, logger,
     });
-    const eastWestAddress = await eastWest.listen(config.listen.eastWest.host, config.listen.eastWest.port);
+    const eastWestAddress = await bind('eastWest', config.listen.eastWest, (h, p) => eastWest.listen(h, p));
     this.closers.push(() => eastWest.close());
 
     const locality = { ...config.locality, cluster: config.cluster };
@@ -183,7 +183,7 @@ export class Gateway {
       federationAddress: (): string => formatHostPort(advertised(config.advertise.federation, federationListen, peers.address())),
       ca, svid, trust: this.trust, catalog: this.catalog, store, logger,
     });
-    const federationAddress = await peers.start(federationListen);
+    const federationAddress = await bind('federation', federationListen, (host, port) => peers.start({ host, port }));
     this.closers.push(() => peers.close());
 
     const outliers = new OutlierTracker({ logger });
@@ -195,12 +195,12 @@ export class Gateway {
       callerIdentity: (address) => callerOf(address), logger,
       onRequest: (record: RequestRecord) => this.requests.add(record),
     });
-    const outboundAddress = await outbound.listen(config.listen.outbound.host, config.listen.outbound.port);
+    const outboundAddress = await bind('outbound', config.listen.outbound, (h, p) => outbound.listen(h, p));
     this.closers.push(() => outbound.close());
 
     const adminToken = await ensureAdminToken(config.dataDir);
     const admin = new AdminServer({ gateway: this, adminToken, logger });
-    const adminAddress = await admin.listen(config.listen.admin.host, config.listen.admin.port);
+    const adminAddress = await bind('admin', config.listen.admin, (h, p) => admin.listen(h, p));
     this.closers.push(() => admin.close());
 
     this.components = { ca, svid, peers, eastWest, outbound, admin, outliers };
@@ -234,6 +234,16 @@ export class Gateway {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/** Binds one listener; a failure names the listener and its address (CW_LISTEN_FAILED). */
+async function bind(name: string, at: HostPort, listen: (host: string, port: number) => Promise<AddressInfo>): Promise<AddressInfo> {
+  try {
+    return await listen(at.host, at.port);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is already in use' : describeError(err);
+    throw new CausewayError(ErrorCodes.LISTEN_FAILED, `listen.${name}: cannot listen on ${formatHostPort(at)}: ${reason}`, { cause: err });
   }
 }
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CausewayError, ErrorCodes } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { adminRequest, resolveTarget } from './admin-client.js';
 import type { Command } from './commands.js';
 import { startEchoBackend } from './echo-backend.js';
@@ -33,9 +33,17 @@ export const demoCommand: Command = {
       const files = await writeDemoConfigs(dir, backend.port, values['ephemeral-ports'] === true);
       print(`Causeway demo — state and logs in ${dir}`);
       print(`  sample backend echo.demo (cluster-b) on 127.0.0.1:${backend.port}`);
-      const b = await spawnGateway(files.b, { logFile: path.join(dir, 'cluster-b.log') });
+      const start = async (file: string, log: string): Promise<GatewayProcess> => {
+        try {
+          return await spawnGateway(file, { logFile: path.join(dir, log) });
+        } catch (err) {
+          const hint = /CW_LISTEN_FAILED/.test(describeError(err)) ? ' (run `causeway demo --ephemeral-ports` to use free ports)' : '';
+          throw new CausewayError(ErrorCodes.LISTEN_FAILED, `${describeError(err).replace(/^gateway .*? before ready: (causeway: error CW_[A-Z_]+: )?/, '')}${hint}`);
+        }
+      };
+      const b = await start(files.b, 'cluster-b.log');
       gateways.push(b);
-      const a = await spawnGateway(files.a, { logFile: path.join(dir, 'cluster-a.log') });
+      const a = await start(files.a, 'cluster-a.log');
       gateways.push(a);
       print(`  gateway cluster-b ${b.identity}  admin http://${b.listeners.admin}`);
       print(`  gateway cluster-a ${a.identity}  admin http://${a.listeners.admin}`);

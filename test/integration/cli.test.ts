@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { makeTempDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 
 describe('causeway CLI usage', () => {
@@ -30,6 +34,26 @@ describe('causeway CLI usage', () => {
     const result = await runCli(['gateway', '--config', '/nonexistent/causeway.yaml']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /CW_CONFIG_READ: \/nonexistent\/causeway\.yaml: cannot read config/);
+  });
+
+  it('exits 1 with CW_LISTEN_FAILED naming the listener when its port is taken, leaving nothing running', async () => {
+    const tmp = await makeTempDir('cli-listen');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const config = path.join(tmp.dir, 'gw.yaml');
+      await writeFile(config, [
+        'cluster: c1', 'trustDomain: c1.test', `dataDir: ${path.join(tmp.dir, 'data')}`,
+        `listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:${port}", admin: "127.0.0.1:0" }`,
+      ].join('\n'));
+      const result = await runCli(['gateway', '--config', config]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`CW_LISTEN_FAILED: listen\\.outbound: cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
+    } finally {
+      blocker.close();
+      await tmp.remove();
+    }
   });
 
   it('exits 1 with CW_ADMIN_UNREACHABLE when no gateway answers', async () => {
