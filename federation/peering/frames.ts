@@ -1,5 +1,5 @@
 import {
-  NAME_PATTERN, serviceKey, validateServiceRecord, type GatewayRecord, type Locality, type ServiceRecord,
+  NAME_PATTERN, serviceKey, validateGatewayRecord, validateServiceRecord, type GatewayRecord, type Locality, type ServiceRecord,
 } from '../../registry/index.js';
 import { isValidTrustDomain, parseSpiffeId } from '../trust/index.js';
 import { hostPortProblem } from './address.js';
@@ -143,12 +143,14 @@ export function decodeHello(w: WireHello | null | undefined, errors: string[]): 
     }
   }
   if (errors.length > before || l === null || l === undefined) return undefined;
-  return {
+  // The same rules the catalog applies (empty locality fields, over-long text, ...), checked
+  // here so that a bad Hello is refused as a frame instead of failing inside the catalog.
+  return validateGatewayRecord({
     cluster: w.cluster,
     trustDomain: w.trustDomain,
     identity: w.gatewayId,
     eastWestAddress: w.eastWestAddress,
     // A peer that leaves locality.cluster empty still means itself.
     locality: { cloud: l.cloud, region: l.region, zone: l.zone, cluster: l.cluster === '' ? w.cluster : l.cluster },
-  };
+  }, 'hello', errors);
 }

@@ -102,7 +102,15 @@ export class LinkSession {
 
   start(): void {
     const { stream, local, catalog, trust } = this.o;
-    stream.on('data', (m: WireLinkMessage) => this.receive(m));
+    stream.on('data', (m: WireLinkMessage) => {
+      // A frame that trips an unexpected error ends this link, never the process.
+      try {
+        this.receive(m);
+      } catch (err) {
+        this.o.stats.rejected += 1;
+        this.finish(new CausewayError(ErrorCodes.FRAME_INVALID, `cannot process the peer's ${m.msg ?? 'message'}: ${describeError(err)}`));
+      }
+    });
     // The call already failed: nothing to end. The peer half-closed: end our side gracefully.
     stream.on('error', (err: Error) => this.finish(asLinkError(err), 'none'));
     stream.on('end', () => this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, 'the peer ended the link'), 'graceful'));

@@ -244,13 +244,16 @@ export class PeerManager {
     // The token first: nothing about our peers is revealed to a caller without a valid token.
     const token = await this.tokens.check(r.tokenId, r.secret, r.payloadDigest, now);
     checkRequester(r, identity);
-    // Re-peering: the other side removed us and redeems a fresh token of ours. The token is
-    // our operator's consent, so it replaces the old record of the same cluster and trust
-    // domain — but only one the other side dials (we never dial it, so nothing else breaks).
-    const previous = [...this.peers.values()].find((e) =>
+    // Re-peering: the other side removed us and redeems a fresh token of ours. Only a token
+    // our operator minted FOR that peer's name replaces its record (and its trust root): an
+    // unnamed token, or one named for someone else, must never take over an existing peer's
+    // trust domain. Only a record the other side dials is replaceable (we never dial it).
+    const held = [...this.peers.values()].find((e) =>
       e.record.role === 'acceptor' && e.record.cluster === r.cluster && e.record.trustDomain === r.trustDomain);
-    const name = token.peerName ?? previous?.record.name ?? r.cluster;
-    if (previous === undefined) this.checkNewPeer(name, r.cluster, r.trustDomain);
+    const previous = held !== undefined && token.peerName === held.record.name ? held : undefined;
+    const name = token.peerName ?? r.cluster;
+    this.checkNewPeer(name, r.cluster, r.trustDomain, previous,
+      held !== undefined && previous === undefined ? `; to replace it, mint the token with --peer-name ${held.record.name}` : '');
     await this.tokens.redeem(r.tokenId, r.secret, r.payloadDigest, now, r.cluster);
     if (previous !== undefined) {
       // The new bundle replaces the old one whatever its sequence (the peer may have a new CA).
@@ -272,6 +275,9 @@ export class PeerManager {
         this.peers.set(previous.record.name, previous);
         this.trustPeerBundle(previous.record);
       }
+      // Nothing was peered, so the token is not spent: the redeemer may retry with it.
+      await this.tokens.release(r.tokenId).catch((releaseErr: unknown) =>
+        this.logger.error({ tokenId: r.tokenId, reason: describeError(releaseErr) }, 'cannot release the peering token after a failed redemption'));
       throw err;
     }
     if (previous !== undefined) {
@@ -397,13 +403,16 @@ export class PeerManager {
     };
   }
 
-  private checkNewPeer(name: string, cluster: string, trustDomain: string): void {
+  /** No other peer (`replacing` aside) may hold the name, cluster or trust domain. */
+  private checkNewPeer(name: string, cluster: string, trustDomain: string, replacing?: PeerEntry, hint = ''): void {
     if (cluster === this.o.cluster) throw new CausewayError(ErrorCodes.PEER_EXISTS, `cluster ${cluster} is this gateway's own cluster`);
     if (trustDomain === this.o.trustDomain) throw new CausewayError(ErrorCodes.PEER_EXISTS, `trust domain ${trustDomain} is this gateway's own`);
-    for (const { record } of this.peers.values()) {
+    for (const entry of this.peers.values()) {
+      if (entry === replacing) continue;
+      const { record } = entry;
       if (record.cluster === cluster || record.trustDomain === trustDomain || record.name === name) {
         throw new CausewayError(ErrorCodes.PEER_EXISTS,
-          `already peered with ${record.name} (cluster ${record.cluster}, trust domain ${record.trustDomain})`);
+          `already peered with ${record.name} (cluster ${record.cluster}, trust domain ${record.trustDomain})${hint}`);
       }
     }
   }

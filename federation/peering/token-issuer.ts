@@ -96,6 +96,23 @@ export class TokenIssuer {
     });
   }
 
+  /**
+   * Undoes redeem() for a redemption whose effect could not be persisted, so the token is
+   * not burnt by a failure that peered nothing. Unknown or unused ids are left alone.
+   */
+  release(id: string): Promise<void> {
+    return this.serialised(async () => {
+      const tokens = await this.loaded();
+      if (!tokens.some((t) => t.id === id && t.usedAt !== undefined)) return;
+      await this.save(tokens.map((t) => {
+        if (t.id !== id) return t;
+        const { usedAt: _usedAt, usedBy: _usedBy, ...unused } = t;
+        return unused;
+      }));
+      this.logger.info({ tokenId: id }, 'peering token released');
+    });
+  }
+
   /** Held token records (for status and tests). */
   async list(): Promise<readonly IssuedToken[]> {
     return this.serialised(async () => [...(await this.loaded())]);

@@ -2,6 +2,8 @@ import { describeError, silentLogger, type Logger } from '../../registry/index.j
 import type { CertificateAuthority } from './ca.js';
 import type { Svid, SvidSource } from './types.js';
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * Keeps a fresh SVID for one identity: issued at construction, renewed at half its
  * lifetime (unref'd timer). Listeners (TLS servers, dialers) swap to the new one for new
@@ -53,7 +55,13 @@ export class SvidRotator implements SvidSource {
     clearTimeout(this.timer);
     const { notBefore, notAfter } = this.svid;
     const halfLife = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
-    this.timer = setTimeout(() => this.rotateNow(), Math.max(1000, halfLife - this.now()));
+    const wait = Math.max(1000, halfLife - this.now());
+    // Node fires a timer longer than 2^31-1 ms after 1 ms; a long-lived SVID waits in steps.
+    if (wait > MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.schedule(), MAX_TIMER_MS);
+    } else {
+      this.timer = setTimeout(() => this.rotateNow(), wait);
+    }
     this.timer.unref();
   }
 

@@ -209,7 +209,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const services = validateServices(raw.services, cluster, locality, errors);
   const access = validateAccess(raw.access, errors);
   const ttl = raw.gatewaySvidTtl === undefined ? 86400 : parseDuration(raw.gatewaySvidTtl);
-  if (ttl === undefined || ttl < 120) errors.push('gatewaySvidTtl: must be a duration of at least 2m such as "24h"');
+  if (ttl === undefined || ttl < 120 || ttl > 30 * 86400) errors.push('gatewaySvidTtl: must be a duration from 2m to 30d such as "24h"');
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 

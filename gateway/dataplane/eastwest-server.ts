@@ -232,6 +232,15 @@ export class EastWestServer {
     if (typeof target === 'string') return refusal(400, ErrorCodes.REQUEST_INVALID, `bad :authority: ${target}`);
 
     const asserted = headers[CAUSEWAY_SOURCE];
+    // Only a gateway speaks for other workloads. A workload certificate (an agent's sidecar,
+    // say) IS the caller: it is the source, and it may not claim to be anyone else.
+    const isGateway = parseSpiffeId(peer.spiffeId).path.startsWith('/gateway/');
+    if (!isGateway) {
+      if (asserted !== undefined && asserted !== peer.spiffeId) {
+        return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${peer.spiffeId} is not a gateway and may not assert ${CAUSEWAY_SOURCE} ${String(asserted).slice(0, 200)}`);
+      }
+      return { target, source: peer.spiffeId };
+    }
     if (asserted === undefined) return { target, source: undefined };
     if (typeof asserted !== 'string') return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${CAUSEWAY_SOURCE} must be one SPIFFE ID`);
     let trustDomain: string;

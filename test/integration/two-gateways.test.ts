@@ -284,7 +284,8 @@ describe('two gateways as separate processes, peered by token', () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.equal(await echoEndpointsInA(), undefined, 'a removed peer\'s services must leave the catalog');
     // B restarted on new ephemeral ports, so the first token points nowhere: mint another.
-    const fresh = (await runCli(['peer', 'token', '--config', files.b])).stdout.trim();
+    // Named for A: only such a token replaces B's existing record of cluster-a.
+    const fresh = (await runCli(['peer', 'token', '--peer-name', 'cluster-a', '--config', files.b])).stdout.trim();
     const readded = await runCli(['peer', 'add', fresh, '--config', files.a]);
     assert.equal(readded.code, 0, readded.stderr);
     await waitFor('echo.demo back in A', echoEndpointsInA);

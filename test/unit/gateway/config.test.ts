@@ -79,6 +79,12 @@ gatewaySvidTtl: 5x
     for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
   });
 
+  it('bounds gatewaySvidTtl to 2m..30d', () => {
+    for (const ttl of ['1m', '31d', '100000d']) {
+      assert.ok(problemsOf(`${MINIMAL}gatewaySvidTtl: ${ttl}\n`).some((p) => p.startsWith('gatewaySvidTtl: must be a duration from 2m to 30d')), ttl);
+    }
+  });
+
   it('refuses a wildcard listen address without an advertise address', () => {
     const problems = problemsOf(`${MINIMAL}listen: { federation: "0.0.0.0:15012" }\n`);
     assert.ok(problems.some((p) => p.startsWith('advertise.federation: is required when listen.federation is the wildcard')));

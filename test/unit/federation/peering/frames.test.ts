@@ -77,6 +77,19 @@ describe('link frames', () => {
     assert.match(bad.join('\n'), /eastWestAddress: "gw-b" is not an IP address/);
   });
 
+  it('refuses a Hello whose locality the catalog would refuse (empty region, over-long zone)', () => {
+    // Regression: such a Hello used to pass decodeHello and then throw inside the catalog,
+    // in the stream's data handler.
+    const hello = {
+      cluster: 'cluster-b', trustDomain: 'b.test', gatewayId: 'spiffe://b.test/gateway/gw-b', eastWestAddress: '127.0.0.1:15443',
+      locality: { ...locality, region: '', zone: 'z'.repeat(300) }, protocolVersion: 1,
+    };
+    const errors: string[] = [];
+    assert.equal(decodeHello(hello, errors), undefined);
+    assert.ok(errors.some((e) => e.startsWith('hello.locality.region')), errors.join('\n'));
+    assert.ok(errors.some((e) => e.startsWith('hello.locality.zone')), errors.join('\n'));
+  });
+
   it('sends only exported local records, and a tombstone when a record stops being exported', () => {
     const pay = record('pay');
     const hidden = record('hidden', { exported: false });

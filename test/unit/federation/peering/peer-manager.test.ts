@@ -179,7 +179,29 @@ describe('PeerManager: two gateways peered by token', () => {
     await rejects(a.peers.addPeer(token), 'CW_TOKEN_USED', /already redeemed/);
     assert.deepEqual(await a.store.load('peers'), before);
 
-    await a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60 }));
+    // Regression: an unnamed token, or one minted for another name, must not take over B's
+    // existing record of cluster-a (and with it the trust root of a.test).
+    const heldByB = await b.store.load('peers');
+    await rejects(a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60 })), 'CW_PEER_EXISTS', /mint the token with --peer-name cluster-a/);
+    await rejects(a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60, peerName: 'someone-else' })), 'CW_PEER_EXISTS');
+    assert.deepEqual(await b.store.load('peers'), heldByB);
+    assert.deepEqual(a.peers.list(), []);
+
+    // A store failure on B while it records the new peering leaves the token unspent.
+    const named = await b.peers.createToken({ ttlSeconds: 60, peerName: 'cluster-a' });
+    const save = b.store.save.bind(b.store);
+    b.store.save = async (name: string, value: unknown): Promise<void> => {
+      if (name === 'peers') throw new Error('injected: disk full');
+      return save(name, value);
+    };
+    try {
+      await assert.rejects(a.peers.addPeer(named), /disk full/);
+    } finally {
+      b.store.save = save;
+    }
+    assert.deepEqual(await b.store.load('peers'), heldByB);
+    assert.ok(b.trust.get('a.test'), 'B still trusts a.test under the old record');
+    await a.peers.addPeer(named);
     await waitFor('A re-peered', () => connected(a, 'cluster-b'));
     await waitFor('B linked to the new peering', () => connected(b, 'cluster-a'));
     assert.deepEqual(b.peers.list().map((p) => p.name), ['cluster-a']);

@@ -88,6 +88,23 @@ describe('EastWestServer', () => {
     assert.equal(await received, 'xbye');
   });
 
+  it('treats a workload certificate as the caller itself: it may not assert another causeway-source', async () => {
+    // Regression: any certificate of a peer domain could assert any identity of that domain.
+    const worker = world.a.ca.issueKeyAndSvid('spiffe://a.test/ns/demo/sa/worker', 300);
+    const creds = { caPem: caPemOfB, certPem: worker.certChainPem, keyPem: worker.keyPem };
+    world.rulesB.push({ to: 'workeronly.demo', from: ['spiffe://a.test/ns/demo/sa/worker'] });
+    world.b.putLocal('workeronly', [endpointOf(world.echoPort)]);
+    const connect = { ':method': 'CONNECT', ':authority': 'workeronly.demo:8080' };
+    const impersonating = await h2Probe(world.gatewayB.eastWestAddress, creds, { ...connect, 'causeway-source': 'spiffe://a.test/ns/demo/sa/admin' });
+    assert.equal(impersonating.outcome === 'answered' && impersonating.status, 403, JSON.stringify(impersonating));
+    assert.equal(impersonating.outcome === 'answered' && impersonating.headers['causeway-error'], 'CW_IDENTITY_REFUSED');
+    // Without the header, or naming itself, the workload is its own source and the rule admits it.
+    for (const headers of [connect, { ...connect, 'causeway-source': 'spiffe://a.test/ns/demo/sa/worker' }]) {
+      const own = await h2Probe(world.gatewayB.eastWestAddress, creds, headers);
+      assert.equal(own.outcome === 'answered' && own.status, 200, JSON.stringify(own));
+    }
+  });
+
   it('admits an anonymous caller through a foreign gateway only by an "anonymous" rule', async () => {
     const denied = await refusal(tunnels.open(world.gatewayB, 'tcpecho.demo:8080', undefined));
     assert.equal(denied.code, 'CW_ACCESS_DENIED');
@@ -159,7 +176,7 @@ describe('EastWestServer', () => {
   it('records each mTLS connection and counts refusals', async () => {
     const hops = world.eastWestB.recentConnections();
     assert.ok(hops.length > 0);
-    const fromA = hops.filter((h) => h.peer?.trustDomain === 'a.test');
+    const fromA = hops.filter((h) => h.peer?.trustDomain === 'a.test' && h.peer.spiffeId.includes('/gateway/'));
     assert.ok(fromA.length > 0);
     for (const hop of fromA) {
       assert.equal(hop.peer?.spiffeId, 'spiffe://a.test/gateway/gw-a');

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { CertificateAuthority, SvidRotator } from '../../../../federation/index.js';
+import { makeTempDir } from '../../../helpers/paths.js';
+
+describe('SvidRotator', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let ca: CertificateAuthority;
+
+  before(async () => {
+    tmp = await makeTempDir('rotator');
+    ca = await CertificateAuthority.loadOrCreate({ dir: path.join(tmp.dir, 'ca'), trustDomain: 'a.test' });
+  });
+  after(() => tmp.remove());
+
+  it('waits out a half life longer than the 2^31-1 ms timer limit instead of re-issuing at once', async () => {
+    // Regression: a 60-day SVID has a 30-day half life; Node fires such a timer after 1 ms,
+    // which made the rotator re-issue in a tight loop.
+    const rotator = new SvidRotator({ ca, spiffeId: 'spiffe://a.test/gateway/gw', ttlSeconds: 60 * 86400 });
+    let rotations = 0;
+    rotator.onRotate(() => rotations++);
+    rotator.start();
+    await sleep(300);
+    rotator.close();
+    assert.equal(rotations, 0);
+  });
+
+  it('renews at half life and tells its listeners', async () => {
+    // notBefore is backdated a minute, so a 4 s SVID is past half life: renewal comes after the 1 s floor.
+    const rotator = new SvidRotator({ ca, spiffeId: 'spiffe://a.test/gateway/gw', ttlSeconds: 4 });
+    const first = rotator.current();
+    const rotated = new Promise<string>((resolve) => rotator.onRotate((svid) => resolve(svid.certChainPem)));
+    rotator.start();
+    const keepAlive = setTimeout(() => undefined, 30_000); // the rotator's own timer is unref'd
+    const pem = await rotated;
+    clearTimeout(keepAlive);
+    rotator.close();
+    assert.notEqual(pem, first.certChainPem);
+    assert.equal(rotator.current().certChainPem, pem);
+  });
+});
