@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import {
   CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
-import { CertificateAuthority, PeerManager, SvidRotator, TrustStore, gatewaySpiffeId } from '../federation/index.js';
+import {
+  CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
+} from '../federation/index.js';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { loadConfig } from './config/load-config.js';
@@ -15,6 +17,8 @@ import { OutlierTracker } from './dataplane/outlier-tracker.js';
 import { PriorityPicker } from './dataplane/endpoint-picker.js';
 import { identityBySourceAddress } from './caller-identity.js';
 import { AdminServer } from './admin/admin-server.js';
+import { IdentityServer } from './identity/identity-server.js';
+import { readJwks } from './identity/read-jwks.js';
 import { ensureAdminToken } from './admin/admin-token.js';
 import { RecentRequests } from './recent-requests.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
@@ -24,6 +28,7 @@ export interface GatewayListeners {
   federation: string;
   outbound: string;
   admin: string;
+  identity: string;
 }
 
 export interface GatewayOptions {
@@ -57,6 +62,7 @@ export class Gateway {
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
+    issuer: WorkloadIssuer;
     peers: PeerManager;
     eastWest: EastWestServer;
     outbound: OutboundProxy;
@@ -134,6 +140,14 @@ export class Gateway {
     return this.components.svid;
   }
 
+  get ca(): CertificateAuthority {
+    return this.components.ca;
+  }
+
+  get issuer(): WorkloadIssuer {
+    return this.components.issuer;
+  }
+
   private async startComponents(): Promise<void> {
     const { config, logger } = this;
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -142,13 +156,25 @@ export class Gateway {
 
     const ca = await CertificateAuthority.loadOrCreate({
       dir: `${config.dataDir}/ca`, trustDomain: config.trustDomain, logger,
+      publishWindowSeconds: config.trust.publishWindowSeconds,
+      refreshHintSeconds: config.trust.bundleRefreshHintSeconds,
+      // A superseded root stays published until the longest-lived SVID it may have signed expires.
+      maxSvidTtlSeconds: Math.max(config.gatewaySvidTtlSeconds, config.trust.maxWorkloadSvidTtlSeconds),
+      ...(config.trust.intermediate === undefined ? {} : { intermediate: config.trust.intermediate }),
     });
+    this.closers.push(() => ca.close());
     this.trust.set(ca.bundle());
     const svid = new SvidRotator({
       ca, spiffeId: this.identity, ttlSeconds: config.gatewaySvidTtlSeconds, logger,
     });
     svid.start();
     this.closers.push(() => svid.close());
+    // A rotation step: new roots reach the trust store (and so every listener and peer link);
+    // a newly active authority re-issues our SVID for new connections.
+    this.closers.push(ca.onChange((event) => {
+      if (event === 'bundle') this.trust.set(ca.bundle());
+      else svid.rotateNow();
+    }));
 
     // Restore before anything listens: the last known catalog serves traffic at once.
     const persister = new CatalogPersister({ store, catalog: this.catalog, logger });
@@ -198,17 +224,37 @@ export class Gateway {
     const outboundAddress = await bind('outbound', config.listen.outbound, (h, p) => outbound.listen(h, p));
     this.closers.push(() => outbound.close());
 
+    const serviceAccounts = config.issuance.kubernetes === undefined ? undefined : new ServiceAccountTokenVerifier({
+      issuer: config.issuance.kubernetes.issuer,
+      audience: config.issuance.kubernetes.audience,
+      jwks: await readJwks(config.issuance.kubernetes.jwksFile),
+    });
+    const identityListen = config.listen.identity;
+    let identityServer: IdentityServer | undefined;
+    const issuer = new WorkloadIssuer({
+      ca, trust: this.trust, store, logger,
+      address: () => formatHostPort(advertised(config.advertise.identity, identityListen, identityServer?.address())),
+      defaultTtlSeconds: config.trust.workloadSvidTtlSeconds,
+      maxTtlSeconds: config.trust.maxWorkloadSvidTtlSeconds,
+      rateLimit: config.issuance.rateLimit,
+      ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
+    });
+    identityServer = new IdentityServer({ trustDomain: config.trustDomain, svid, trust: this.trust, issuer, logger });
+    const identityAddress = await bind('identity', identityListen, (h, p) => identityServer.listen(h, p));
+    this.closers.push(() => identityServer.close());
+
     const adminToken = await ensureAdminToken(config.dataDir);
     const admin = new AdminServer({ gateway: this, adminToken, logger });
     const adminAddress = await bind('admin', config.listen.admin, (h, p) => admin.listen(h, p));
     this.closers.push(() => admin.close());
 
-    this.components = { ca, svid, peers, eastWest, outbound, admin, outliers };
+    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers };
     this.listenersValue = {
       eastWest: formatHostPort(toHostPort(eastWestAddress)),
       federation: formatHostPort(toHostPort(federationAddress)),
       outbound: formatHostPort(toHostPort(outboundAddress)),
       admin: formatHostPort(toHostPort(adminAddress)),
+      identity: formatHostPort(toHostPort(identityAddress)),
     };
     await writeRuntimeFile(config.dataDir, { pid: process.pid, identity: this.identity, listeners: this.listenersValue });
     this.closers.push(() => removeRuntimeFile(config.dataDir));

@@ -7,7 +7,7 @@ export const RUNTIME_FILE = 'gateway.json';
 export interface RuntimeInfo {
   pid: number;
   identity: string;
-  listeners: { eastWest: string; federation: string; outbound: string; admin: string };
+  listeners: { eastWest: string; federation: string; outbound: string; admin: string; identity: string };
 }
 
 /**

@@ -11,3 +11,4 @@ export * from './file-store.js';
 export * from './catalog-persister.js';
 export * from './sources/static-source.js';
 export { checkFields, isPlainObject, type PlainObject } from './field-checks.js';
+export { listenOn } from './listen.js';

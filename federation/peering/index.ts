@@ -3,10 +3,9 @@ export { PeerManager, type PeerManagerOptions } from './peer-manager.js';
 export type { PeerStatus, PeerState } from './peer-status.js';
 export type { PeerRecord, PeerRole } from './peer-store.js';
 export {
-  TOKEN_PREFIX, createPeeringToken, parsePeeringToken, formatToken, secretHash, sha256Hex,
+  TOKEN_PREFIX, createPeeringToken, parsePeeringToken, formatToken,
   type PeeringToken, type PeeringTokenPayload, type CreatedToken, type CreateTokenOptions,
 } from './token.js';
-export { TokenIssuer, type IssuedToken, type TokenIssuerOptions } from './token-issuer.js';
 export { backoffDelay, type BackoffOptions } from './link-dialer.js';
 export { ERROR_CODE_METADATA } from './grpc-errors.js';
 export {

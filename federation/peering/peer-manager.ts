@@ -16,8 +16,8 @@ import { peerStatus, type PeerEntry, type PeerStatus } from './peer-status.js';
 import type { WireRedeemRequest, WireRedeemResponse } from './proto.js';
 import { redeemToken } from './redeem-client.js';
 import { checkRedeemCredentials, checkRequester } from './redeem-request.js';
-import { TokenIssuer } from './token-issuer.js';
-import { parsePeeringToken } from './token.js';
+import { TokenIssuer } from '../tokens/index.js';
+import { createPeeringToken, parsePeeringToken } from './token.js';
 
 export interface PeerManagerOptions {
   cluster: string;
@@ -116,15 +116,15 @@ export class PeerManager {
   async createToken(options: { ttlSeconds: number; peerName?: string }): Promise<string> {
     this.assertOpen();
     if (options.peerName !== undefined) checkName(options.peerName, 'peerName');
-    const created = await this.tokens.issue({
+    const now = this.now();
+    const created = await this.tokens.issue(() => createPeeringToken({
       cluster: this.o.cluster,
       trustDomain: this.o.trustDomain,
       federationAddress: typeof this.o.federationAddress === 'function' ? this.o.federationAddress() : this.o.federationAddress,
       bundle: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
       ttlSeconds: options.ttlSeconds,
-      now: this.now(),
-      ...(options.peerName === undefined ? {} : { peerName: options.peerName }),
-    });
+      now,
+    }), options.peerName === undefined ? {} : { peerName: options.peerName }, now);
     return created.text;
   }
 

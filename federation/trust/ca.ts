@@ -1,211 +1,450 @@
-import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import forge from 'node-forge';
 import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { pemBlocks, readOptional, writeAtomic } from './ca-files.js';
+import { parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
+import { checkAuthorityMaterial, fingerprintOf, readOperatorIntermediate, type SigningAuthority } from './signing-authority.js';
 import { parseSpiffeId } from './spiffe-id.js';
+import { BACKDATE_MS, createSelfSignedRoot, newSigningKey, newWorkloadKey, signLeaf } from './svid-signer.js';
 import type { Svid, TrustBundle } from './types.js';
+
+export interface IntermediateFiles {
+  /** PEM: the intermediate that will sign SVIDs, then any intermediates above it. */
+  certFile: string;
+  keyFile: string;
+  /** PEM: the organisation root(s) it chains to; they become this trust domain's bundle. */
+  rootsFile: string;
+}
 
 export interface CertificateAuthorityOptions {
   dir: string;
   trustDomain: string;
   logger?: Logger;
   now?: () => number;
+  /** Lifetime of self-managed roots (default 3650 days). */
   rootTtlDays?: number;
+  /** How long a new root is published before it signs anything (default 300 s). */
+  publishWindowSeconds?: number;
+  /** The longest TTL any SVID of this domain may have; a superseded authority stays published this long (default 1 day). */
+  maxSvidTtlSeconds?: number;
+  /** `spiffe_refresh_hint` of the bundle (default 300 s). */
+  refreshHintSeconds?: number;
+  /** Sign with an operator-supplied intermediate under an organisation root instead of a self-managed root. */
+  intermediate?: IntermediateFiles;
 }
 
 export interface IssuedCertificate {
   certPem: string;
+  /** The leaf, then the intermediates a verifier needs up to (not including) the root. */
   certChainPem: string;
   notBefore: Date;
   notAfter: Date;
 }
 
-/** Clock skew tolerated between gateways: certificates are valid from a minute ago. */
-const BACKDATE_MS = 60_000;
-const REFRESH_HINT_SECONDS = 300;
-
-async function writeAtomic(file: string, data: string, mode: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await open(tmp, 'w', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
+export interface AuthorityStatus {
+  id: number;
+  kind: AuthorityRecord['kind'];
+  state: AuthorityRecord['state'];
+  subject: string;
+  fingerprint: string;
+  notAfter: string;
+  activateAt?: string;
+  activatedAt?: string;
+  retireAt?: string;
 }
 
-function serialNumber(): string {
-  // RFC 5280 §4.1.2.2: positive, at most 20 octets; a leading 0x01..0x7f byte keeps it positive.
-  const bytes = randomBytes(16);
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return bytes.toString('hex');
+export interface CaStatus {
+  trustDomain: string;
+  sequence: number;
+  refreshHintSeconds: number;
+  authorities: AuthorityStatus[];
 }
 
-function newRsaKey(): { privateKeyPem: string; publicKeyPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+export type CaEvent = 'bundle' | 'activated';
+
+const STATE_FILE = 'authorities.json';
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * The CA of one trust domain: a self-managed root created on first start in `dir`
- * (`root.key` mode 0600, `root.crt`), which signs X.509-SVIDs directly. RSA because
- * node-forge issues only RSA certificates; keys are generated natively by node:crypto.
+ * The CA of one trust domain. It signs X.509-SVIDs with exactly one active authority — a
+ * self-managed root created here (default) or an operator's intermediate — and rotates
+ * without a flag day: a new root is published in the bundle (higher `spiffe_sequence`)
+ * a publish window BEFORE it signs anything, and a superseded one stays published until
+ * every SVID it signed has expired (maxSvidTtl after it stopped signing).
+ * State lives in `dir`: authorities.json, certificates, keys (mode 0600).
  */
 export class CertificateAuthority {
   readonly trustDomain: string;
-  private readonly rootPem: string;
-  private readonly rootKey: forge.pki.rsa.PrivateKey;
-  private readonly rootCert: forge.pki.Certificate;
-  private readonly sequence: number;
-  private readonly now: () => number;
+  private state: CaStateFile;
+  private authorities: SigningAuthority[];
+  private readonly o: Required<Omit<CertificateAuthorityOptions, 'intermediate' | 'logger'>> & Pick<CertificateAuthorityOptions, 'intermediate'>;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<(event: CaEvent) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
-  private constructor(trustDomain: string, rootPem: string, rootKeyPem: string, sequence: number, now: () => number) {
-    this.trustDomain = trustDomain;
-    this.rootPem = rootPem;
-    this.rootKey = forge.pki.privateKeyFromPem(rootKeyPem) as forge.pki.rsa.PrivateKey;
-    this.rootCert = forge.pki.certificateFromPem(rootPem);
-    this.sequence = sequence;
-    this.now = now;
+  private constructor(options: CertificateAuthorityOptions, state: CaStateFile, authorities: SigningAuthority[]) {
+    this.trustDomain = options.trustDomain;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'ca', trustDomain: options.trustDomain });
+    this.o = {
+      dir: options.dir,
+      trustDomain: options.trustDomain,
+      now: options.now ?? Date.now,
+      rootTtlDays: options.rootTtlDays ?? 3650,
+      publishWindowSeconds: options.publishWindowSeconds ?? 300,
+      maxSvidTtlSeconds: options.maxSvidTtlSeconds ?? 86400,
+      refreshHintSeconds: options.refreshHintSeconds ?? 300,
+      intermediate: options.intermediate,
+    };
+    this.state = state;
+    this.authorities = authorities;
   }
 
+  /** Loads the CA in `dir`, creating it on first start; due rotation steps are applied at once. */
   static async loadOrCreate(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
-    const { dir, trustDomain } = options;
-    const logger = (options.logger ?? silentLogger()).child({ component: 'ca' });
-    const now = options.now ?? Date.now;
-    parseSpiffeId(`spiffe://${trustDomain}`);
-    const keyFile = path.join(dir, 'root.key');
-    const certFile = path.join(dir, 'root.crt');
-    const bundleFile = path.join(dir, 'bundle.json');
-    let keyPem: string | undefined;
+    parseSpiffeId(`spiffe://${options.trustDomain}`);
+    const now = (options.now ?? Date.now)();
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    const stateFile = path.join(options.dir, STATE_FILE);
+    let ca: CertificateAuthority;
     try {
-      keyPem = await readFile(keyFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CausewayError(ErrorCodes.CA_INIT, `${keyFile}: cannot read CA key: ${describeError(err)}`);
-    }
-    if (keyPem === undefined) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const key = newRsaKey();
-      const rootPem = createRoot(trustDomain, key, now(), options.rootTtlDays ?? 3650);
-      await writeAtomic(keyFile, key.privateKeyPem, 0o600);
-      await writeAtomic(certFile, rootPem, 0o644);
-      await writeAtomic(bundleFile, JSON.stringify({ sequence: 1 }), 0o644);
-      logger.info({ trustDomain, dir }, 'created trust domain root CA');
-      return new CertificateAuthority(trustDomain, rootPem, key.privateKeyPem, 1, now);
-    }
-    let rootPem: string;
-    let sequence = 1;
-    try {
-      rootPem = await readFile(certFile, 'utf8');
-      const root = new X509Certificate(rootPem);
-      if (!root.checkPrivateKey(createPrivateKeyChecked(keyPem, keyFile))) throw new Error(`${keyFile} does not match ${certFile}`);
-      const san = root.subjectAltName ?? '';
-      if (san !== `URI:spiffe://${trustDomain}`) {
-        throw new Error(`${certFile} is the root of "${san.replace('URI:spiffe://', '')}", not of trust domain "${trustDomain}"`);
+      const stored = await readOptional(stateFile);
+      const legacyKey = stored === undefined ? await readOptional(path.join(options.dir, 'root.key')) : undefined;
+      let state: CaStateFile;
+      if (stored !== undefined) state = parseCaState(stored, stateFile);
+      else if (legacyKey !== undefined) state = await legacyState(options.dir, options.trustDomain, now);
+      else state = { version: 1, trustDomain: options.trustDomain, sequence: 1, nextId: 1, authorities: [] };
+      if (state.trustDomain !== options.trustDomain) {
+        throw new Error(`${stateFile} is the CA of trust domain "${state.trustDomain}", not of trust domain "${options.trustDomain}"`);
       }
-      try {
-        const stored = JSON.parse(await readFile(bundleFile, 'utf8')) as { sequence?: unknown };
-        if (typeof stored.sequence === 'number' && Number.isInteger(stored.sequence) && stored.sequence > 0) sequence = stored.sequence;
-      } catch {
-        // No bundle metadata yet: sequence 1.
-      }
+      const authorities = await Promise.all(state.authorities.map((record) => loadAuthority(options.dir, options.trustDomain, record, now)));
+      ca = new CertificateAuthority(options, state, authorities);
     } catch (err) {
-      throw new CausewayError(ErrorCodes.CA_INIT, `cannot load CA in ${dir}: ${describeError(err)}`, { cause: err });
+      if (err instanceof CausewayError && err.code === ErrorCodes.CA_INIT) throw err;
+      throw new CausewayError(ErrorCodes.CA_INIT, `cannot load CA in ${options.dir}: ${describeError(err)}`, { cause: err });
     }
-    return new CertificateAuthority(trustDomain, rootPem, keyPem, sequence, now);
+    await ca.initialise();
+    return ca;
   }
 
+  private async initialise(): Promise<void> {
+    if (this.authorities.length === 0) {
+      // First start: nothing was ever signed, so the first authority is active at once.
+      if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: true });
+      else await this.createRoot({ activateNow: true });
+    } else if (this.o.intermediate !== undefined) {
+      const files = await readOperatorIntermediate(this.o.intermediate);
+      const held = this.authorities.some((a) => a.signingCertPem.trim() === files.signingCertPem.trim());
+      // New operator files since the last start: take them up as a rotation would.
+      if (!held) await this.adoptIntermediate({ activateNow: false });
+    } else {
+      await this.save();
+    }
+    await this.advance();
+  }
+
+  // --- reading ------------------------------------------------------------------------------
+
+  /** The trust bundle: the roots of every authority not yet retired, active first, never duplicated. */
   bundle(): TrustBundle {
-    return { trustDomain: this.trustDomain, sequence: this.sequence, refreshHintSeconds: REFRESH_HINT_SECONDS, rootsPem: [this.rootPem] };
+    const order = { active: 0, prepared: 1, retiring: 2 } as const;
+    const seen = new Set<string>();
+    const rootsPem: string[] = [];
+    for (const authority of [...this.authorities].sort((a, b) => order[a.record.state] - order[b.record.state])) {
+      for (const pem of authority.rootsPem) {
+        const fingerprint = fingerprintOf(new X509Certificate(pem));
+        if (seen.has(fingerprint)) continue;
+        seen.add(fingerprint);
+        rootsPem.push(pem);
+      }
+    }
+    return { trustDomain: this.trustDomain, sequence: this.state.sequence, refreshHintSeconds: this.o.refreshHintSeconds, rootsPem };
   }
 
+  /** The active authority's root (self-managed) or first organisation root. */
   get rootCertificatePem(): string {
-    return this.rootPem;
+    return this.active().rootsPem[0] ?? '';
   }
+
+  status(): CaStatus {
+    const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+    return {
+      trustDomain: this.trustDomain,
+      sequence: this.state.sequence,
+      refreshHintSeconds: this.o.refreshHintSeconds,
+      authorities: this.authorities.map(({ record, signingCert }) => {
+        const status: AuthorityStatus = {
+          id: record.id, kind: record.kind, state: record.state, subject: signingCert.subject.replace(/\n/g, ', '),
+          fingerprint: fingerprintOf(signingCert), notAfter: new Date(signingCert.validTo).toISOString(),
+        };
+        const activateAt = iso(record.activateAt);
+        const activatedAt = iso(record.activatedAt);
+        const retireAt = iso(record.retireAt);
+        if (activateAt !== undefined && record.state === 'prepared') status.activateAt = activateAt;
+        if (activatedAt !== undefined) status.activatedAt = activatedAt;
+        if (retireAt !== undefined) status.retireAt = retireAt;
+        return status;
+      }),
+    };
+  }
+
+  /** 'bundle' when the published roots change; 'activated' when a new authority starts signing. */
+  onChange(listener: (event: CaEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- issuing ------------------------------------------------------------------------------
 
   /**
-   * Signs an X.509-SVID for a public key (SPIFFE X509-SVID §4, §5): exactly one URI SAN,
-   * not a CA, key usage digitalSignature (+ keyEncipherment for RSA TLS), no
-   * keyCertSign/cRLSign, EKU serverAuth + clientAuth.
+   * Signs an X.509-SVID for a public key with the active authority (X509-SVID §2, §4): the ID
+   * must be in this trust domain and name a workload (non-empty path); the TTL is capped by
+   * maxSvidTtl and by the signing chain's own expiry.
    */
-  issueSvid(request: { spiffeId: string; publicKeyPem: string; ttlSeconds: number; dnsNames?: string[] }): IssuedCertificate {
+  issueSvid(request: { spiffeId: string; publicKeyPem?: string; publicKey?: KeyObject; ttlSeconds: number; dnsNames?: string[] }): IssuedCertificate {
     const id = parseSpiffeId(request.spiffeId);
     if (id.trustDomain !== this.trustDomain) {
       throw new CausewayError(ErrorCodes.SVID_INVALID, `${id.uri} is outside trust domain ${this.trustDomain}; this CA signs only its own domain`);
     }
     if (id.path === '') throw new CausewayError(ErrorCodes.SVID_INVALID, 'a workload SVID needs a path (X509-SVID §2)');
-    if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds <= 0) {
-      throw new CausewayError(ErrorCodes.SVID_INVALID, `ttlSeconds must be a positive integer, got ${request.ttlSeconds}`);
+    if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds <= 0 || request.ttlSeconds > this.o.maxSvidTtlSeconds) {
+      throw new CausewayError(ErrorCodes.SVID_INVALID, `ttlSeconds must be a whole number from 1 to ${this.o.maxSvidTtlSeconds}, got ${request.ttlSeconds}`);
     }
-    let publicKey: forge.pki.PublicKey;
+    let publicKey: KeyObject;
     try {
-      publicKey = forge.pki.publicKeyFromPem(createPublicKey(request.publicKeyPem).export({ type: 'spki', format: 'pem' }).toString());
+      publicKey = request.publicKey ?? createPublicKey(request.publicKeyPem ?? '');
     } catch (err) {
-      throw new CausewayError(ErrorCodes.SVID_INVALID, `public key is not an RSA key in PEM: ${describeError(err)}`);
+      throw new CausewayError(ErrorCodes.SVID_INVALID, `public key is not a PEM public key: ${describeError(err)}`);
     }
-    const now = this.now();
+    const authority = this.active();
+    const now = this.o.now();
+    const chainEnd = Math.min(...[authority.signingCert, ...authority.upperChainPem.map((p) => new X509Certificate(p))].map((c) => new Date(c.validTo).getTime()));
     const notBefore = new Date(now - BACKDATE_MS);
-    const notAfter = new Date(Math.min(now + request.ttlSeconds * 1000, this.rootCert.validity.notAfter.getTime()));
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = publicKey;
-    cert.serialNumber = serialNumber();
-    cert.validity.notBefore = notBefore;
-    cert.validity.notAfter = notAfter;
-    // X509-SVID §4.3: the subject may be empty; then the SAN extension must be critical.
-    cert.setSubject([]);
-    cert.setIssuer(this.rootCert.subject.attributes);
-    const altNames: Array<{ type: number; value: string }> = [{ type: 6, value: id.uri }];
-    for (const dns of request.dnsNames ?? []) altNames.push({ type: 2, value: dns });
-    cert.setExtensions([
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      { name: 'subjectAltName', altNames, critical: true },
-      { name: 'subjectKeyIdentifier' },
-      { name: 'authorityKeyIdentifier', keyIdentifier: this.rootCert.generateSubjectKeyIdentifier().getBytes() },
-    ]);
-    cert.sign(this.rootKey, forge.md.sha256.create());
-    const certPem = forge.pki.certificateToPem(cert);
-    return { certPem, certChainPem: certPem, notBefore, notAfter };
+    const notAfter = new Date(Math.min(now + request.ttlSeconds * 1000, chainEnd));
+    let certPem: string;
+    try {
+      certPem = signLeaf({
+        spiffeId: id.uri, publicKey, dnsNames: request.dnsNames ?? [], notBefore, notAfter,
+        issuerCertDer: authority.signingCert.raw, issuerKey: authority.key,
+      });
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.SVID_INVALID, `cannot sign for this public key: ${describeError(err)}`);
+    }
+    const intermediates = authority.record.kind === 'intermediate' ? [authority.signingCertPem, ...authority.upperChainPem] : [];
+    return { certPem, certChainPem: [certPem, ...intermediates].join(''), notBefore, notAfter };
   }
 
   /** A new key pair and its SVID; the key stays in memory. */
   issueKeyAndSvid(spiffeId: string, ttlSeconds: number): Svid {
-    const key = newRsaKey();
-    const issued = this.issueSvid({ spiffeId, publicKeyPem: key.publicKeyPem, ttlSeconds });
+    const key = newWorkloadKey();
+    const issued = this.issueSvid({ spiffeId, publicKey: createPublicKey(key.privateKey), ttlSeconds });
     return { spiffeId: parseSpiffeId(spiffeId).uri, certChainPem: issued.certChainPem, keyPem: key.privateKeyPem, notBefore: issued.notBefore, notAfter: issued.notAfter };
   }
-}
 
-function createPrivateKeyChecked(pem: string, file: string): KeyObject {
-  try {
-    return createPrivateKey(pem);
-  } catch (err) {
-    throw new Error(`${file} is not a PEM private key: ${describeError(err)}`);
+  // --- rotation -----------------------------------------------------------------------------
+
+  /**
+   * Starts a rotation. Self-managed: a new root is created and published now; it starts
+   * signing after the publish window. Intermediate: the operator's files are read again; an
+   * intermediate under a root already published signs at once, one under a new root waits
+   * out the publish window like a new self-managed root.
+   */
+  rotate(): Promise<CaStatus> {
+    return this.serialised(async () => {
+      this.assertOpen();
+      const prepared = this.authorities.find((a) => a.record.state === 'prepared');
+      if (prepared !== undefined) {
+        throw new CausewayError(ErrorCodes.CA_ROTATION,
+          `a rotation is already in progress: authority ${prepared.record.id} starts signing at ${new Date(prepared.record.activateAt ?? 0).toISOString()}`);
+      }
+      if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: false });
+      else await this.createRoot({ activateNow: false });
+      await this.advanceNow();
+      return this.status();
+    });
+  }
+
+  /** Applies every rotation step that is due (also run by the CA's own timer). */
+  advance(): Promise<void> {
+    return this.serialised(() => this.advanceNow());
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.listeners.clear();
+  }
+
+  private async advanceNow(): Promise<void> {
+    if (this.closed) return;
+    const now = this.o.now();
+    const events = new Set<CaEvent>();
+    const prepared = this.authorities.find((a) => a.record.state === 'prepared' && (a.record.activateAt ?? 0) <= now);
+    if (prepared !== undefined) {
+      for (const a of this.authorities) {
+        if (a.record.state === 'active') a.record = { ...a.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 };
+      }
+      prepared.record = { ...prepared.record, state: 'active', activatedAt: now };
+      events.add('activated');
+      this.logger.info({ authority: prepared.record.id }, 'new CA authority is now signing');
+    }
+    const retired = this.authorities.filter((a) => a.record.state === 'retiring' && (a.record.retireAt ?? 0) <= now);
+    if (retired.length > 0) {
+      const before = this.bundle().rootsPem.join('');
+      this.authorities = this.authorities.filter((a) => !retired.includes(a));
+      if (this.bundle().rootsPem.join('') !== before) {
+        this.state.sequence += 1;
+        events.add('bundle');
+      }
+    }
+    if (events.size > 0) await this.save();
+    for (const a of retired) {
+      await rm(path.join(this.o.dir, a.record.keyFile), { force: true });
+      this.logger.info({ authority: a.record.id }, 'CA authority retired: every SVID it signed has expired');
+    }
+    this.schedule();
+    for (const event of events) this.emit(event);
+  }
+
+  private async createRoot(options: { activateNow: boolean }): Promise<void> {
+    const now = this.o.now();
+    const id = this.state.nextId;
+    // The first root keeps the historical file names root.crt / root.key.
+    const base = id === 1 ? 'root' : `root-${id}`;
+    const key = newSigningKey();
+    const certPem = createSelfSignedRoot(this.trustDomain, key, now, this.o.rootTtlDays, `root ${id}`);
+    await writeAtomic(path.join(this.o.dir, `${base}.key`), key.privateKeyPem, 0o600);
+    await writeAtomic(path.join(this.o.dir, `${base}.crt`), certPem, 0o644);
+    const record: AuthorityRecord = {
+      id, kind: 'self-managed', state: options.activateNow ? 'active' : 'prepared',
+      certFile: `${base}.crt`, keyFile: `${base}.key`, publishedAt: now,
+      ...(options.activateNow ? { activatedAt: now } : { activateAt: now + this.o.publishWindowSeconds * 1000 }),
+    };
+    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), options.activateNow);
+    this.logger.info({ authority: id, activateAt: record.activateAt }, options.activateNow ? 'created trust domain root CA' : 'new root published; it signs after the publish window');
+  }
+
+  private async adoptIntermediate(options: { activateNow: boolean }): Promise<void> {
+    const files = this.o.intermediate;
+    if (files === undefined) return;
+    const now = this.o.now();
+    const material = await readOperatorIntermediate(files);
+    if (this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim())) {
+      throw new CausewayError(ErrorCodes.CA_ROTATION, `the intermediate in ${files.certFile} is already in use; replace the files with the new intermediate first`);
+    }
+    checkAuthorityMaterial({ what: files.certFile, trustDomain: this.trustDomain, ...material, now });
+    const published = new Set(this.bundle().rootsPem.map((pem) => fingerprintOf(new X509Certificate(pem))));
+    const rootsKnown = this.authorities.length > 0 && material.rootsPem.every((pem) => published.has(fingerprintOf(new X509Certificate(pem))));
+    // Under roots every peer already trusts, the new intermediate can sign at once.
+    const activateNow = options.activateNow || rootsKnown;
+    const id = this.state.nextId;
+    const record: AuthorityRecord = {
+      id, kind: 'intermediate', state: activateNow ? 'active' : 'prepared',
+      certFile: `intermediate-${id}.crt`, keyFile: `intermediate-${id}.key`, rootsFile: `intermediate-${id}-roots.crt`, publishedAt: now,
+      ...(activateNow ? { activatedAt: now } : { activateAt: now + this.o.publishWindowSeconds * 1000 }),
+    };
+    await writeAtomic(path.join(this.o.dir, record.keyFile), material.keyPem, 0o600);
+    await writeAtomic(path.join(this.o.dir, record.certFile), [material.signingCertPem, ...material.upperChainPem].join(''), 0o644);
+    await writeAtomic(path.join(this.o.dir, record.rootsFile ?? ''), material.rootsPem.join(''), 0o644);
+    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), activateNow);
+    this.logger.info({ authority: id, activateAt: record.activateAt }, 'operator intermediate adopted');
+  }
+
+  private async addAuthority(authority: SigningAuthority, activateNow: boolean): Promise<void> {
+    const before = this.bundle().rootsPem.join('');
+    const now = this.o.now();
+    if (activateNow) {
+      for (const a of this.authorities) {
+        if (a.record.state === 'active') a.record = { ...a.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 };
+      }
+    }
+    this.authorities = [...this.authorities, authority];
+    this.state.nextId += 1;
+    const bundleChanged = this.bundle().rootsPem.join('') !== before;
+    if (bundleChanged && this.state.authorities.length > 0) this.state.sequence += 1;
+    await this.save();
+    if (bundleChanged) this.emit('bundle');
+    if (activateNow) this.emit('activated');
+  }
+
+  private async save(): Promise<void> {
+    this.state = { ...this.state, authorities: this.authorities.map((a) => a.record) };
+    await writeAtomic(path.join(this.o.dir, STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`, 0o644);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    const due = this.authorities.flatMap((a) =>
+      a.record.state === 'prepared' ? [a.record.activateAt ?? 0] : a.record.state === 'retiring' ? [a.record.retireAt ?? 0] : []);
+    if (due.length === 0) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.min(...due) - this.o.now()));
+    this.timer = setTimeout(() => {
+      this.advance().catch((err: unknown) => this.logger.error({ reason: describeError(err) }, 'CA rotation step failed; retrying in 30 s'));
+    }, wait);
+    this.timer.unref();
+  }
+
+  private active(): SigningAuthority {
+    const active = this.authorities.find((a) => a.record.state === 'active');
+    if (active === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `trust domain ${this.trustDomain} has no active CA authority`);
+    return active;
+  }
+
+  private emit(event: CaEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ reason: describeError(err) }, 'CA listener failed');
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CausewayError(ErrorCodes.CLOSED, 'the CA is closed');
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 }
 
-/** A self-signed root: cA=true, keyCertSign + cRLSign, path-less SPIFFE ID (X509-SVID §4.1). */
-function createRoot(trustDomain: string, key: { privateKeyPem: string; publicKeyPem: string }, now: number, ttlDays: number): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(key.publicKeyPem);
-  cert.serialNumber = serialNumber();
-  cert.validity.notBefore = new Date(now - BACKDATE_MS);
-  cert.validity.notAfter = new Date(now + ttlDays * 86400_000);
-  const subject = [{ name: 'organizationName', value: 'Causeway' }, { name: 'commonName', value: trustDomain }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectAltName', altNames: [{ type: 6, value: `spiffe://${trustDomain}` }] },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(key.privateKeyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+/** A data dir from before authorities.json: root.crt/root.key and bundle.json's sequence. */
+async function legacyState(dir: string, trustDomain: string, now: number): Promise<CaStateFile> {
+  let sequence = 1;
+  try {
+    const stored = JSON.parse(await readFile(path.join(dir, 'bundle.json'), 'utf8')) as { sequence?: unknown };
+    if (typeof stored.sequence === 'number' && Number.isSafeInteger(stored.sequence) && stored.sequence > 0) sequence = stored.sequence;
+  } catch {
+    // No bundle metadata: sequence 1.
+  }
+  return {
+    version: 1, trustDomain, sequence, nextId: 2,
+    authorities: [{ id: 1, kind: 'self-managed', state: 'active', certFile: 'root.crt', keyFile: 'root.key', publishedAt: now, activatedAt: now }],
+  };
+}
+
+async function loadAuthority(dir: string, trustDomain: string, record: AuthorityRecord, now: number): Promise<SigningAuthority> {
+  const read = async (name: string): Promise<string> => {
+    try {
+      return await readFile(path.join(dir, name), 'utf8');
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.CA_INIT, `cannot read ${path.join(dir, name)}: ${describeError(err)}`);
+    }
+  };
+  const [signingCertPem, ...upperChainPem] = pemBlocks(await read(record.certFile), 'CERTIFICATE');
+  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${path.join(dir, record.certFile)} holds no certificate`);
+  const keyPem = await read(record.keyFile);
+  const rootsPem = record.kind === 'intermediate' ? pemBlocks(await read(record.rootsFile ?? ''), 'CERTIFICATE') : [signingCertPem];
+  // A retiring authority may be past its own expiry only if its SVIDs are too; check it loosely.
+  const checkAt = record.state === 'retiring' ? Math.min(now, new Date(new X509Certificate(signingCertPem).validTo).getTime() - 1) : now;
+  const { signingCert, key } = checkAuthorityMaterial({
+    what: path.join(dir, record.certFile), trustDomain, signingCertPem, keyPem, upperChainPem, rootsPem, now: checkAt,
+  });
+  return { record, signingCertPem, signingCert, keyPem, key, upperChainPem, rootsPem };
 }

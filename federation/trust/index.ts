@@ -2,10 +2,13 @@
 // verification, the shared mTLS listener and dialer options, SVID rotation.
 export * from './types.js';
 export { parseSpiffeId, gatewaySpiffeId, isValidTrustDomain, matchSpiffePattern } from './spiffe-id.js';
-export { CertificateAuthority, type CertificateAuthorityOptions, type IssuedCertificate } from './ca.js';
+export {
+  CertificateAuthority, type CertificateAuthorityOptions, type IssuedCertificate, type IntermediateFiles, type CaStatus, type AuthorityStatus, type CaEvent,
+} from './ca.js';
 export { encodeBundle, decodeBundle, decodeBundleMap, bundlesEqual } from './bundle.js';
 export { TrustStore } from './trust-store.js';
 export { verifyPeerChain, peerChainOf } from './verify-chain.js';
 export { MtlsServer, type MtlsServerOptions, type ConnectionRecord } from './mtls-server.js';
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';
+export { parseCsr, type ParsedCsr } from './csr.js';

@@ -1,6 +1,7 @@
+import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
-import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
 import { peerChainOf, verifyPeerChain } from './verify-chain.js';
 import type { PeerIdentity, SecureConnectionHandler, SvidSource, TrustReader } from './types.js';
 
@@ -39,6 +40,8 @@ export class MtlsServer {
   private readonly server: Server;
   private readonly logger: Logger;
   private readonly sockets = new Set<TLSSocket>();
+  /** The verified chain of each live connection and when it was verified, to re-check on trust changes. */
+  private readonly verified = new Map<TLSSocket, { chain: X509Certificate[]; at: Date }>();
   private readonly recent: ConnectionRecord[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private refused = 0;
@@ -65,7 +68,10 @@ export class MtlsServer {
         this.logger.error({ err: describeError(err) }, 'cannot update TLS context; keeping the previous one');
       }
     };
-    this.unsubscribe.push(options.trust.onChange(refresh), options.svid.onRotate(refresh));
+    this.unsubscribe.push(options.trust.onChange(() => {
+      refresh();
+      this.dropUntrusted();
+    }), options.svid.onRotate(refresh));
   }
 
   private contextOptions(): SecureContextOptions {
@@ -74,13 +80,7 @@ export class MtlsServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   address(): AddressInfo | null {
@@ -129,7 +129,11 @@ export class MtlsServer {
       return;
     }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    if (peer !== undefined) this.verified.set(socket, { chain, at: new Date() });
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.verified.delete(socket);
+    });
     socket.setTimeout(this.options.idleTimeoutMs ?? 600_000, () => socket.destroy());
     this.recent.push({
       at: new Date().toISOString(), remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, peer,
@@ -141,6 +145,24 @@ export class MtlsServer {
     } catch (err) {
       this.logger.error({ err: describeError(err) }, 'connection handler failed');
       socket.destroy();
+    }
+  }
+
+  /**
+   * Closes live connections whose certificate no longer chains to a held bundle — a removed
+   * peer's domain, say — so withdrawing trust takes effect at once, not at the next dial.
+   * Checked as of the time each connection was made: a rotation that keeps the old root
+   * published (as it does until its SVIDs expire) closes nothing.
+   */
+  private dropUntrusted(): void {
+    for (const [socket, { chain, at }] of this.verified) {
+      try {
+        verifyPeerChain(chain, this.options.trust, at);
+      } catch (err) {
+        this.logger.warn({ remote: socket.remoteAddress, reason: describeError(err) }, 'closing a connection: its trust was withdrawn');
+        this.verified.delete(socket);
+        socket.destroy();
+      }
     }
   }
 

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
 import { readJsonObject, sendError, sendJson } from './http-json.js';
-import { buildServices, buildStatus } from './status.js';
+import { buildBundles, buildServices, buildStatus } from './status.js';
 
 export interface AdminServerOptions {
   gateway: Gateway;
@@ -40,13 +40,7 @@ export class AdminServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   close(): Promise<void> {
@@ -119,6 +113,28 @@ export class AdminServer {
         if (body.name !== undefined && typeof body.name !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'name: must be a string');
         const peer = await gateway.peers.addPeer(body.token, body.name === undefined ? {} : { name: body.name });
         sendJson(res, 201, { peer });
+        return;
+      }
+      case 'GET /v1/trust':
+        sendJson(res, 200, { ca: gateway.ca.status(), bundles: buildBundles(gateway) });
+        return;
+      case 'POST /v1/trust/rotate': {
+        this.requireAuth(req);
+        const status = await gateway.ca.rotate();
+        this.logger.info({ sequence: status.sequence }, 'CA rotation started');
+        sendJson(res, 202, status);
+        return;
+      }
+      case 'POST /v1/join-tokens': {
+        this.requireAuth(req);
+        const body = await readJsonObject(req);
+        for (const key of Object.keys(body)) {
+          if (key !== 'identity' && key !== 'ttlSeconds') throw new CausewayError(ErrorCodes.BODY_INVALID, `${key}: unknown field (expected identity, ttlSeconds)`);
+        }
+        if (typeof body.identity !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'identity: is required (a SPIFFE ID or a pattern ending in /*)');
+        const ttlSeconds = body.ttlSeconds ?? 3600;
+        if (typeof ttlSeconds !== 'number') throw new CausewayError(ErrorCodes.BODY_INVALID, 'ttlSeconds: must be a number');
+        sendJson(res, 201, await gateway.issuer.createJoinToken({ identity: body.identity, ttlSeconds }));
         return;
       }
       case 'POST /v1/reload': {

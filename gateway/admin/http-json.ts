@@ -29,6 +29,7 @@ export function statusFor(err: CausewayError): number {
     case ErrorCodes.PEER_UNKNOWN:
       return 404;
     case ErrorCodes.PEER_EXISTS:
+    case ErrorCodes.CA_ROTATION:
       return 409;
     case ErrorCodes.PEER_UNREACHABLE:
       return 502;

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { Gateway } from '../gateway.js';
 
 /** The JSON status document served at GET /v1/status (docs/operations.md describes it). */
@@ -30,11 +30,15 @@ export function buildBundles(gateway: Gateway): Array<Record<string, unknown>> {
     return {
       trustDomain,
       local: trustDomain === gateway.config.trustDomain,
+      peer: gateway.peers.list().find((p) => p.trustDomain === trustDomain)?.name,
       sequence: bundle?.sequence,
       refreshHintSeconds: bundle?.refreshHintSeconds,
       roots: (bundle?.rootsPem ?? []).map((pem) => {
         const cert = new X509Certificate(pem);
-        return { subject: cert.subject, notAfter: new Date(cert.validTo).toISOString(), sha256: cert.fingerprint256 };
+        return {
+          subject: cert.subject.replace(/\n/g, ', '), notAfter: new Date(cert.validTo).toISOString(),
+          fingerprint: createHash('sha256').update(cert.raw).digest('hex'),
+        };
       }),
     };
   });

@@ -3,6 +3,7 @@ import { CausewayError, ErrorCodes, describeError } from '../../registry/index.j
 import { type Command, peerAdd, peerList, peerRemove, peerToken, services, status, TARGET_HELP } from './commands.js';
 import { gatewayCommand } from './gateway-command.js';
 import { demoCommand } from './demo-command.js';
+import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { print, printError } from './output.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -11,13 +12,23 @@ const COMMANDS: Record<string, Command> = {
   'peer add': peerAdd,
   'peer list': peerList,
   'peer remove': peerRemove,
+  'trust show': trustShow,
+  'trust rotate': trustRotate,
+  'token create': tokenCreate,
   services,
   status,
   demo: demoCommand,
 };
 
+/** Commands with sub-commands, and what each group is for. */
+const GROUPS: Record<string, string> = {
+  peer: 'manage peerings',
+  trust: 'inspect and rotate trust bundles and the CA',
+  token: 'mint join tokens for agents and workloads',
+};
+
 function mainHelp(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
   return `causeway — cross-cluster mesh gateway federation
 
 Usage: causeway <command> [options]
@@ -42,12 +53,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   let name = first;
   let rest = argv.slice(1);
-  if (first === 'peer') {
+  const group = GROUPS[first];
+  if (group !== undefined) {
     if (second === undefined || second === '--help' || second === '-h') {
-      print(['causeway peer — manage peerings', '', ...['token', 'add', 'list', 'remove'].map((s) => `  peer ${s.padEnd(8)} ${COMMANDS[`peer ${s}`]?.summary ?? ''}`)].join('\n'));
+      const subs = Object.keys(COMMANDS).filter((n) => n.startsWith(`${first} `));
+      print([`causeway ${first} — ${group}`, '', ...subs.map((n) => `  ${n.padEnd(14)} ${COMMANDS[n]?.summary ?? ''}`)].join('\n'));
       return second === undefined ? 2 : 0;
     }
-    name = `peer ${second}`;
+    name = `${first} ${second}`;
     rest = argv.slice(2);
   }
   const command = COMMANDS[name];

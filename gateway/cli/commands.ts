@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CausewayError, ErrorCodes } from '../../registry/index.js';
-import { parseDuration } from '../config/validate-config.js';
+import { parseDuration } from '../config/durations.js';
 import { adminRequest, resolveTarget, type TargetFlags } from './admin-client.js';
 import { print, table } from './output.js';
 
@@ -29,11 +29,11 @@ interface PeerStatusView {
   lastError?: string; unacked?: number; lastAckLagMs?: number; importedServices?: number; exportedServices?: number;
 }
 
-function targetFlags(values: Record<string, unknown>): TargetFlags {
+export function targetFlags(values: Record<string, unknown>): TargetFlags {
   return { config: values.config as string | undefined, admin: values.admin as string | undefined, 'token-file': values['token-file'] as string | undefined };
 }
 
-function usageError(message: string): CausewayError {
+export function usageError(message: string): CausewayError {
   return new CausewayError(ErrorCodes.USAGE, message);
 }
 

@@ -7,19 +7,20 @@ export interface DemoPorts {
   outbound: number;
   federation: number;
   eastWest: number;
+  identity: number;
 }
 
 export const DEMO_PORTS: { a: DemoPorts; b: DemoPorts } = {
-  a: { admin: 15000, outbound: 15001, federation: 15012, eastWest: 15443 },
-  b: { admin: 25000, outbound: 25001, federation: 25012, eastWest: 25443 },
+  a: { admin: 15000, outbound: 15001, federation: 15012, eastWest: 15443, identity: 15017 },
+  b: { admin: 25000, outbound: 25001, federation: 25012, eastWest: 25443, identity: 25017 },
 };
 
-const EPHEMERAL: DemoPorts = { admin: 0, outbound: 0, federation: 0, eastWest: 0 };
+const EPHEMERAL: DemoPorts = { admin: 0, outbound: 0, federation: 0, eastWest: 0, identity: 0 };
 
 function listen(ports: DemoPorts): Record<string, string> {
   return {
     admin: `127.0.0.1:${ports.admin}`, outbound: `127.0.0.1:${ports.outbound}`,
-    federation: `127.0.0.1:${ports.federation}`, eastWest: `127.0.0.1:${ports.eastWest}`,
+    federation: `127.0.0.1:${ports.federation}`, eastWest: `127.0.0.1:${ports.eastWest}`, identity: `127.0.0.1:${ports.identity}`,
   };
 }
 

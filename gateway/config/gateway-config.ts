@@ -1,13 +1,36 @@
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
+import type { IntermediateFiles } from '../../federation/index.js';
 import type { AccessRule } from '../dataplane/access-rules.js';
 
-/** The four listeners of a gateway (design brief, "Wire protocols"). */
+/** The listeners of a gateway (design brief, "Wire protocols"). */
 export interface ListenerAddresses {
   eastWest: HostPort;
   federation: HostPort;
   outbound: HostPort;
   admin: HostPort;
+  /** HTTPS: the SPIFFE bundle endpoint and workload SVID issuance (later also the agent channel). */
+  identity: HostPort;
+}
+
+/** The trust domain's CA and rotation timeline (docs/configuration.md, "trust"). */
+export interface TrustConfig {
+  /** Sign with an operator-supplied intermediate instead of a self-managed root. */
+  intermediate?: IntermediateFiles;
+  /** How long a new root is published before it signs. */
+  publishWindowSeconds: number;
+  /** `spiffe_refresh_hint` of our bundle. */
+  bundleRefreshHintSeconds: number;
+  /** Default and maximum TTL of workload SVIDs issued by CSR. */
+  workloadSvidTtlSeconds: number;
+  maxWorkloadSvidTtlSeconds: number;
+}
+
+/** The workload SVID API (docs/configuration.md, "issuance"). */
+export interface IssuanceConfig {
+  rateLimit: { perSecond: number; burst: number };
+  /** Accept Kubernetes service account tokens of this issuer, verified against its JWKS. */
+  kubernetes?: { issuer: string; audience: string; jwksFile: string };
 }
 
 /** A validated, frozen gateway configuration. See docs/configuration.md. */
@@ -21,13 +44,15 @@ export interface GatewayConfig {
   dataDir: string;
   listen: ListenerAddresses;
   /** What peers dial; when absent, the bound listen address (which must then be specific). */
-  advertise: { eastWest?: HostPort; federation?: HostPort };
+  advertise: { eastWest?: HostPort; federation?: HostPort; identity?: HostPort };
   outbound: { identifyCallersBySourceAddress: boolean };
   services: readonly ServiceDeclaration[];
   access: readonly AccessRule[];
   /** Lifetime of the gateway's own X.509-SVID; renewed at half life. */
   gatewaySvidTtlSeconds: number;
+  trust: TrustConfig;
+  issuance: IssuanceConfig;
   logLevel: string;
 }
 
-export const DEFAULT_PORTS = { eastWest: 15443, federation: 15012, outbound: 15001, admin: 15000 } as const;
+export const DEFAULT_PORTS = { eastWest: 15443, federation: 15012, outbound: 15001, admin: 15000, identity: 15017 } as const;

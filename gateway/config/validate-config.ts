@@ -4,12 +4,16 @@ import {
 } from '../../registry/index.js';
 import { isValidTrustDomain, parseSpiffeId } from '../../federation/index.js';
 import { isUnspecified, parseHostPort, type HostPort } from './address.js';
+import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
+import { validateIssuance, validateTrust } from './validate-trust.js';
+
+export { parseDuration };
 import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'access', 'gatewaySvidTtl', 'logLevel',
+  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -32,17 +36,6 @@ function optionalString(value: unknown, at: string, errors: string[], fallback: 
   return value;
 }
 
-/** `90s`, `15m`, `24h`, `7d` or a number of seconds. */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
-  if (match === null) return undefined;
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  const seconds = Number(match[1]) * unit;
-  return seconds > 0 ? seconds : undefined;
-}
-
 function validateAddress(value: unknown, at: string, errors: string[], fallback: HostPort): HostPort {
   if (value === undefined) return fallback;
   if (typeof value !== 'string') {
@@ -63,10 +56,11 @@ function validateListen(value: unknown, errors: string[]): ListenerAddresses {
     federation: { host: '127.0.0.1', port: DEFAULT_PORTS.federation },
     outbound: { host: '127.0.0.1', port: DEFAULT_PORTS.outbound },
     admin: { host: '127.0.0.1', port: DEFAULT_PORTS.admin },
+    identity: { host: '127.0.0.1', port: DEFAULT_PORTS.identity },
   };
   if (value === undefined) return defaults;
   if (!isPlainObject(value)) {
-    errors.push('listen: must be a mapping of eastWest, federation, outbound, admin');
+    errors.push('listen: must be a mapping of eastWest, federation, outbound, admin, identity');
     return defaults;
   }
   checkFields(value, Object.keys(defaults), 'listen', errors);
@@ -75,18 +69,19 @@ function validateListen(value: unknown, errors: string[]): ListenerAddresses {
     federation: validateAddress(value.federation, 'listen.federation', errors, defaults.federation),
     outbound: validateAddress(value.outbound, 'listen.outbound', errors, defaults.outbound),
     admin: validateAddress(value.admin, 'listen.admin', errors, defaults.admin),
+    identity: validateAddress(value.identity, 'listen.identity', errors, defaults.identity),
   };
 }
 
 function validateAdvertise(value: unknown, errors: string[]): GatewayConfig['advertise'] {
   if (value === undefined) return {};
   if (!isPlainObject(value)) {
-    errors.push('advertise: must be a mapping of eastWest, federation');
+    errors.push('advertise: must be a mapping of eastWest, federation, identity');
     return {};
   }
-  checkFields(value, ['eastWest', 'federation'], 'advertise', errors);
-  const result: { eastWest?: HostPort; federation?: HostPort } = {};
-  for (const key of ['eastWest', 'federation'] as const) {
+  checkFields(value, ['eastWest', 'federation', 'identity'], 'advertise', errors);
+  const result: { eastWest?: HostPort; federation?: HostPort; identity?: HostPort } = {};
+  for (const key of ['eastWest', 'federation', 'identity'] as const) {
     if (value[key] === undefined) continue;
     const parsed = validateAddress(value[key], `advertise.${key}`, errors, { host: '', port: 0 });
     if (parsed.port === 0 && parsed.host !== '') errors.push(`advertise.${key}: port 0 cannot be advertised`);
@@ -190,7 +185,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   else dataDir = path.resolve(source.file === undefined ? process.cwd() : path.dirname(source.file), raw.dataDir);
   const listen = validateListen(raw.listen, errors);
   const advertise = validateAdvertise(raw.advertise, errors);
-  for (const key of ['eastWest', 'federation'] as const) {
+  for (const key of ['eastWest', 'federation', 'identity'] as const) {
     // Peers dial the advertised address; a wildcard bind gives them nothing to dial.
     if (isUnspecified(listen[key].host) && advertise[key] === undefined) {
       errors.push(`advertise.${key}: is required when listen.${key} is the wildcard address ${listen[key].host}`);
@@ -210,6 +205,9 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const access = validateAccess(raw.access, errors);
   const ttl = raw.gatewaySvidTtl === undefined ? 86400 : parseDuration(raw.gatewaySvidTtl);
   if (ttl === undefined || ttl < 120 || ttl > 30 * 86400) errors.push('gatewaySvidTtl: must be a duration from 2m to 30d such as "24h"');
+  const base = source.file === undefined ? process.cwd() : path.dirname(source.file);
+  const trust = validateTrust(raw.trust, errors, base);
+  const issuance = validateIssuance(raw.issuance, errors, base);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -221,7 +219,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress }, services, access,
-    gatewaySvidTtlSeconds: ttl ?? 86400, logLevel,
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, logLevel,
   });
 }
 

@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
-  CausewayError, ErrorCodes, describeError, silentLogger, type CatalogReader, type Locality, type Logger,
+  CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type Locality, type Logger,
 } from '../../registry/index.js';
 import { bridge } from './bridge.js';
 import { PriorityPicker, type EndpointPicker } from './endpoint-picker.js';
@@ -107,14 +107,9 @@ export class OutboundProxy {
 
   listen(host: string, port: number): Promise<AddressInfo> {
     if (this.closing !== undefined) return Promise.reject(new CausewayError(ErrorCodes.CLOSED, 'outbound proxy is closed'));
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.removeListener('error', reject);
-        const address = this.server.address() as AddressInfo;
-        this.logger.info({ address: formatIpAddress(address.address, address.port) }, 'outbound proxy listening');
-        resolve(address);
-      });
+    return listenOn(this.server, host, port).then((address) => {
+      this.logger.info({ address: formatIpAddress(address.address, address.port) }, 'outbound proxy listening');
+      return address;
     });
   }
 

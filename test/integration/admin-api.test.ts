@@ -21,7 +21,7 @@ cluster: cluster-a
 trustDomain: cluster-a.example.org
 gatewayName: gw-1
 dataDir: ${tmp.dir}
-listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0" }
+listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }
 services:
   - name: web
     namespace: shop
@@ -51,7 +51,7 @@ services:
   it('serves a status document with identity, listeners, bundles and services', async () => {
     const status = (await (await fetch(`${base}/v1/status`)).json()) as Record<string, any>;
     assert.equal(status.gateway.identity, 'spiffe://cluster-a.example.org/gateway/gw-1');
-    assert.deepEqual(Object.keys(status.listeners).sort(), ['admin', 'eastWest', 'federation', 'outbound']);
+    assert.deepEqual(Object.keys(status.listeners).sort(), ['admin', 'eastWest', 'federation', 'identity', 'outbound']);
     assert.equal(status.bundles.length, 1);
     assert.equal(status.bundles[0].trustDomain, 'cluster-a.example.org');
     assert.equal(status.services[0].key, 'web.shop');

@@ -45,7 +45,7 @@ describe('causeway CLI usage', () => {
       const config = path.join(tmp.dir, 'gw.yaml');
       await writeFile(config, [
         'cluster: c1', 'trustDomain: c1.test', `dataDir: ${path.join(tmp.dir, 'data')}`,
-        `listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:${port}", admin: "127.0.0.1:0" }`,
+        `listen: { eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:${port}", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }`,
       ].join('\n'));
       const result = await runCli(['gateway', '--config', config]);
       assert.equal(result.code, 1, result.stderr);

@@ -79,6 +79,55 @@ gatewaySvidTtl: 5x
     for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
   });
 
+  it('reads the trust and issuance sections, resolving files against the config file', () => {
+    const config = parseConfigText(`${MINIMAL}
+trust:
+  publishWindow: 10m
+  bundleRefreshHint: 1m
+  workloadSvidTtl: 30m
+  intermediate: { cert: ca/tls.crt, key: ca/tls.key, roots: /etc/org/root.pem }
+issuance:
+  rateLimit: { perSecond: 2, burst: 5 }
+  kubernetes: { issuer: https://kubernetes.default.svc, audience: causeway, jwksFile: jwks.json }
+listen: { identity: "127.0.0.1:0" }
+`, '/etc/causeway/gw.yaml');
+    assert.equal(config.trust.publishWindowSeconds, 600);
+    assert.equal(config.trust.bundleRefreshHintSeconds, 60);
+    assert.equal(config.trust.workloadSvidTtlSeconds, 1800);
+    assert.equal(config.trust.maxWorkloadSvidTtlSeconds, 86400);
+    assert.deepEqual(config.trust.intermediate, { certFile: '/etc/causeway/ca/tls.crt', keyFile: '/etc/causeway/ca/tls.key', rootsFile: '/etc/org/root.pem' });
+    assert.deepEqual(config.issuance.rateLimit, { perSecond: 2, burst: 5 });
+    assert.equal(config.issuance.kubernetes?.jwksFile, '/etc/causeway/jwks.json');
+    assert.deepEqual(config.listen.identity, { host: '127.0.0.1', port: 0 });
+  });
+
+  it('refuses bad trust and issuance settings, each named', () => {
+    const problems = problemsOf(`${MINIMAL}
+trust:
+  publishWindow: 1m
+  bundleRefreshHint: 5m
+  workloadSvidTtl: 2d
+  maxWorkloadSvidTtl: 1d
+  intermediate: { cert: a.crt, roots: r.pem, extra: 1 }
+  rotate: yes
+issuance:
+  rateLimit: { perSecond: 0, burst: 1.5 }
+  kubernetes: { audience: causeway }
+`);
+    const expected = [
+      /^trust\.publishWindow: must be at least trust\.bundleRefreshHint/,
+      /^trust\.workloadSvidTtl: must not exceed trust\.maxWorkloadSvidTtl/,
+      /^trust\.intermediate\.key: is required/,
+      /^trust\.intermediate\.extra: unknown field/,
+      /^trust\.rotate: unknown field/,
+      /^issuance\.rateLimit\.perSecond: must be a number above 0/,
+      /^issuance\.rateLimit\.burst: must be a whole number/,
+      /^issuance\.kubernetes\.issuer: is required/,
+      /^issuance\.kubernetes\.jwksFile: is required/,
+    ];
+    for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
+  });
+
   it('bounds gatewaySvidTtl to 2m..30d', () => {
     for (const ttl of ['1m', '31d', '100000d']) {
       assert.ok(problemsOf(`${MINIMAL}gatewaySvidTtl: ${ttl}\n`).some((p) => p.startsWith('gatewaySvidTtl: must be a duration from 2m to 30d')), ttl);

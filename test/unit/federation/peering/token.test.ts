@@ -43,7 +43,7 @@ describe('peering tokens', () => {
     assert.match(token.text, /^cwpt1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     const parsed = parsePeeringToken(token.text, NOW + 1000);
     assert.deepEqual({ ...parsed, payloadDigest: undefined }, { ...token.payload, payloadDigest: undefined });
-    assert.equal(parsed.payloadDigest, token.payloadDigest);
+    assert.equal(parsed.payloadDigest, token.minted.payloadDigest);
     assert.equal(parsed.exp - parsed.iat, 600);
     assert.match(parsed.id, /^[0-9a-f]{32}$/);
     assert.equal(Buffer.from(parsed.secret, 'base64url').length, 32);

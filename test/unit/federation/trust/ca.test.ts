@@ -55,7 +55,8 @@ describe('trust-domain CA', () => {
     assert.match(verify.stdout, /leaf\.pem: OK/);
     const text = (await openssl(['x509', '-in', leafFile, '-noout', '-text'])).stdout;
     assert.match(text, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
-    assert.match(text, /X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
+    assert.match(text, /X509v3 Key Usage: critical\s+Digital Signature\n/);
+    assert.match(text, /Public Key Algorithm: id-ecPublicKey[\s\S]+NIST CURVE: P-256/);
     assert.doesNotMatch(text, /Certificate Sign|CRL Sign/);
     assert.match(text, /TLS Web Server Authentication, TLS Web Client Authentication/);
     assert.match(text, /X509v3 Subject Alternative Name: critical\s+URI:spiffe:\/\/a\.test\/ns\/demo\/sa\/echo\n/);

@@ -109,7 +109,16 @@ describe('MtlsServer', () => {
     const client = caB.issueKeyAndSvid('spiffe://b.test/gateway/gw-b', 600);
     const open = await attempt({ cert: client.certChainPem, key: client.keyPem }, true);
     assert.equal(open.outcome, 'accepted');
+    const cut = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the removed domain\'s connection stayed open')), 10_000);
+      open.socket?.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     trust.remove('b.test');
+    // The live connection of the removed domain is closed at once, not left running.
+    await cut;
     try {
       assert.equal((await attempt({ cert: client.certChainPem, key: client.keyPem })).outcome, 'refused');
     } finally {
@@ -117,6 +126,21 @@ describe('MtlsServer', () => {
       trust.set(caB.bundle());
     }
     assert.equal((await attempt({ cert: client.certChainPem, key: client.keyPem })).outcome, 'accepted');
+  });
+
+  it('keeps live connections when a domain only gains a root (a CA rotation)', async () => {
+    const client = caB.issueKeyAndSvid('spiffe://b.test/gateway/gw-b', 600);
+    const open = await attempt({ cert: client.certChainPem, key: client.keyPem }, true);
+    const socket = open.socket!;
+    const rotated = { ...caB.bundle(), sequence: caB.bundle().sequence + 1, rootsPem: [...caB.bundle().rootsPem, buildCert({ ca: true, uris: ['spiffe://b.test'] }).certPem] };
+    trust.set(rotated);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      socket.once('data', (d) => resolve(d.toString()));
+      socket.once('close', () => reject(new Error('live connection dropped by a bundle that still holds its root')));
+      socket.write('still trusted');
+    });
+    assert.equal(echoed, 'still trusted');
+    socket.destroy();
   });
 
   it('rotates its certificate: a live connection stays up, a new one sees the new certificate', async () => {

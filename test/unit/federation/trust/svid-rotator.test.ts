@@ -11,7 +11,7 @@ describe('SvidRotator', () => {
 
   before(async () => {
     tmp = await makeTempDir('rotator');
-    ca = await CertificateAuthority.loadOrCreate({ dir: path.join(tmp.dir, 'ca'), trustDomain: 'a.test' });
+    ca = await CertificateAuthority.loadOrCreate({ dir: path.join(tmp.dir, 'ca'), trustDomain: 'a.test', maxSvidTtlSeconds: 90 * 86400 });
   });
   after(() => tmp.remove());
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CausewayError, FileStore } from '../../../../registry/index.js';
 import { CertificateAuthority, encodeBundle } from '../../../../federation/index.js';
-import { TokenIssuer, parsePeeringToken, type CreatedToken } from '../../../../federation/peering/index.js';
+import { TokenIssuer } from '../../../../federation/tokens/index.js';
+import { createPeeringToken, parsePeeringToken, type CreatedToken } from '../../../../federation/peering/index.js';
 import { makeTempDir } from '../../../helpers/paths.js';
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -28,7 +29,7 @@ describe('TokenIssuer', () => {
     return new TokenIssuer({ store });
   };
   const mint = (issuer: TokenIssuer, ttlSeconds = 600, now = NOW): Promise<CreatedToken> =>
-    issuer.issue({ cluster: 'cluster-b', trustDomain: 'b.test', federationAddress: '127.0.0.1:15012', bundle, ttlSeconds, now });
+    issuer.issue(() => createPeeringToken({ cluster: 'cluster-b', trustDomain: 'b.test', federationAddress: '127.0.0.1:15012', bundle, ttlSeconds, now }), {}, now);
 
   before(async () => {
     tmp = await makeTempDir('issuer');

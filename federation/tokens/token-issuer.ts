@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CausewayError, ErrorCodes, silentLogger, type Logger, type Store } from '../../registry/index.js';
-import { createPeeringToken, secretHash, type CreateTokenOptions, type CreatedToken } from './token.js';
+import { secretHash } from './token-codec.js';
 
-/** What the issuer keeps per minted token — never the secret itself (see token.ts). */
+/** What the issuer keeps per minted token — never the secret itself (see token-codec.ts). */
 export interface IssuedToken {
   id: string;
   /** sha256 (hex) of the secret's bytes. */
@@ -13,10 +13,21 @@ export interface IssuedToken {
   exp: number;
   /** When it was redeemed (ms since the epoch). */
   usedAt?: number;
-  /** The name the redeeming peer will get (createToken's peerName). */
+  /** Peering tokens: the name the redeeming peer will get (createToken's peerName). */
   peerName?: string;
-  /** The cluster that redeemed it. */
+  /** Join tokens: the SPIFFE ID (or `spiffe://td/prefix/*` pattern) the token lets its holder obtain. */
+  grant?: string;
+  /** Who redeemed it (a cluster, or the SPIFFE ID issued). */
   usedBy?: string;
+}
+
+/** A freshly minted token, as the issuer records it. */
+export interface MintedToken {
+  id: string;
+  secretHash: string;
+  payloadDigest: string;
+  /** Unix seconds. */
+  exp: number;
 }
 
 interface TokenFile {
@@ -28,6 +39,8 @@ export interface TokenIssuerOptions {
   store: Store;
   /** Store entry name (default 'peering-tokens'). */
   name?: string;
+  /** What these tokens are, for messages: "peering" (default) or "join". */
+  kind?: string;
   /**
    * How long an expired (or used) token is kept before it is pruned, in seconds (default
    * 3600): within that window a late redemption still gets the precise CW_TOKEN_EXPIRED /
@@ -38,13 +51,14 @@ export interface TokenIssuerOptions {
 }
 
 /**
- * The issuer side of peering tokens: remembers outstanding tokens in a Store and redeems
+ * The issuer side of one-time tokens (peering, join): remembers outstanding tokens in a Store and redeems
  * each at most once. Operations are serialised, and a redemption is persisted BEFORE it is
  * answered, so a crash can never let a token be used twice.
  */
 export class TokenIssuer {
   private readonly store: Store;
   private readonly name: string;
+  private readonly kind: string;
   private readonly graceSeconds: number;
   private readonly logger: Logger;
   private tokens: IssuedToken[] | undefined;
@@ -53,24 +67,19 @@ export class TokenIssuer {
   constructor(options: TokenIssuerOptions) {
     this.store = options.store;
     this.name = options.name ?? 'peering-tokens';
+    this.kind = options.kind ?? 'peering';
     this.graceSeconds = options.pruneGraceSeconds ?? 3600;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'token-issuer' });
   }
 
-  /** Mints a token and persists its record; resolves to the token (text and payload). */
-  issue(options: CreateTokenOptions & { peerName?: string }): Promise<CreatedToken> {
+  /** Records a token minted by the caller (`mint` runs inside the issuer's queue), persisting it before it is returned. */
+  issue<T extends { minted: MintedToken }>(mint: () => T, extra: { peerName?: string; grant?: string } = {}, now: number = Date.now()): Promise<T> {
     return this.serialised(async () => {
       const tokens = await this.loaded();
-      const created = createPeeringToken(options);
-      const record: IssuedToken = {
-        id: created.payload.id,
-        secretHash: created.secretHash,
-        payloadDigest: created.payloadDigest,
-        exp: created.payload.exp,
-        ...(options.peerName === undefined ? {} : { peerName: options.peerName }),
-      };
-      await this.save([...this.pruned(tokens, options.now), record]);
-      this.logger.info({ tokenId: record.id, exp: record.exp }, 'peering token minted');
+      const created = mint();
+      const record: IssuedToken = { ...created.minted, ...extra };
+      await this.save([...this.pruned(tokens, now), record]);
+      this.logger.info({ tokenId: record.id, exp: record.exp }, `${this.kind} token minted`);
       return created;
     });
   }
@@ -81,17 +90,17 @@ export class TokenIssuer {
    * differs from what was minted), CW_TOKEN_EXPIRED, CW_TOKEN_USED. `now` is ms.
    */
   check(id: string, secret: string, payloadDigest: string, now: number): Promise<IssuedToken> {
-    return this.serialised(async () => checkToken(await this.loaded(), id, secret, payloadDigest, now));
+    return this.serialised(async () => checkToken(await this.loaded(), id, secret, payloadDigest, now, this.kind));
   }
 
   /** check(), then marks the token used and persists that before resolving. */
   redeem(id: string, secret: string, payloadDigest: string, now: number, usedBy: string): Promise<IssuedToken> {
     return this.serialised(async () => {
       const tokens = await this.loaded();
-      const token = checkToken(tokens, id, secret, payloadDigest, now);
+      const token = checkToken(tokens, id, secret, payloadDigest, now, this.kind);
       const used: IssuedToken = { ...token, usedAt: now, usedBy };
       await this.save(this.pruned(tokens, now).map((t) => (t.id === id ? used : t)));
-      this.logger.info({ tokenId: id, usedBy }, 'peering token redeemed');
+      this.logger.info({ tokenId: id, usedBy }, `${this.kind} token redeemed`);
       return used;
     });
   }
@@ -109,7 +118,7 @@ export class TokenIssuer {
         const { usedAt: _usedAt, usedBy: _usedBy, ...unused } = t;
         return unused;
       }));
-      this.logger.info({ tokenId: id }, 'peering token released');
+      this.logger.info({ tokenId: id }, `${this.kind} token released`);
     });
   }
 
@@ -141,20 +150,20 @@ export class TokenIssuer {
   }
 }
 
-function checkToken(tokens: readonly IssuedToken[], id: string, secret: string, payloadDigest: string, now: number): IssuedToken {
+function checkToken(tokens: readonly IssuedToken[], id: string, secret: string, payloadDigest: string, now: number, kind: string): IssuedToken {
   const token = tokens.find((t) => t.id === id);
-  const unknown = new CausewayError(ErrorCodes.TOKEN_UNKNOWN, 'this gateway did not mint that peering token (or it was pruned)');
+  const unknown = new CausewayError(ErrorCodes.TOKEN_UNKNOWN, `this gateway did not mint that ${kind} token (or it was pruned)`);
   if (token === undefined) throw unknown;
   // Compare hashes of equal length in constant time; a wrong secret looks like an unknown id.
   if (!timingSafeEqual(Buffer.from(secretHash(secret), 'hex'), Buffer.from(token.secretHash, 'hex'))) throw unknown;
   if (payloadDigest !== token.payloadDigest) {
-    throw new CausewayError(ErrorCodes.TOKEN_TAMPERED, 'peering token payload differs from the token this gateway minted');
+    throw new CausewayError(ErrorCodes.TOKEN_TAMPERED, `${kind} token payload differs from the token this gateway minted`);
   }
   if (Math.floor(now / 1000) >= token.exp) {
-    throw new CausewayError(ErrorCodes.TOKEN_EXPIRED, `peering token expired at ${new Date(token.exp * 1000).toISOString()}`);
+    throw new CausewayError(ErrorCodes.TOKEN_EXPIRED, `${kind} token expired at ${new Date(token.exp * 1000).toISOString()}`);
   }
   if (token.usedAt !== undefined) {
-    throw new CausewayError(ErrorCodes.TOKEN_USED, `peering token was already redeemed${token.usedBy === undefined ? '' : ` by cluster ${token.usedBy}`}`);
+    throw new CausewayError(ErrorCodes.TOKEN_USED, `${kind} token was already redeemed${token.usedBy === undefined ? '' : ` by ${token.usedBy}`}`);
   }
   return token;
 }
@@ -171,6 +180,7 @@ function parseTokenFile(value: unknown, name: string): IssuedToken[] {
       && Number.isSafeInteger(t.exp)
       && (t.usedAt === undefined || Number.isSafeInteger(t.usedAt))
       && (t.peerName === undefined || typeof t.peerName === 'string')
+      && (t.grant === undefined || typeof t.grant === 'string')
       && (t.usedBy === undefined || typeof t.usedBy === 'string');
     if (!ok) throw corrupt(`tokens[${i}] is not a token record`);
     return t;

@@ -1,0 +1,102 @@
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
+import { pemBlocks } from './ca-files.js';
+import type { AuthorityRecord } from './ca-state.js';
+
+/** A signing authority in memory: its record plus the certificates and key it names. */
+export interface SigningAuthority {
+  record: AuthorityRecord;
+  /** The certificate that signs SVIDs (a self-managed root, or the operator's intermediate). */
+  signingCertPem: string;
+  signingCert: X509Certificate;
+  keyPem: string;
+  key: KeyObject;
+  /** Certificates between the signing certificate and a root, sent after the leaf (intermediate kind only). */
+  upperChainPem: string[];
+  /** The root(s) this authority contributes to the bundle. */
+  rootsPem: string[];
+}
+
+export function fingerprintOf(cert: X509Certificate): string {
+  return createHash('sha256').update(cert.raw).digest('hex');
+}
+
+function problem(what: string, reason: string): CausewayError {
+  return new CausewayError(ErrorCodes.CA_INIT, `${what}: ${reason}`);
+}
+
+function uriSans(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
+}
+
+/**
+ * Checks the material of a signing authority: the key matches the signing certificate, which
+ * is a CA naming exactly `spiffe://<trust domain>` (X509-SVID §3.2: a signing certificate's
+ * SPIFFE ID has no path; Causeway's chain binding needs the trust domain on it), is valid
+ * now, and chains through `upperChain` to one of `roots` (each a self-signed CA).
+ */
+export function checkAuthorityMaterial(options: {
+  what: string; trustDomain: string; signingCertPem: string; keyPem: string; upperChainPem: string[]; rootsPem: string[]; now: number;
+}): { signingCert: X509Certificate; key: KeyObject } {
+  const { what, trustDomain, now } = options;
+  let signingCert: X509Certificate;
+  let key: KeyObject;
+  try {
+    signingCert = new X509Certificate(options.signingCertPem);
+  } catch (err) {
+    throw problem(what, `the signing certificate is not a PEM certificate (${describeError(err)})`);
+  }
+  try {
+    key = createPrivateKey(options.keyPem);
+  } catch (err) {
+    throw problem(what, `the key is not a PEM private key (${describeError(err)})`);
+  }
+  if (!signingCert.checkPrivateKey(key)) throw problem(what, 'the key does not match the signing certificate');
+  if (!signingCert.ca) throw problem(what, 'the signing certificate is not a CA (basicConstraints cA=false)');
+  const uris = uriSans(signingCert);
+  if (uris.length !== 1 || uris[0] !== `spiffe://${trustDomain}`) {
+    throw problem(what, `the signing certificate must carry exactly the URI SAN spiffe://${trustDomain}, it has ${uris.length === 0 ? 'none' : uris.join(', ')}`);
+  }
+  const validTo = new Date(signingCert.validTo).getTime();
+  if (validTo <= now) throw problem(what, `the signing certificate expired at ${new Date(validTo).toISOString()}`);
+  const roots = options.rootsPem.map((pem, i) => {
+    try {
+      const root = new X509Certificate(pem);
+      if (!root.ca || !root.checkIssued(root) || !root.verify(root.publicKey)) throw new Error('not a self-signed CA certificate');
+      return root;
+    } catch (err) {
+      throw problem(what, `root ${i + 1} is unusable: ${describeError(err)}`);
+    }
+  });
+  if (roots.length === 0) throw problem(what, 'no root certificate');
+  let current = signingCert;
+  const upper = options.upperChainPem.map((pem) => new X509Certificate(pem));
+  for (let depth = 0; depth <= upper.length; depth++) {
+    if (roots.some((r) => current.checkIssued(r) && current.verify(r.publicKey))) return { signingCert, key };
+    const next = upper[depth];
+    if (next === undefined || !current.checkIssued(next) || !current.verify(next.publicKey) || !next.ca) break;
+    current = next;
+  }
+  throw problem(what, 'the signing certificate does not chain to the given root(s)');
+}
+
+/** Reads an operator-supplied intermediate: cert file (signing cert, then any upper intermediates), key, roots. */
+export async function readOperatorIntermediate(files: { certFile: string; keyFile: string; rootsFile: string }): Promise<{
+  signingCertPem: string; upperChainPem: string[]; keyPem: string; rootsPem: string[];
+}> {
+  const read = async (file: string, what: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.CA_INIT, `cannot read the intermediate's ${what} ${file}: ${describeError(err)}`);
+    }
+  };
+  const certs = pemBlocks(await read(files.certFile, 'certificate'), 'CERTIFICATE');
+  const keyPem = await read(files.keyFile, 'key');
+  const rootsPem = pemBlocks(await read(files.rootsFile, 'roots file'), 'CERTIFICATE');
+  const [signingCertPem, ...upperChainPem] = certs;
+  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${files.certFile} holds no PEM certificate`);
+  if (rootsPem.length === 0) throw new CausewayError(ErrorCodes.CA_INIT, `${files.rootsFile} holds no PEM certificate`);
+  return { signingCertPem, upperChainPem, keyPem, rootsPem };
+}
