@@ -45,6 +45,7 @@ export class MtlsServer {
   private readonly recent: ConnectionRecord[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private refused = 0;
+  private completed = 0;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: MtlsServerOptions) {
@@ -96,6 +97,11 @@ export class MtlsServer {
     return this.refused;
   }
 
+  /** TLS handshakes completed (before the ALPN and SPIFFE checks that may still refuse them). */
+  handshakes(): number {
+    return this.completed;
+  }
+
   recentConnections(): readonly ConnectionRecord[] {
     return this.recent;
   }
@@ -107,6 +113,7 @@ export class MtlsServer {
   }
 
   private onSecureConnection(socket: TLSSocket): void {
+    this.completed++;
     if (this.closing !== undefined) {
       socket.destroy();
       return;

@@ -75,6 +75,10 @@ export const demoCommand: Command = {
       print(`  curl http://${a.listeners.admin}/v1/status`);
       print(`  node dist/gateway/cli/main.js services --admin http://${a.listeners.admin}`);
       print(`  node dist/gateway/cli/main.js peer list --config ${files.a}`);
+      print(`  node dist/gateway/cli/main.js trust show --config ${files.a}      # bundles per trust domain`);
+      print(`  node dist/gateway/cli/main.js trust rotate --config ${files.b}    # new root for cluster-b, no restart`);
+      print(`  node dist/gateway/cli/main.js token create --identity spiffe://cluster-a.causeway.test/ns/demo/sa/vm-1 --config ${files.a}`);
+      print(`  SPIFFE bundle endpoint of cluster-a: https://${a.listeners.identity}/.well-known/spiffe-bundle`);
       if (answer.status !== 200) throw new CausewayError(ErrorCodes.INTERNAL, `demo call answered ${answer.status}: ${answer.body}`);
       if (values.once === true) return;
       print('');

@@ -39,6 +39,8 @@ export interface EastWestStats {
   refused: Readonly<Record<string, number>>;
   /** TLS handshakes the mTLS layer refused (bad or missing client certificate). */
   tlsRefusals: number;
+  /** Full TLS handshakes the listener completed (client certificate verified by the TLS layer). */
+  tlsHandshakes: number;
 }
 
 type Refusal = { status: number; code: ErrorCode; message: string };
@@ -107,6 +109,7 @@ export class EastWestServer {
       tunnelsOpened: this.counters.tunnelsOpened,
       refused: { ...this.counters.refused },
       tlsRefusals: this.mtls.refusals(),
+      tlsHandshakes: this.mtls.handshakes(),
     };
   }
 
