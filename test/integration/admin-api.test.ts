@@ -94,6 +94,45 @@ services:
     assert.deepEqual(peers.peers, []);
   });
 
+  it('mints join tokens for granted identities only, and refuses bad join-token bodies', async () => {
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const minted = await post('/v1/join-tokens', '{"identity": "spiffe://cluster-a.example.org/ns/shop/sa/vm-1", "ttlSeconds": 600}', headers);
+    assert.equal(minted.status, 201);
+    const answer = (await minted.json()) as { token: string; expiresAt: string };
+    assert.match(answer.token, /^cwjt1\./);
+    assert.ok(Date.parse(answer.expiresAt) > Date.now());
+    const cases: Array<[string, number, string]> = [
+      ['{"identity": "spiffe://other.example.org/ns/x/sa/y"}', 400, 'CW_USAGE'],
+      ['{"identity": "spiffe://cluster-a.example.org/gateway/gw-2"}', 400, 'CW_USAGE'],
+      ['{"identity": "spiffe://cluster-a.example.org/ns/x", "ttlSeconds": 0}', 400, 'CW_USAGE'],
+      ['{"ttlSeconds": 60}', 400, 'CW_BODY_INVALID'],
+      ['{"identity": "spiffe://cluster-a.example.org/ns/x", "grant": "all"}', 400, 'CW_BODY_INVALID'],
+    ];
+    for (const [body, status, code] of cases) {
+      const response = await post('/v1/join-tokens', body, headers);
+      assert.equal(response.status, status, body);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, code, body);
+    }
+    assert.equal((await post('/v1/join-tokens', '{"identity": "spiffe://cluster-a.example.org/ns/x"}', { 'content-type': 'application/json' })).status, 401);
+  });
+
+  it('shows the CA and bundles, and starts one rotation at a time', async () => {
+    const trust = (await (await fetch(`${base}/v1/trust`)).json()) as { ca: { sequence: number; authorities: Array<{ state: string }> }; bundles: Array<{ local: boolean }> };
+    assert.deepEqual(trust.ca.authorities.map((a) => a.state), ['active']);
+    assert.equal(trust.bundles.filter((b) => b.local).length, 1);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    assert.equal((await post('/v1/trust/rotate', '{}', { 'content-type': 'application/json' })).status, 401);
+    const started = await post('/v1/trust/rotate', '{}', headers);
+    assert.equal(started.status, 202);
+    const status = (await started.json()) as { sequence: number; authorities: Array<{ state: string }> };
+    assert.deepEqual(status.authorities.map((a) => a.state), ['active', 'prepared']);
+    assert.equal(status.sequence, trust.ca.sequence + 1);
+    const again = await post('/v1/trust/rotate', '{}', headers);
+    assert.equal(again.status, 409);
+    assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'CW_CA_ROTATION');
+    assert.equal(gateway.trust.get('cluster-a.example.org')?.rootsPem.length, 2, 'the new root is trusted at once');
+  });
+
   it('refuses a malformed peering token with 400 and the token code', async () => {
     const response = await post('/v1/peers', '{"token": "cwpt1.bad"}', { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
     assert.equal(response.status, 400);
