@@ -8,6 +8,11 @@ export {
 export { encodeBundle, decodeBundle, decodeBundleMap, bundlesEqual } from './bundle.js';
 export { TrustStore } from './trust-store.js';
 export { verifyPeerChain, peerChainOf } from './verify-chain.js';
+export { SVID_RULES, checkLeafSvid, checkSigningCertificate, type SvidRule } from './svid-rules.js';
+export {
+  readExtensions, KEY_USAGE_NAMES, type KeyUsageName, type CertificateExtensions, type BasicConstraintsExtension, type KeyUsageExtension,
+  type ExtKeyUsageExtension, type SubjectAltNameExtension,
+} from './x509-extensions.js';
 export { MtlsServer, type MtlsServerOptions, type ConnectionRecord } from './mtls-server.js';
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';

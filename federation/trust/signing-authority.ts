@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { pemBlocks } from './ca-files.js';
 import type { AuthorityRecord } from './ca-state.js';
+import { checkSigningCertificate } from './svid-rules.js';
 
 /** A signing authority in memory: its record plus the certificates and key it names. */
 export interface SigningAuthority {
@@ -53,7 +54,12 @@ export function checkAuthorityMaterial(options: {
     throw problem(what, `the key is not a PEM private key (${describeError(err)})`);
   }
   if (!signingCert.checkPrivateKey(key)) throw problem(what, 'the key does not match the signing certificate');
-  if (!signingCert.ca) throw problem(what, 'the signing certificate is not a CA (basicConstraints cA=false)');
+  // The X509-SVID signing rules peers will apply on every connection: fail here, at start.
+  try {
+    checkSigningCertificate(signingCert, trustDomain, 'the signing certificate');
+  } catch (err) {
+    throw problem(what, describeError(err));
+  }
   const uris = uriSans(signingCert);
   if (uris.length !== 1 || uris[0] !== `spiffe://${trustDomain}`) {
     throw problem(what, `the signing certificate must carry exactly the URI SAN spiffe://${trustDomain}, it has ${uris.length === 0 ? 'none' : uris.join(', ')}`);
@@ -64,6 +70,7 @@ export function checkAuthorityMaterial(options: {
     try {
       const root = new X509Certificate(pem);
       if (!root.ca || !root.checkIssued(root) || !root.verify(root.publicKey)) throw new Error('not a self-signed CA certificate');
+      checkSigningCertificate(root, trustDomain, 'root');
       return root;
     } catch (err) {
       throw problem(what, `root ${i + 1} is unusable: ${describeError(err)}`);

@@ -1,22 +1,14 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes } from '../../registry/index.js';
-import { parseSpiffeId } from './spiffe-id.js';
+import { checkLeafSvid, checkSigningCertificate } from './svid-rules.js';
 import type { PeerIdentity, TrustReader } from './types.js';
+import { readExtensions } from './x509-extensions.js';
 
 const MAX_CHAIN = 8;
 
-function svidInvalid(reason: string): CausewayError {
-  return new CausewayError(ErrorCodes.SVID_INVALID, `peer certificate is not a valid X509-SVID: ${reason}`);
-}
-
-function untrusted(reason: string): CausewayError {
-  return new CausewayError(ErrorCodes.CHAIN_UNTRUSTED, `peer certificate is not trusted: ${reason}`);
-}
-
-function uriSans(cert: X509Certificate): string[] {
-  // subjectAltName is "DNS:a, URI:spiffe://…"; a comma inside a SPIFFE ID is not allowed.
-  return (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
+function untrusted(reason: string, rule?: string): CausewayError {
+  return new CausewayError(ErrorCodes.CHAIN_UNTRUSTED, `peer certificate is not trusted: ${reason}`, rule === undefined ? {} : { details: [rule] });
 }
 
 function within(cert: X509Certificate, now: Date, what: string): void {
@@ -24,38 +16,57 @@ function within(cert: X509Certificate, now: Date, what: string): void {
   if (now > new Date(cert.validTo)) throw untrusted(`${what} expired at ${new Date(cert.validTo).toISOString()}`);
 }
 
+/** How a signing certificate is named in messages: its role and subject, on one line. */
+function label(role: 'root' | 'intermediate', cert: X509Certificate): string {
+  return `${role} "${cert.subject.split('\n').join(', ')}"`;
+}
+
+/** Whether a signing certificate carries the URI SAN `spiffe://<trustDomain>` (it passed checkSigningCertificate). */
+function namesTrustDomain(cert: X509Certificate, trustDomain: string): boolean {
+  return readExtensions(cert.raw).subjectAltName.uris.includes(`spiffe://${trustDomain}`);
+}
+
 /**
  * Verifies an X.509-SVID chain against the bundle of the leaf's OWN trust domain (SPIFFE
  * X509-SVID §5; design brief: a certificate counts only against its trust domain's
  * bundle). chain[0] is the leaf; the walk ends at a cert signed by one of that domain's roots.
+ * The leaf must pass every leaf rule and each signing certificate on the path (intermediates
+ * and the root) every signing rule (svid-rules.ts): CW_SVID_INVALID naming the rule.
  */
 export function verifyPeerChain(chain: readonly X509Certificate[], trust: TrustReader, now: Date = new Date()): PeerIdentity {
   const leaf = chain[0];
   if (leaf === undefined) throw untrusted('no certificate presented');
-  const uris = uriSans(leaf);
-  if (uris.length !== 1) throw svidInvalid(`leaf has ${uris.length} URI SANs, exactly 1 is required`);
-  let id;
-  try {
-    id = parseSpiffeId(uris[0] ?? '');
-  } catch (err) {
-    throw svidInvalid((err as Error).message);
-  }
-  if (leaf.ca) throw svidInvalid('leaf is a CA certificate (basicConstraints cA=true)');
+  const id = checkLeafSvid(leaf);
   within(leaf, now, 'leaf');
   const bundle = trust.get(id.trustDomain);
   if (bundle === undefined) throw untrusted(`no bundle for trust domain ${id.trustDomain}`);
   const roots = bundle.rootsPem.map((pem) => new X509Certificate(pem));
+  // Trust-domain binding: an organisation root may be shared by several trust domains (design
+  // brief: "every gateway an intermediate under one root"); it vouches for one of them only
+  // through a signing certificate on the path that names it, else the intermediate of one
+  // domain could mint identities of another.
+  let bound = false;
   let current = leaf;
   for (let depth = 0; depth < MAX_CHAIN; depth++) {
     const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
     if (root !== undefined) {
+      checkSigningCertificate(root, id.trustDomain, label('root', root));
       within(root, now, 'root');
+      bound ||= namesTrustDomain(root, id.trustDomain);
+      if (!bound) {
+        throw untrusted(
+          `chain-not-bound-to-trust-domain: no signing certificate on the path names spiffe://${id.trustDomain}; `
+          + 'a root shared by several trust domains vouches for a domain only through a signing certificate naming it',
+          'chain-not-bound-to-trust-domain',
+        );
+      }
       return { spiffeId: id.uri, trustDomain: id.trustDomain, fingerprint: createHash('sha256').update(leaf.raw).digest('hex') };
     }
     const issuer = chain.slice(1).find((c) => c !== current && current.checkIssued(c) && current.verify(c.publicKey));
     if (issuer === undefined) throw untrusted(`chain does not lead to a root of ${id.trustDomain}`);
-    if (!issuer.ca) throw untrusted('an intermediate is not a CA');
+    checkSigningCertificate(issuer, id.trustDomain, label('intermediate', issuer));
     within(issuer, now, 'intermediate');
+    bound ||= namesTrustDomain(issuer, id.trustDomain);
     current = issuer;
   }
   throw untrusted(`chain longer than ${MAX_CHAIN}`);

@@ -1,5 +1,11 @@
-import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+
+/**
+ * Builds deliberately shaped (often malformed) X.509 certificates for negative tests, with
+ * its own small DER writer and node:crypto signatures so that any key type works (forge's
+ * certificate code handles RSA only). Every knob an X509-SVID rule test needs is here.
+ */
 
 export interface BuiltCert {
   certPem: string;
@@ -7,41 +13,152 @@ export interface BuiltCert {
   x509: X509Certificate;
 }
 
+export type KeyType = 'rsa' | 'ec' | 'ec-p384' | 'ed25519';
+
+export type KeyUsageBit = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
+const KEY_USAGE_ORDER: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
+
+export const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+export const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+
 export interface CertSpec {
   uris?: string[];
+  dnsNames?: string[];
+  /** A CA (cA=true, keyCertSign + cRLSign) or a leaf (cA=false, digitalSignature); the knobs below override. */
   ca?: boolean;
   notBefore?: Date;
   notAfter?: Date;
   /** Sign with this issuer; self-signed when absent. */
   issuer?: BuiltCert;
   subjectCn?: string;
+  /** A subject Name with no RDN at all (as our CA's leaf SVIDs have). */
+  emptySubject?: boolean;
+  /** Key of the certified subject (default 'rsa', as before; 'ec' (P-256) is much faster to make). */
+  keyType?: KeyType;
+  /** Default: present, critical, cA = `ca`. */
+  basicConstraints?: 'absent' | { cA: boolean; critical?: boolean; pathLen?: number };
+  /** Default: present, critical, bits by `ca` (and keyEncipherment for an RSA leaf). */
+  keyUsage?: 'absent' | { bits: KeyUsageBit[]; critical?: boolean };
+  /** Default absent. */
+  extKeyUsage?: 'absent' | { oids: string[]; critical?: boolean };
+  /** Criticality of the SAN extension (default: critical only when the subject is empty). */
+  sanCritical?: boolean;
+  /** Raw extra extensions appended as given (e.g. a second SAN to test duplicates). */
+  extraExtensions?: Array<{ oid: string; critical?: boolean; value: Buffer }>;
 }
 
-/**
- * Builds deliberately shaped (often malformed) certificates for negative tests: any
- * number of URI SANs, CA or not, any validity window, any issuer.
- */
+// --- a minimal DER writer (X.690) ------------------------------------------------------------
+
+function tlv(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), length, content]);
+}
+const seq = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
+const set = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat(items));
+const octets = (bytes: Buffer): Buffer => tlv(0x04, bytes);
+const bool = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0]));
+const bits = (bytes: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]));
+const int = (bytes: Buffer): Buffer => tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+
+/** An OID's DER (tag, length, value). */
+export function oidDer(dotted: string): Buffer {
+  return tlv(0x06, Buffer.from(forge.asn1.oidToDer(dotted).getBytes(), 'binary'));
+}
+
+function time(date: Date): Buffer {
+  const digits = date.toISOString().replace(/[-:T]/g, '').slice(2, 14);
+  return tlv(0x17, Buffer.from(`${digits}Z`, 'latin1'));
+}
+
+/** The DER of a subjectAltName value (GeneralNames) with URI [6] and dNSName [2] entries. */
+export function sanValue(uris: readonly string[], dnsNames: readonly string[] = []): Buffer {
+  return seq(...uris.map((u) => tlv(0x86, Buffer.from(u, 'latin1'))), ...dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'latin1'))));
+}
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return seq(oidDer(oid), ...(critical ? [bool(true)] : []), octets(value));
+}
+
+function keyUsageValue(set: readonly KeyUsageBit[]): Buffer {
+  let value = 0;
+  for (const bit of set) value |= 0x80 >> KEY_USAGE_ORDER.indexOf(bit);
+  if (value === 0) return bits(Buffer.alloc(0));
+  let unused = 0;
+  while (((value >> unused) & 1) === 0) unused++;
+  return bits(Buffer.from([value]), unused);
+}
+
+function newKey(type: KeyType): { privateKey: KeyObject; publicKey: KeyObject } {
+  switch (type) {
+    case 'rsa': return generateKeyPairSync('rsa', { modulusLength: 2048 });
+    case 'ec': return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'ec-p384': return generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    case 'ed25519': return generateKeyPairSync('ed25519');
+  }
+}
+
+/** AlgorithmIdentifier and digest for a signing key (RFC 4055, RFC 5758, RFC 8410). */
+function algorithm(key: KeyObject): { id: Buffer; digest: string | null } {
+  if (key.asymmetricKeyType === 'rsa') return { id: seq(oidDer('1.2.840.113549.1.1.11'), Buffer.from([5, 0])), digest: 'sha256' };
+  if (key.asymmetricKeyType === 'ed25519') return { id: seq(oidDer('1.3.101.112')), digest: null };
+  return key.asymmetricKeyDetails?.namedCurve === 'secp384r1'
+    ? { id: seq(oidDer('1.2.840.10045.4.3.3')), digest: 'sha384' }
+    : { id: seq(oidDer('1.2.840.10045.4.3.2')), digest: 'sha256' };
+}
+
+/** The subject Name of a certificate, byte for byte, so a child's issuer matches exactly. */
+function subjectNameOf(cert: X509Certificate): Buffer {
+  const tbs = (forge.asn1.fromDer(cert.raw.toString('binary')).value as forge.asn1.Asn1[])[0];
+  const fields = (tbs?.value ?? []) as forge.asn1.Asn1[];
+  const offset = fields[0]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
+  const subject = fields[offset + 4];
+  if (subject === undefined) throw new Error('issuer certificate has no subject');
+  return Buffer.from(forge.asn1.toDer(subject).getBytes(), 'binary');
+}
+
+const keyId = (publicKey: KeyObject): Buffer => createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+
 export function buildCert(spec: CertSpec): BuiltCert {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyType = spec.keyType ?? 'rsa';
+  const { privateKey, publicKey } = newKey(keyType);
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
-  cert.validity.notBefore = spec.notBefore ?? new Date(Date.now() - 60_000);
-  cert.validity.notAfter = spec.notAfter ?? new Date(Date.now() + 3_600_000);
-  const subject = [{ name: 'commonName', value: spec.subjectCn ?? 'test' }];
-  cert.setSubject(subject);
-  const issuer = spec.issuer === undefined ? undefined : forge.pki.certificateFromPem(spec.issuer.certPem);
-  cert.setIssuer(issuer === undefined ? subject : issuer.subject.attributes);
-  const extensions: object[] = [
-    { name: 'basicConstraints', cA: spec.ca === true, critical: true },
-    spec.ca === true ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true } : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-  ];
-  if ((spec.uris ?? []).length > 0) extensions.push({ name: 'subjectAltName', altNames: (spec.uris ?? []).map((value) => ({ type: 6, value })) });
-  cert.setExtensions(extensions);
-  const signer = spec.issuer === undefined ? keyPem : spec.issuer.keyPem;
-  cert.sign(forge.pki.privateKeyFromPem(signer), forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
+  const signingKey = spec.issuer === undefined ? privateKey : createPrivateKey(spec.issuer.keyPem);
+  const alg = algorithm(signingKey);
+  const ca = spec.ca === true;
+  const subject = spec.emptySubject === true ? seq() : seq(set(seq(oidDer('2.5.4.3'), tlv(0x0c, Buffer.from(spec.subjectCn ?? 'test', 'utf8')))));
+  const issuerName = spec.issuer === undefined ? subject : subjectNameOf(spec.issuer.x509);
+  const extensions: Buffer[] = [];
+  const bc = spec.basicConstraints ?? { cA: ca };
+  if (bc !== 'absent') {
+    const pathLen = bc.pathLen === undefined ? [] : [int(Buffer.from([bc.pathLen]))];
+    extensions.push(extension('2.5.29.19', bc.critical ?? true, seq(...(bc.cA ? [bool(true)] : []), ...pathLen)));
+  }
+  const ku = spec.keyUsage ?? { bits: ca ? ['keyCertSign', 'cRLSign'] : keyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'] };
+  if (ku !== 'absent') extensions.push(extension('2.5.29.15', ku.critical ?? true, keyUsageValue(ku.bits)));
+  const eku = spec.extKeyUsage ?? 'absent';
+  if (eku !== 'absent') extensions.push(extension('2.5.29.37', eku.critical ?? false, seq(...eku.oids.map(oidDer))));
+  const uris = spec.uris ?? [];
+  const dnsNames = spec.dnsNames ?? [];
+  if (uris.length + dnsNames.length > 0) {
+    extensions.push(extension(OID_SUBJECT_ALT_NAME, spec.sanCritical ?? spec.emptySubject === true, sanValue(uris, dnsNames)));
+  }
+  extensions.push(extension('2.5.29.14', false, octets(keyId(publicKey))));
+  extensions.push(extension('2.5.29.35', false, seq(tlv(0x80, keyId(spec.issuer?.x509.publicKey ?? publicKey)))));
+  for (const extra of spec.extraExtensions ?? []) extensions.push(extension(extra.oid, extra.critical ?? false, extra.value));
+  const tbs = seq(
+    tlv(0xa0, int(Buffer.from([2]))),
+    int(Buffer.concat([Buffer.from([1]), randomBytes(15)])),
+    alg.id,
+    issuerName,
+    seq(time(spec.notBefore ?? new Date(Date.now() - 60_000)), time(spec.notAfter ?? new Date(Date.now() + 3_600_000))),
+    subject,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    tlv(0xa3, seq(...extensions)),
+  );
+  const der = seq(tbs, alg.id, bits(sign(alg.digest, tbs, signingKey)));
+  const certPem = `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
   return { certPem, keyPem, x509: new X509Certificate(certPem) };
 }
 

@@ -60,3 +60,56 @@ describe('verifyPeerChain', () => {
     refused([leaf.x509, notCa.x509], 'CW_CHAIN_UNTRUSTED', /intermediate is not a CA|does not lead to a root/);
   });
 });
+
+describe('verifyPeerChain: signing certificates and trust-domain binding', () => {
+  // An organisation root without a SPIFFE ID, shared by two trust domains (design brief:
+  // "an organisation may instead give every gateway an intermediate under one root").
+  const orgRoot = buildCert({ ca: true, keyType: 'ec', subjectCn: 'Example Org Root' });
+  const intX = buildCert({ issuer: orgRoot, ca: true, keyType: 'ec', uris: ['spiffe://x.test'], subjectCn: 'int-x' });
+  const intY = buildCert({ issuer: orgRoot, ca: true, keyType: 'ec', uris: ['spiffe://y.test'], subjectCn: 'int-y' });
+  const shared = new TrustStore();
+  shared.set({ trustDomain: 'x.test', sequence: 1, refreshHintSeconds: 300, rootsPem: [orgRoot.certPem] });
+  shared.set({ trustDomain: 'y.test', sequence: 1, refreshHintSeconds: 300, rootsPem: [orgRoot.certPem] });
+  const leafX = (issuer: typeof orgRoot): X509Certificate => buildCert({ issuer, keyType: 'ec', uris: ['spiffe://x.test/gateway/gw'] }).x509;
+
+  function refusedFor(store: TrustStore, chain: X509Certificate[], code: 'CW_SVID_INVALID' | 'CW_CHAIN_UNTRUSTED', rule: string, message: RegExp): void {
+    assert.throws(() => verifyPeerChain(chain, store), (err) => isCausewayError(err, code) && err.details[0] === rule && message.test(err.message));
+  }
+
+  it('accepts a leaf of x.test via an intermediate naming spiffe://x.test', () => {
+    assert.equal(verifyPeerChain([leafX(intX), intX.x509], shared).spiffeId, 'spiffe://x.test/gateway/gw');
+  });
+
+  it('refuses a leaf of x.test via the intermediate of y.test under the same root', () => {
+    refusedFor(shared, [leafX(intY), intY.x509], 'CW_SVID_INVALID', 'signing-wrong-trust-domain', /^intermediate "CN=int-y": signing-wrong-trust-domain: /);
+  });
+
+  it('refuses a leaf signed directly by the SAN-less shared root, or via a SAN-less intermediate', () => {
+    refusedFor(shared, [leafX(orgRoot)], 'CW_CHAIN_UNTRUSTED', 'chain-not-bound-to-trust-domain',
+      /chain-not-bound-to-trust-domain: no signing certificate on the path names spiffe:\/\/x\.test; a root shared by several trust domains vouches/);
+    const anonymous = buildCert({ issuer: orgRoot, ca: true, keyType: 'ec', subjectCn: 'int-anon' });
+    refusedFor(shared, [leafX(anonymous), anonymous.x509], 'CW_CHAIN_UNTRUSTED', 'chain-not-bound-to-trust-domain', /chain-not-bound/);
+  });
+
+  it('accepts a SAN-less intermediate under a root that names the domain', () => {
+    const anonymous = buildCert({ issuer: rootA, ca: true, keyType: 'ec', subjectCn: 'int-anon-a' });
+    const leaf = buildCert({ issuer: anonymous, keyType: 'ec', uris: ['spiffe://a.test/x'] });
+    assert.equal(verifyPeerChain([leaf.x509, anonymous.x509], trust).trustDomain, 'a.test');
+  });
+
+  it('applies the signing rules to every intermediate and to the root', () => {
+    const withPath = buildCert({ issuer: rootA, ca: true, keyType: 'ec', uris: ['spiffe://a.test/ca'], subjectCn: 'int-path' });
+    refused([buildCert({ issuer: withPath, keyType: 'ec', uris: ['spiffe://a.test/x'] }).x509, withPath.x509], 'CW_SVID_INVALID',
+      /^intermediate "CN=int-path": signing-spiffe-id-has-path: /);
+    const noKeyUsage = buildCert({ ca: true, keyType: 'ec', keyUsage: 'absent', uris: ['spiffe://c.test'], subjectCn: 'root-c' });
+    const store = new TrustStore();
+    store.set({ trustDomain: 'c.test', sequence: 1, refreshHintSeconds: 300, rootsPem: [noKeyUsage.certPem] });
+    refusedFor(store, [buildCert({ issuer: noKeyUsage, keyType: 'ec', uris: ['spiffe://c.test/x'] }).x509], 'CW_SVID_INVALID', 'signing-key-usage-missing',
+      /^root "CN=root-c": signing-key-usage-missing: /);
+  });
+
+  it('refuses a leaf breaking a leaf rule before looking at trust, naming the rule', () => {
+    const leaf = buildCert({ issuer: rootA, keyType: 'ec', uris: ['spiffe://a.test/x'], keyUsage: { bits: ['digitalSignature', 'keyCertSign'] } });
+    assert.throws(() => verifyPeerChain([leaf.x509], trust), (err) => isCausewayError(err, 'CW_SVID_INVALID') && err.details[0] === 'leaf-key-cert-sign');
+  });
+});
