@@ -2,10 +2,26 @@ import { X509Certificate, createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes } from '../../registry/index.js';
 import { checkLeafSvid, checkSigningCertificate } from './svid-rules.js';
-import type { PeerIdentity, TrustReader } from './types.js';
+import type { PeerIdentity, TrustBundle, TrustReader } from './types.js';
 import { readExtensions } from './x509-extensions.js';
 
 const MAX_CHAIN = 8;
+
+/**
+ * Parsed roots per bundle object. The trust store holds frozen bundles and replaces the
+ * object on every change, so identity is a safe key; parsing a certificate costs about as
+ * much as verifying a signature, and this runs on every accepted connection.
+ */
+const rootsByBundle = new WeakMap<TrustBundle, X509Certificate[]>();
+
+function parsedRoots(bundle: TrustBundle): X509Certificate[] {
+  let roots = rootsByBundle.get(bundle);
+  if (roots === undefined) {
+    roots = bundle.rootsPem.map((pem) => new X509Certificate(pem));
+    rootsByBundle.set(bundle, roots);
+  }
+  return roots;
+}
 
 function untrusted(reason: string, rule?: string): CausewayError {
   return new CausewayError(ErrorCodes.CHAIN_UNTRUSTED, `peer certificate is not trusted: ${reason}`, rule === undefined ? {} : { details: [rule] });
@@ -40,7 +56,7 @@ export function verifyPeerChain(chain: readonly X509Certificate[], trust: TrustR
   within(leaf, now, 'leaf');
   const bundle = trust.get(id.trustDomain);
   if (bundle === undefined) throw untrusted(`no bundle for trust domain ${id.trustDomain}`);
-  const roots = bundle.rootsPem.map((pem) => new X509Certificate(pem));
+  const roots = parsedRoots(bundle);
   // Trust-domain binding: an organisation root may be shared by several trust domains (design
   // brief: "every gateway an intermediate under one root"); it vouches for one of them only
   // through a signing certificate on the path that names it, else the intermediate of one
