@@ -137,7 +137,7 @@ describe('CA rotation between two gateway processes under load', () => {
     });
   }
 
-  it('rotates both roots under a steady stream of requests without dropping one', async () => {
+  it('rotates both roots under a steady stream of requests without dropping one', async (t) => {
     const results: Array<{ status: number; body: string }> = [];
     let streaming = true;
     const stream = async (): Promise<void> => {
@@ -170,6 +170,7 @@ describe('CA rotation between two gateway processes under load', () => {
     await Promise.all(workers);
 
     const failed = results.filter((r) => r.status !== 200);
+    t.diagnostic(`${results.length} requests during the rotations, ${failed.length} failed`);
     assert.ok(results.length > 50, `only ${results.length} requests were made`);
     assert.deepEqual(failed, [], `${failed.length} of ${results.length} requests failed`);
     // New connections get the new root's certificate...
