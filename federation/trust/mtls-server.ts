@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
+import { LogThrottle } from './log-throttle.js';
 import { peerChainOf, verifyPeerChain } from './verify-chain.js';
 import type { PeerIdentity, SecureConnectionHandler, SvidSource, TrustReader } from './types.js';
 
@@ -46,6 +47,7 @@ export class MtlsServer {
   private readonly unsubscribe: Array<() => void> = [];
   private refused = 0;
   private completed = 0;
+  private readonly refusalLog = new LogThrottle();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: MtlsServerOptions) {
@@ -60,7 +62,7 @@ export class MtlsServer {
     this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
     this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.refused++;
-      this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+      if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
     });
     const refresh = (): void => {
       try {
@@ -108,8 +110,12 @@ export class MtlsServer {
 
   private refuse(socket: TLSSocket, reason: string): void {
     this.refused++;
-    this.logger.warn({ remote: socket.remoteAddress, reason }, 'connection refused');
+    if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.warn({ remote: socket.remoteAddress, reason }, 'connection refused');
     socket.destroy();
+  }
+
+  private logSuppressed(count: number): void {
+    this.logger.warn({ suppressed: count }, `${count} more refused connections were not logged (at most 20 lines per 10 s); see the refusal counters`);
   }
 
   private onSecureConnection(socket: TLSSocket): void {
