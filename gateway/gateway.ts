@@ -6,7 +6,9 @@ import {
 } from '../registry/index.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
+  intermediateFromFiles,
 } from '../federation/index.js';
+import { secretIntermediate } from './kubernetes/secret-intermediate.js';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { loadConfig } from './config/load-config.js';
@@ -160,7 +162,10 @@ export class Gateway {
       refreshHintSeconds: config.trust.bundleRefreshHintSeconds,
       // A superseded root stays published until the longest-lived SVID it may have signed expires.
       maxSvidTtlSeconds: Math.max(config.gatewaySvidTtlSeconds, config.trust.maxWorkloadSvidTtlSeconds),
-      ...(config.trust.intermediate === undefined ? {} : { intermediate: config.trust.intermediate }),
+      ...(config.trust.intermediate === undefined ? {} : {
+        intermediate: config.trust.intermediate.kind === 'files'
+          ? intermediateFromFiles(config.trust.intermediate.files) : secretIntermediate(config.trust.intermediate.secret),
+      }),
     });
     this.closers.push(() => ca.close());
     this.trust.set(ca.bundle());

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
 import { pemBlocks, readOptional, writeAtomic } from './ca-files.js';
 import { parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
-import { checkAuthorityMaterial, fingerprintOf, readOperatorIntermediate, type SigningAuthority } from './signing-authority.js';
+import {
+  checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, type IntermediateSource, type SigningAuthority,
+} from './signing-authority.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import { BACKDATE_MS, createSelfSignedRoot, newSigningKey, newWorkloadKey, signLeaf } from './svid-signer.js';
 import type { Svid, TrustBundle } from './types.js';
@@ -30,8 +32,8 @@ export interface CertificateAuthorityOptions {
   maxSvidTtlSeconds?: number;
   /** `spiffe_refresh_hint` of the bundle (default 300 s). */
   refreshHintSeconds?: number;
-  /** Sign with an operator-supplied intermediate under an organisation root instead of a self-managed root. */
-  intermediate?: IntermediateFiles;
+  /** Sign with an operator-supplied intermediate under an organisation root instead of a self-managed root (files: intermediateFromFiles). */
+  intermediate?: IntermediateSource | IntermediateFiles;
 }
 
 export interface IssuedCertificate {
@@ -78,7 +80,7 @@ export class CertificateAuthority {
   readonly trustDomain: string;
   private state: CaStateFile;
   private authorities: SigningAuthority[];
-  private readonly o: Required<Omit<CertificateAuthorityOptions, 'intermediate' | 'logger'>> & Pick<CertificateAuthorityOptions, 'intermediate'>;
+  private readonly o: Required<Omit<CertificateAuthorityOptions, 'intermediate' | 'logger'>> & { intermediate: IntermediateSource | undefined };
   private readonly logger: Logger;
   private readonly listeners = new Set<(event: CaEvent) => void>();
   private timer: NodeJS.Timeout | undefined;
@@ -96,7 +98,8 @@ export class CertificateAuthority {
       publishWindowSeconds: options.publishWindowSeconds ?? 300,
       maxSvidTtlSeconds: options.maxSvidTtlSeconds ?? 86400,
       refreshHintSeconds: options.refreshHintSeconds ?? 300,
-      intermediate: options.intermediate,
+      intermediate: options.intermediate === undefined ? undefined
+        : 'read' in options.intermediate ? options.intermediate : intermediateFromFiles(options.intermediate),
     };
     this.state = state;
     this.authorities = authorities;
@@ -135,8 +138,8 @@ export class CertificateAuthority {
       if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: true });
       else await this.createRoot({ activateNow: true });
     } else if (this.o.intermediate !== undefined) {
-      const files = await readOperatorIntermediate(this.o.intermediate);
-      const held = this.authorities.some((a) => a.signingCertPem.trim() === files.signingCertPem.trim());
+      const supplied = await this.o.intermediate.read();
+      const held = this.authorities.some((a) => a.signingCertPem.trim() === supplied.signingCertPem.trim());
       // New operator files since the last start: take them up as a rotation would.
       if (!held) await this.adoptIntermediate({ activateNow: false });
     } else {
@@ -327,14 +330,14 @@ export class CertificateAuthority {
   }
 
   private async adoptIntermediate(options: { activateNow: boolean }): Promise<void> {
-    const files = this.o.intermediate;
-    if (files === undefined) return;
+    const source = this.o.intermediate;
+    if (source === undefined) return;
     const now = this.o.now();
-    const material = await readOperatorIntermediate(files);
+    const material = await source.read();
     if (this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim())) {
-      throw new CausewayError(ErrorCodes.CA_ROTATION, `the intermediate in ${files.certFile} is already in use; replace the files with the new intermediate first`);
+      throw new CausewayError(ErrorCodes.CA_ROTATION, `the intermediate in ${source.describe} is already in use; supply the new intermediate first`);
     }
-    checkAuthorityMaterial({ what: files.certFile, trustDomain: this.trustDomain, ...material, now });
+    checkAuthorityMaterial({ what: source.describe, trustDomain: this.trustDomain, ...material, now });
     const published = new Set(this.bundle().rootsPem.map((pem) => fingerprintOf(new X509Certificate(pem))));
     const rootsKnown = this.authorities.length > 0 && material.rootsPem.every((pem) => published.has(fingerprintOf(new X509Certificate(pem))));
     // Under roots every peer already trusts, the new intermediate can sign at once.

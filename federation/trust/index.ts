@@ -17,3 +17,6 @@ export { MtlsServer, type MtlsServerOptions, type ConnectionRecord } from './mtl
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';
 export { parseCsr, type ParsedCsr } from './csr.js';
+export {
+  intermediateFromFiles, operatorIntermediateOf, type IntermediateSource, type OperatorIntermediate,
+} from './signing-authority.js';

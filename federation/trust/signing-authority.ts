@@ -88,10 +88,32 @@ export function checkAuthorityMaterial(options: {
   throw problem(what, 'the signing certificate does not chain to the given root(s)');
 }
 
-/** Reads an operator-supplied intermediate: cert file (signing cert, then any upper intermediates), key, roots. */
-export async function readOperatorIntermediate(files: { certFile: string; keyFile: string; rootsFile: string }): Promise<{
-  signingCertPem: string; upperChainPem: string[]; keyPem: string; rootsPem: string[];
-}> {
+/** What an operator supplies: the intermediate that signs, any intermediates above it, its key, the organisation root(s). */
+export interface OperatorIntermediate {
+  signingCertPem: string;
+  upperChainPem: string[];
+  keyPem: string;
+  rootsPem: string[];
+}
+
+/** Where an operator intermediate comes from (files, a Kubernetes Secret); read again on every rotation. */
+export interface IntermediateSource {
+  /** For messages: "files /etc/ca/tls.crt, …" or "Secret causeway/ca". */
+  describe: string;
+  read(): Promise<OperatorIntermediate>;
+}
+
+/** Splits PEM material into an OperatorIntermediate; `what` names the source in errors. */
+export function operatorIntermediateOf(certsText: string, keyPem: string, rootsText: string, what: { certs: string; roots: string }): OperatorIntermediate {
+  const [signingCertPem, ...upperChainPem] = pemBlocks(certsText, 'CERTIFICATE');
+  const rootsPem = pemBlocks(rootsText, 'CERTIFICATE');
+  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${what.certs} holds no PEM certificate`);
+  if (rootsPem.length === 0) throw new CausewayError(ErrorCodes.CA_INIT, `${what.roots} holds no PEM certificate`);
+  return { signingCertPem, upperChainPem, keyPem, rootsPem };
+}
+
+/** An intermediate in three files (cert chain, key, roots), e.g. a Kubernetes Secret mounted as a volume. */
+export function intermediateFromFiles(files: { certFile: string; keyFile: string; rootsFile: string }): IntermediateSource {
   const read = async (file: string, what: string): Promise<string> => {
     try {
       return await readFile(file, 'utf8');
@@ -99,11 +121,11 @@ export async function readOperatorIntermediate(files: { certFile: string; keyFil
       throw new CausewayError(ErrorCodes.CA_INIT, `cannot read the intermediate's ${what} ${file}: ${describeError(err)}`);
     }
   };
-  const certs = pemBlocks(await read(files.certFile, 'certificate'), 'CERTIFICATE');
-  const keyPem = await read(files.keyFile, 'key');
-  const rootsPem = pemBlocks(await read(files.rootsFile, 'roots file'), 'CERTIFICATE');
-  const [signingCertPem, ...upperChainPem] = certs;
-  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${files.certFile} holds no PEM certificate`);
-  if (rootsPem.length === 0) throw new CausewayError(ErrorCodes.CA_INIT, `${files.rootsFile} holds no PEM certificate`);
-  return { signingCertPem, upperChainPem, keyPem, rootsPem };
+  return {
+    describe: files.certFile,
+    read: async () => operatorIntermediateOf(
+      await read(files.certFile, 'certificate'), await read(files.keyFile, 'key'), await read(files.rootsFile, 'roots file'),
+      { certs: files.certFile, roots: files.rootsFile },
+    ),
+  };
 }

@@ -1,6 +1,7 @@
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
 import type { IntermediateFiles } from '../../federation/index.js';
+import type { SecretRef } from '../kubernetes/secret-intermediate.js';
 import type { AccessRule } from '../dataplane/access-rules.js';
 
 /** The listeners of a gateway (design brief, "Wire protocols"). */
@@ -15,8 +16,8 @@ export interface ListenerAddresses {
 
 /** The trust domain's CA and rotation timeline (docs/configuration.md, "trust"). */
 export interface TrustConfig {
-  /** Sign with an operator-supplied intermediate instead of a self-managed root. */
-  intermediate?: IntermediateFiles;
+  /** Sign with an operator-supplied intermediate instead of a self-managed root: three files, or a Kubernetes Secret. */
+  intermediate?: { kind: 'files'; files: IntermediateFiles } | { kind: 'secret'; secret: SecretRef };
   /** How long a new root is published before it signs. */
   publishWindowSeconds: number;
   /** `spiffe_refresh_hint` of our bundle. */

@@ -51,13 +51,36 @@ export function validateTrust(value: unknown, errors: string[], base: string): T
   }
   const intermediate = value.intermediate;
   if (intermediate !== undefined) {
-    if (!isPlainObject(intermediate)) errors.push('trust.intermediate: must be a mapping of cert, key, roots');
-    else {
-      checkFields(intermediate, ['cert', 'key', 'roots'], 'trust.intermediate', errors);
+    if (!isPlainObject(intermediate)) errors.push('trust.intermediate: must be a mapping of cert, key, roots (files) or secret (a Kubernetes Secret)');
+    else if (intermediate.secret !== undefined) {
+      checkFields(intermediate, ['secret', 'kubeconfig'], 'trust.intermediate', errors);
+      const ref = intermediate.secret;
+      if (!isPlainObject(ref)) errors.push('trust.intermediate.secret: must be a mapping of namespace, name');
+      else {
+        checkFields(ref, ['namespace', 'name'], 'trust.intermediate.secret', errors);
+        const name = (v: unknown, at: string): string => {
+          // Kubernetes object names: DNS-1123 subdomains; namespaces: labels (both lower case).
+          if (typeof v !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v)) errors.push(`${at}: must be a Kubernetes object name`);
+          return typeof v === 'string' ? v : '';
+        };
+        trust.intermediate = {
+          kind: 'secret',
+          secret: {
+            namespace: name(ref.namespace, 'trust.intermediate.secret.namespace'),
+            name: name(ref.name, 'trust.intermediate.secret.name'),
+            ...(intermediate.kubeconfig === undefined ? {} : { kubeconfig: file(intermediate.kubeconfig, 'trust.intermediate.kubeconfig', errors, base) }),
+          },
+        };
+      }
+    } else {
+      checkFields(intermediate, ['cert', 'key', 'roots', 'secret', 'kubeconfig'], 'trust.intermediate', errors);
       trust.intermediate = {
-        certFile: file(intermediate.cert, 'trust.intermediate.cert', errors, base),
-        keyFile: file(intermediate.key, 'trust.intermediate.key', errors, base),
-        rootsFile: file(intermediate.roots, 'trust.intermediate.roots', errors, base),
+        kind: 'files',
+        files: {
+          certFile: file(intermediate.cert, 'trust.intermediate.cert', errors, base),
+          keyFile: file(intermediate.key, 'trust.intermediate.key', errors, base),
+          rootsFile: file(intermediate.roots, 'trust.intermediate.roots', errors, base),
+        },
       };
     }
   }

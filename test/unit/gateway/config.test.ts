@@ -95,7 +95,11 @@ listen: { identity: "127.0.0.1:0" }
     assert.equal(config.trust.bundleRefreshHintSeconds, 60);
     assert.equal(config.trust.workloadSvidTtlSeconds, 1800);
     assert.equal(config.trust.maxWorkloadSvidTtlSeconds, 86400);
-    assert.deepEqual(config.trust.intermediate, { certFile: '/etc/causeway/ca/tls.crt', keyFile: '/etc/causeway/ca/tls.key', rootsFile: '/etc/org/root.pem' });
+    assert.deepEqual(config.trust.intermediate, {
+      kind: 'files', files: { certFile: '/etc/causeway/ca/tls.crt', keyFile: '/etc/causeway/ca/tls.key', rootsFile: '/etc/org/root.pem' },
+    });
+    const fromSecret = parseConfigText(`${MINIMAL}trust: { intermediate: { secret: { namespace: causeway, name: ca-us-east } } }\n`, '/etc/causeway/gw.yaml');
+    assert.deepEqual(fromSecret.trust.intermediate, { kind: 'secret', secret: { namespace: 'causeway', name: 'ca-us-east' } });
     assert.deepEqual(config.issuance.rateLimit, { perSecond: 2, burst: 5 });
     assert.equal(config.issuance.kubernetes?.jwksFile, '/etc/causeway/jwks.json');
     assert.deepEqual(config.listen.identity, { host: '127.0.0.1', port: 0 });
@@ -126,6 +130,11 @@ issuance:
       /^issuance\.kubernetes\.jwksFile: is required/,
     ];
     for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
+    const secret = problemsOf(`${MINIMAL}trust: { intermediate: { secret: { namespace: Bad_NS, key: x }, cert: a.crt } }\n`);
+    for (const pattern of [/^trust\.intermediate\.secret\.namespace: must be a Kubernetes object name/, /^trust\.intermediate\.secret\.name: must be/,
+      /^trust\.intermediate\.secret\.key: unknown field/, /^trust\.intermediate\.cert: unknown field/]) {
+      assert.ok(secret.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${secret.join(' | ')}`);
+    }
   });
 
   it('bounds gatewaySvidTtl to 2m..30d', () => {
