@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CausewayError, ErrorCodes } from '../../registry/index.js';
 
 /**
@@ -70,4 +72,19 @@ export function parseCaState(text: string, file: string): CaStateFile {
   });
   if (v.authorities.filter((a) => a.state === 'active').length !== 1) throw corrupt('exactly one authority must be active');
   return v as CaStateFile;
+}
+
+/** A data dir from before authorities.json: root.crt/root.key and bundle.json's sequence. */
+export async function legacyState(dir: string, trustDomain: string, now: number): Promise<CaStateFile> {
+  let sequence = 1;
+  try {
+    const stored = JSON.parse(await readFile(path.join(dir, 'bundle.json'), 'utf8')) as { sequence?: unknown };
+    if (typeof stored.sequence === 'number' && Number.isSafeInteger(stored.sequence) && stored.sequence > 0) sequence = stored.sequence;
+  } catch {
+    // No bundle metadata: sequence 1.
+  }
+  return {
+    version: 1, trustDomain, sequence, nextId: 2,
+    authorities: [{ id: 1, kind: 'self-managed', state: 'active', certFile: 'root.crt', keyFile: 'root.key', publishedAt: now, activatedAt: now }],
+  };
 }

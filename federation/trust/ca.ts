@@ -1,11 +1,11 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
-import { pemBlocks, readOptional, writeAtomic } from './ca-files.js';
-import { parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
+import { readOptional, writeAtomic } from './ca-files.js';
+import { legacyState, parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
 import {
-  checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, type IntermediateSource, type SigningAuthority,
+  checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, loadAuthority, type IntermediateSource, type SigningAuthority,
 } from './signing-authority.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import { BACKDATE_MS, createSelfSignedRoot, newSigningKey, newWorkloadKey, signLeaf } from './svid-signer.js';
@@ -385,8 +385,18 @@ export class CertificateAuthority {
     if (due.length === 0) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.min(...due) - this.o.now()));
     this.timer = setTimeout(() => {
-      this.advance().catch((err: unknown) => this.logger.error({ reason: describeError(err) }, 'CA rotation step failed; retrying in 30 s'));
+      this.advance().catch((err: unknown) => {
+        this.logger.error({ reason: describeError(err) }, 'CA rotation step failed; retrying in 30 s');
+        this.retryLater(30_000);
+      });
     }, wait);
+    this.timer.unref();
+  }
+
+  private retryLater(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.schedule(), ms);
     this.timer.unref();
   }
 
@@ -415,39 +425,4 @@ export class CertificateAuthority {
     this.queue = result.catch(() => undefined);
     return result;
   }
-}
-
-/** A data dir from before authorities.json: root.crt/root.key and bundle.json's sequence. */
-async function legacyState(dir: string, trustDomain: string, now: number): Promise<CaStateFile> {
-  let sequence = 1;
-  try {
-    const stored = JSON.parse(await readFile(path.join(dir, 'bundle.json'), 'utf8')) as { sequence?: unknown };
-    if (typeof stored.sequence === 'number' && Number.isSafeInteger(stored.sequence) && stored.sequence > 0) sequence = stored.sequence;
-  } catch {
-    // No bundle metadata: sequence 1.
-  }
-  return {
-    version: 1, trustDomain, sequence, nextId: 2,
-    authorities: [{ id: 1, kind: 'self-managed', state: 'active', certFile: 'root.crt', keyFile: 'root.key', publishedAt: now, activatedAt: now }],
-  };
-}
-
-async function loadAuthority(dir: string, trustDomain: string, record: AuthorityRecord, now: number): Promise<SigningAuthority> {
-  const read = async (name: string): Promise<string> => {
-    try {
-      return await readFile(path.join(dir, name), 'utf8');
-    } catch (err) {
-      throw new CausewayError(ErrorCodes.CA_INIT, `cannot read ${path.join(dir, name)}: ${describeError(err)}`);
-    }
-  };
-  const [signingCertPem, ...upperChainPem] = pemBlocks(await read(record.certFile), 'CERTIFICATE');
-  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${path.join(dir, record.certFile)} holds no certificate`);
-  const keyPem = await read(record.keyFile);
-  const rootsPem = record.kind === 'intermediate' ? pemBlocks(await read(record.rootsFile ?? ''), 'CERTIFICATE') : [signingCertPem];
-  // A retiring authority may be past its own expiry only if its SVIDs are too; check it loosely.
-  const checkAt = record.state === 'retiring' ? Math.min(now, new Date(new X509Certificate(signingCertPem).validTo).getTime() - 1) : now;
-  const { signingCert, key } = checkAuthorityMaterial({
-    what: path.join(dir, record.certFile), trustDomain, signingCertPem, keyPem, upperChainPem, rootsPem, now: checkAt,
-  });
-  return { record, signingCertPem, signingCert, keyPem, key, upperChainPem, rootsPem };
 }

@@ -1,5 +1,6 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { pemBlocks } from './ca-files.js';
 import type { AuthorityRecord } from './ca-state.js';
@@ -128,4 +129,25 @@ export function intermediateFromFiles(files: { certFile: string; keyFile: string
       { certs: files.certFile, roots: files.rootsFile },
     ),
   };
+}
+
+/** Loads an authority's files from the CA directory and checks them (a retiring one as of just before its expiry). */
+export async function loadAuthority(dir: string, trustDomain: string, record: AuthorityRecord, now: number): Promise<SigningAuthority> {
+  const read = async (name: string): Promise<string> => {
+    try {
+      return await readFile(path.join(dir, name), 'utf8');
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.CA_INIT, `cannot read ${path.join(dir, name)}: ${describeError(err)}`);
+    }
+  };
+  const [signingCertPem, ...upperChainPem] = pemBlocks(await read(record.certFile), 'CERTIFICATE');
+  if (signingCertPem === undefined) throw new CausewayError(ErrorCodes.CA_INIT, `${path.join(dir, record.certFile)} holds no certificate`);
+  const keyPem = await read(record.keyFile);
+  const rootsPem = record.kind === 'intermediate' ? pemBlocks(await read(record.rootsFile ?? ''), 'CERTIFICATE') : [signingCertPem];
+  // A retiring authority may be past its own expiry only if its SVIDs are too; check it loosely.
+  const checkAt = record.state === 'retiring' ? Math.min(now, new Date(new X509Certificate(signingCertPem).validTo).getTime() - 1) : now;
+  const { signingCert, key } = checkAuthorityMaterial({
+    what: path.join(dir, record.certFile), trustDomain, signingCertPem, keyPem, upperChainPem, rootsPem, now: checkAt,
+  });
+  return { record, signingCertPem, signingCert, keyPem, key, upperChainPem, rootsPem };
 }
