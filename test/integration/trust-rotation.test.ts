@@ -25,7 +25,8 @@ interface StatusAnswer {
 async function openTunnel(outbound: string, authority: string): Promise<{ get(pathname: string): Promise<number>; close(): void }> {
   const colon = outbound.lastIndexOf(':');
   const socket = netConnect({ host: outbound.slice(0, colon), port: Number(outbound.slice(colon + 1)) });
-  socket.setTimeout(15_000, () => socket.destroy(new Error('tunnel timeout')));
+  // Generous: it only catches a hang; the tunnel sits idle while both rotations run.
+  socket.setTimeout(120_000, () => socket.destroy(new Error('tunnel timeout')));
   let buffered = Buffer.alloc(0);
   let waiter: (() => void) | undefined;
   socket.on('data', (chunk: Buffer) => {
