@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { children, decodeOid, expectTag, readTlv, slice, type Tlv } from './der.js';
 import {
   bitString, boolean, explicit, implicitPrimitive, integer, nullValue, octetString, oid, sequence, set, smallInteger, time, utf8String,
@@ -14,12 +15,13 @@ export interface CertificateSpec {
   serialHex: string;
   notBefore: Date;
   notAfter: Date;
-  /** Subject attributes (commonName, organizationName); empty for an SVID leaf. */
-  subject: Array<{ type: 'commonName' | 'organizationName'; value: string }>;
+  /** Subject attributes, by name or dotted OID (UTF8String values); empty for an SVID leaf. */
+  subject: Array<{ type: 'commonName' | 'organizationName'; value: string } | { oid: string; value: string }>;
   /** The issuer's certificate (its Name is copied byte for byte) and key; absent: self-signed with `selfKey`. */
   issuer?: { certDer: Buffer; key: KeyObject };
   selfKey?: KeyObject;
-  basicConstraints: { cA: boolean; critical: boolean };
+  /** pathLen (RFC 5280 §4.2.1.9) is written only for a CA. */
+  basicConstraints: { cA: boolean; pathLen?: number; critical: boolean };
   keyUsage: { bits: KeyUsageBit[]; critical: boolean };
   extKeyUsage?: { serverAuth: boolean; clientAuth: boolean };
   subjectAltName?: { uris: string[]; dns: string[]; critical: boolean };
@@ -47,20 +49,59 @@ export function newKeyPair(type: 'ec-p256' | 'rsa-2048' = 'ec-p256'): KeyPair {
   };
 }
 
-/** Signature algorithm of a signing key (RFC 4055, RFC 5758, RFC 8410) and its node:crypto digest. */
+/** The builder is only fed checked input (a parsed CSR, the CA's own keys): a refusal is a caller bug. */
+function misuse(reason: string): CausewayError {
+  return new CausewayError(ErrorCodes.INTERNAL, `cannot build certificate: ${reason}`);
+}
+
+/**
+ * Signature algorithm of a signing key and its node:crypto digest: sha256WithRSAEncryption
+ * with NULL parameters (RFC 4055 §5), ecdsa-with-SHA256/384 without parameters (RFC 5758
+ * §3.2), Ed25519 without parameters (RFC 8410 §3).
+ */
 function signatureAlgorithm(key: KeyObject): { id: Buffer; digest: string | null } {
+  if (key.type !== 'private') throw misuse('the signing key is not a private key');
   switch (key.asymmetricKeyType) {
     case 'rsa':
       return { id: sequence(oid('1.2.840.113549.1.1.11'), nullValue()), digest: 'sha256' };
-    case 'ec':
-      return key.asymmetricKeyDetails?.namedCurve === 'secp384r1'
-        ? { id: sequence(oid('1.2.840.10045.4.3.3')), digest: 'sha384' }
-        : { id: sequence(oid('1.2.840.10045.4.3.2')), digest: 'sha256' };
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return { id: sequence(oid('1.2.840.10045.4.3.2')), digest: 'sha256' };
+      if (curve === 'secp384r1') return { id: sequence(oid('1.2.840.10045.4.3.3')), digest: 'sha384' };
+      throw misuse(`cannot sign with an EC key on curve ${curve ?? 'unknown'} (P-256 or P-384)`);
+    }
     case 'ed25519':
       return { id: sequence(oid('1.3.101.112')), digest: null };
     default:
-      throw new Error(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key`);
+      throw misuse(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key`);
   }
+}
+
+/** RFC 5280 §4.1.2.2: a positive serial of at most 20 octets. */
+function serialBytes(serialHex: string): Buffer {
+  if (!/^([0-9a-fA-F]{2})+$/.test(serialHex)) throw misuse(`serial ${JSON.stringify(serialHex)} is not hex bytes`);
+  const bytes = Buffer.from(serialHex, 'hex');
+  const start = bytes.findIndex((b) => b !== 0);
+  if (start === -1) throw misuse('serial is zero');
+  if (bytes.length - start > 20) throw misuse('serial is longer than 20 octets');
+  return bytes.subarray(start);
+}
+
+function checkSpec(spec: CertificateSpec): void {
+  try {
+    createPublicKey({ key: spec.spkiDer, format: 'der', type: 'spki' });
+  } catch (err) {
+    throw misuse(`the subject public key cannot be read: ${describeError(err)}`);
+  }
+  for (const [what, date] of [['notBefore', spec.notBefore], ['notAfter', spec.notAfter]] as const) {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) throw misuse(`${what} is not a valid date`);
+  }
+  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw misuse('notAfter is not after notBefore');
+  const pathLen = spec.basicConstraints.pathLen;
+  if (pathLen !== undefined && (!spec.basicConstraints.cA || !Number.isInteger(pathLen) || pathLen < 0 || pathLen > 127)) {
+    throw misuse('pathLen needs cA=true and an integer from 0 to 127');
+  }
+  if (spec.issuer !== undefined && spec.selfKey !== undefined) throw misuse('give an issuer or a self-signing key, not both');
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value. */
@@ -72,12 +113,13 @@ export function keyIdentifier(spkiDer: Buffer): Buffer {
 }
 
 /** The subject Name and subjectKeyIdentifier of a DER certificate. */
-function issuerFacts(certDer: Buffer): { subject: Buffer; skid: Buffer | undefined } {
+function issuerFacts(certDer: Buffer): { subject: Buffer; spki: Buffer; skid: Buffer | undefined } {
   const certificate = readTlv(certDer, 0);
   const tbs = expectTag(children(certDer, certificate)[0], 0x30, 'tbsCertificate');
   const fields = children(certDer, tbs);
   const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
   const subject = expectTag(fields[offset + 4], 0x30, 'subject');
+  const spki = expectTag(fields[offset + 5], 0x30, 'subjectPublicKeyInfo');
   let skid: Buffer | undefined;
   const extensions = fields.find((f) => f.tag === 0xa3);
   if (extensions !== undefined) {
@@ -89,7 +131,7 @@ function issuerFacts(certDer: Buffer): { subject: Buffer; skid: Buffer | undefin
       skid = Buffer.from(certDer.subarray(inner.start, inner.end));
     }
   }
-  return { subject: Buffer.from(slice(certDer, subject)), skid };
+  return { subject: Buffer.from(slice(certDer, subject)), spki: slice(certDer, spki), skid };
 }
 
 function extension(id: string, critical: boolean, value: Buffer): Buffer {
@@ -107,7 +149,11 @@ function keyUsageValue(bits: KeyUsageBit[]): Buffer {
 }
 
 function name(attributes: CertificateSpec['subject']): Buffer {
-  return sequence(...attributes.map((a) => set(sequence(oid(ATTRIBUTE_OIDS[a.type]), utf8String(a.value)))));
+  return sequence(...attributes.map((a) => {
+    const id = 'oid' in a ? a.oid : ATTRIBUTE_OIDS[a.type];
+    if (!/^[0-2](\.(0|[1-9][0-9]{0,8}))+$/.test(id)) throw misuse(`subject attribute type ${JSON.stringify(id)} is not a dotted OID`);
+    return set(sequence(oid(id), utf8String(a.value)));
+  }));
 }
 
 /**
@@ -116,13 +162,30 @@ function name(attributes: CertificateSpec['subject']): Buffer {
  */
 export function buildCertificate(spec: CertificateSpec): string {
   const signer = spec.issuer?.key ?? spec.selfKey;
-  if (signer === undefined) throw new Error('a certificate needs an issuer or a self-signing key');
+  if (signer === undefined) throw misuse('a certificate needs an issuer or a self-signing key');
+  checkSpec(spec);
   const algorithm = signatureAlgorithm(signer);
+  const serial = serialBytes(spec.serialHex);
   const subject = name(spec.subject);
-  const issuerFactsValue = spec.issuer === undefined ? { subject, skid: undefined } : issuerFacts(spec.issuer.certDer);
+  let issuerFactsValue: { subject: Buffer; skid: Buffer | undefined };
+  if (spec.issuer === undefined) {
+    issuerFactsValue = { subject, skid: undefined };
+  } else {
+    let facts: ReturnType<typeof issuerFacts>;
+    try {
+      facts = issuerFacts(spec.issuer.certDer);
+    } catch (err) {
+      throw misuse(`the issuer certificate cannot be read: ${describeError(err)}`);
+    }
+    // A key that is not the issuer certificate's would sign a certificate no chain accepts.
+    if (!createPublicKey(signer).export({ type: 'spki', format: 'der' }).equals(facts.spki)) throw misuse('the issuer key does not belong to the issuer certificate');
+    issuerFactsValue = facts;
+  }
   const skid = keyIdentifier(spec.spkiDer);
+  const { cA, pathLen } = spec.basicConstraints;
   const extensions: Buffer[] = [
-    extension('2.5.29.19', spec.basicConstraints.critical, sequence(...(spec.basicConstraints.cA ? [boolean(true)] : []))),
+    // cA is DEFAULT FALSE, so DER omits it for a leaf (X.690 §11.5).
+    extension('2.5.29.19', spec.basicConstraints.critical, sequence(...(cA ? [boolean(true)] : []), ...(cA && pathLen !== undefined ? [smallInteger(pathLen)] : []))),
     extension('2.5.29.15', spec.keyUsage.critical, keyUsageValue(spec.keyUsage.bits)),
   ];
   if (spec.extKeyUsage !== undefined) {
@@ -141,7 +204,7 @@ export function buildCertificate(spec: CertificateSpec): string {
   if (authorityKey !== undefined) extensions.push(extension('2.5.29.35', false, sequence(implicitPrimitive(0, authorityKey))));
   const tbs = sequence(
     explicit(0, smallInteger(2)),
-    integer(Buffer.from(spec.serialHex, 'hex')),
+    integer(serial),
     algorithm.id,
     issuerFactsValue.subject,
     sequence(time(spec.notBefore), time(spec.notAfter)),

@@ -44,7 +44,8 @@ function pemToDer(pem: string): Buffer {
  * refusal is CW_CSR_INVALID naming what is wrong.
  */
 export function parseCsr(pem: string): ParsedCsr {
-  if (typeof pem !== 'string' || pem.length > MAX_CSR_BYTES) throw invalid(`longer than ${MAX_CSR_BYTES} bytes`);
+  if (typeof pem !== 'string') throw invalid('not PEM text');
+  if (pem.length > MAX_CSR_BYTES) throw invalid(`longer than ${MAX_CSR_BYTES} bytes`);
   const der = pemToDer(pem);
   let info: Tlv;
   let spki: Tlv;

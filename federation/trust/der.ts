@@ -28,6 +28,8 @@ export function readTlv(der: Buffer, offset: number, limit = der.length): Tlv {
     if (start + count > limit) throw new DerError(`truncated length at byte ${offset}`);
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + (der[start + i] ?? 0);
+    // X.690 §10.1: DER uses the fewest length octets, so one element has one encoding.
+    if (length < 0x80 || der[start] === 0) throw new DerError(`non-minimal length at byte ${offset}`);
     start += count;
   }
   const end = start + length;
@@ -68,6 +70,7 @@ export function decodeOid(der: Buffer, tlv: Tlv): string {
       value = 0;
     }
   }
+  if (((bytes[bytes.length - 1] ?? 0) & 0x80) !== 0) throw new DerError('OBJECT IDENTIFIER ends inside an arc');
   return parts.join('.');
 }
 

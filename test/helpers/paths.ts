@@ -10,5 +10,6 @@ export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 
 export async function makeTempDir(prefix: string): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `causeway-${prefix}-`));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  // CAUSEWAY_KEEP_TMP=1 keeps every temp dir (configs, gateway logs) for a post-mortem.
+  return { dir, remove: async () => (process.env.CAUSEWAY_KEEP_TMP === '1' ? undefined : rm(dir, { recursive: true, force: true })) };
 }

@@ -147,9 +147,16 @@ describe('CA rotation between two gateway processes under load', () => {
     const workers = [stream(), stream()];
 
     const before = { a: await trustOf(a), b: await trustOf(b) };
-    // A long-lived connection: one TCP tunnel through both gateways, used before and after.
+    // A long-lived connection: one TCP tunnel through both gateways, in use all along (an idle
+    // one would be closed by the backend's own 5 s keep-alive timeout, rotation or not).
     const tunnel = await openTunnel(a!.listeners.outbound, 'echo.demo:8080');
-    assert.equal(await tunnel.get('/long-lived/before'), 200);
+    const tunnelStatuses: number[] = [];
+    const tunnelWorker = (async (): Promise<void> => {
+      for (let i = 0; streaming; i++) {
+        tunnelStatuses.push(await tunnel.get(`/long-lived/${i}`));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
     const oldServed = await servedCertificate(b!.listeners.identity);
     for (const [side, file] of [['b', files.b], ['a', files.a]] as const) {
       const rotated = await runCli(['trust', 'rotate', '--config', file]);
@@ -168,17 +175,19 @@ describe('CA rotation between two gateway processes under load', () => {
     const newServed = await servedCertificate(b!.listeners.identity);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // keep streaming on the new certificates
     streaming = false;
-    await Promise.all(workers);
+    await Promise.all([...workers, tunnelWorker]);
 
     const failed = results.filter((r) => r.status !== 200);
-    t.diagnostic(`${results.length} requests during the rotations, ${failed.length} failed`);
+    t.diagnostic(`${results.length} requests during the rotations, ${failed.length} failed; ${tunnelStatuses.length} on the long-lived tunnel`);
     assert.ok(results.length > 50, `only ${results.length} requests were made`);
     assert.deepEqual(failed, [], `${failed.length} of ${results.length} requests failed`);
     // New connections get the new root's certificate...
     assert.notEqual(newServed.fingerprint256, oldServed.fingerprint256);
     assert.match(oldServed.issuer, /cluster-b\.causeway\.test root 1/);
     assert.match(newServed.issuer, /cluster-b\.causeway\.test root 2/);
-    // ...while the long-lived connection made before both rotations is still up.
+    // ...while the long-lived connection made before both rotations stayed up throughout.
+    assert.ok(tunnelStatuses.length > 5, `only ${tunnelStatuses.length} requests on the long-lived tunnel`);
+    assert.ok(tunnelStatuses.every((status) => status === 200), tunnelStatuses.join(','));
     assert.equal(await tunnel.get('/long-lived/after'), 200);
     tunnel.close();
     assert.ok((await statusOf(a)).peers.every((p) => p.state === 'connected'));

@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, createServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { buildCertificate, newKeyPair, type KeyPair } from '../../../../federation/trust/certificate-builder.js';
+import { buildCertificate, newKeyPair, type CertificateSpec, type KeyPair } from '../../../../federation/trust/certificate-builder.js';
+import { isCausewayError } from '../../../../registry/index.js';
 import { makeTempDir } from '../../../helpers/paths.js';
 
 function openssl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -83,6 +84,56 @@ describe('certificate builder (X.509 v3 signed by node:crypto)', () => {
     assert.ok(skid !== undefined && leaf.includes(skid));
   });
 
+  it('signs with the issuer key type: ecdsa-with-SHA384 for P-384, Ed25519; writes pathLen and OID-named subjects', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const ed = generateKeyPairSync('ed25519');
+    for (const [name, key, algorithm] of [['p384', p384, /ecdsa-with-SHA384/], ['ed25519', ed, /Signature Algorithm: ED25519/]] as const) {
+      const pem = buildCertificate({
+        spkiDer: key.publicKey.export({ type: 'spki', format: 'der' }), serialHex: '00ff', notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3600_000), subject: [{ oid: '2.5.4.3', value: `${name} intermediate` }], selfKey: key.privateKey,
+        basicConstraints: { cA: true, pathLen: 0, critical: true }, keyUsage: { bits: ['keyCertSign'], critical: true },
+      });
+      const cert = new X509Certificate(pem);
+      assert.ok(cert.verify(key.publicKey) && cert.checkIssued(cert), name);
+      assert.equal(cert.serialNumber.toUpperCase(), 'FF', 'the leading zero octet is dropped (DER INTEGER)');
+      const file = path.join(tmp.dir, `${name}.pem`);
+      await writeFile(file, pem);
+      const text = (await openssl(['x509', '-in', file, '-noout', '-text'])).stdout;
+      assert.match(text, algorithm);
+      assert.match(text, /X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+      assert.match(text, /Subject: CN\s?=\s?\w+ intermediate/);
+    }
+  });
+
+  it('refuses a spec it cannot honour with CW_INTERNAL naming the problem', () => {
+    const rootPem = caOf(ecCa);
+    const base: CertificateSpec = {
+      spkiDer: newKeyPair('ec-p256').spkiDer, serialHex: '01', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000),
+      subject: [], issuer: { certDer: new X509Certificate(rootPem).raw, key: ecCa.privateKey },
+      basicConstraints: { cA: false, critical: true }, keyUsage: { bits: ['digitalSignature'], critical: true },
+    };
+    assert.ok(new X509Certificate(buildCertificate(base)).checkIssued(new X509Certificate(rootPem)), 'the base spec is sound');
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey;
+    const cases: Array<[string, CertificateSpec, RegExp]> = [
+      ['the wrong issuer key', { ...base, issuer: { certDer: new X509Certificate(rootPem).raw, key: rsaCa.privateKey } }, /issuer key does not belong to the issuer certificate/],
+      ['an issuer that is not a certificate', { ...base, issuer: { certDer: Buffer.from('nope'), key: ecCa.privateKey } }, /issuer certificate cannot be read/],
+      ['no signer', { ...base, issuer: undefined }, /needs an issuer or a self-signing key/],
+      ['a P-521 signer', { ...base, issuer: undefined, selfKey: p521 }, /curve secp521r1/],
+      ['a public signing key', { ...base, issuer: undefined, selfKey: createPublicKey(ecCa.publicKeyPem) }, /not a private key/],
+      ['an unreadable subject key', { ...base, spkiDer: Buffer.from([0x30, 0x00]) }, /subject public key cannot be read/],
+      ['odd hex serial', { ...base, serialHex: 'abc' }, /is not hex bytes/],
+      ['a zero serial', { ...base, serialHex: '0000' }, /serial is zero/],
+      ['a 21-octet serial', { ...base, serialHex: '7f'.repeat(21) }, /longer than 20 octets/],
+      ['notAfter before notBefore', { ...base, notAfter: new Date(Date.now() - 120_000) }, /notAfter is not after notBefore/],
+      ['an invalid date', { ...base, notBefore: new Date(Number.NaN) }, /notBefore is not a valid date/],
+      ['pathLen on a leaf', { ...base, basicConstraints: { cA: false, pathLen: 0, critical: true } }, /pathLen needs cA=true/],
+      ['a subject type that is not an OID', { ...base, subject: [{ oid: 'CN', value: 'x' }] }, /not a dotted OID/],
+    ];
+    for (const [name, spec, reason] of cases) {
+      assert.throws(() => buildCertificate(spec), (err) => isCausewayError(err, 'CW_INTERNAL') && reason.test(err.message), name);
+    }
+  });
+
   it('serves a TLS 1.3 handshake with an EC leaf it built', async () => {
     const rootPem = caOf(ecCa);
     const key = newKeyPair('ec-p256');
@@ -93,6 +144,7 @@ describe('certificate builder (X.509 v3 signed by node:crypto)', () => {
     try {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect({ host: '127.0.0.1', port, ca: rootPem, checkServerIdentity: () => undefined }, () => undefined);
+        socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake hung')));
         let text = '';
         socket.on('data', (d: Buffer) => (text += d.toString()));
         socket.on('end', () => resolve(text));
