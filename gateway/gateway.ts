@@ -233,6 +233,7 @@ export class Gateway {
       issuer: config.issuance.kubernetes.issuer,
       audience: config.issuance.kubernetes.audience,
       jwks: await readJwks(config.issuance.kubernetes.jwksFile),
+      maxTokenTtlSeconds: config.issuance.kubernetes.maxTokenTtlSeconds,
     });
     const identityListen = config.listen.identity;
     let identityServer: IdentityServer | undefined;

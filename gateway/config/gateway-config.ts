@@ -31,7 +31,7 @@ export interface TrustConfig {
 export interface IssuanceConfig {
   rateLimit: { perSecond: number; burst: number };
   /** Accept Kubernetes service account tokens of this issuer, verified against its JWKS. */
-  kubernetes?: { issuer: string; audience: string; jwksFile: string };
+  kubernetes?: { issuer: string; audience: string; jwksFile: string; maxTokenTtlSeconds: number };
 }
 
 /** A validated, frozen gateway configuration. See docs/configuration.md. */

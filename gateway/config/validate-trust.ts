@@ -112,7 +112,7 @@ export function validateIssuance(value: unknown, errors: string[], base: string)
     const k = value.kubernetes;
     if (!isPlainObject(k)) errors.push('issuance.kubernetes: must be a mapping of issuer, audience, jwksFile');
     else {
-      checkFields(k, ['issuer', 'audience', 'jwksFile'], 'issuance.kubernetes', errors);
+      checkFields(k, ['issuer', 'audience', 'jwksFile', 'maxTokenTtl'], 'issuance.kubernetes', errors);
       const text = (v: unknown, at: string): string => {
         if (typeof v !== 'string' || v === '') errors.push(`${at}: is required`);
         return typeof v === 'string' ? v : '';
@@ -121,6 +121,8 @@ export function validateIssuance(value: unknown, errors: string[], base: string)
         issuer: text(k.issuer, 'issuance.kubernetes.issuer'),
         audience: text(k.audience, 'issuance.kubernetes.audience'),
         jwksFile: file(k.jwksFile, 'issuance.kubernetes.jwksFile', errors, base),
+        // Projected tokens live 1 h by default; a longer-lived token is refused (legacy Secret tokens have no exp at all).
+        maxTokenTtlSeconds: duration(k.maxTokenTtl, 'issuance.kubernetes.maxTokenTtl', errors, 86400, 60, 7 * 86400, '24h'),
       };
     }
   }

@@ -102,6 +102,7 @@ listen: { identity: "127.0.0.1:0" }
     assert.deepEqual(fromSecret.trust.intermediate, { kind: 'secret', secret: { namespace: 'causeway', name: 'ca-us-east' } });
     assert.deepEqual(config.issuance.rateLimit, { perSecond: 2, burst: 5 });
     assert.equal(config.issuance.kubernetes?.jwksFile, '/etc/causeway/jwks.json');
+    assert.equal(config.issuance.kubernetes?.maxTokenTtlSeconds, 86400);
     assert.deepEqual(config.listen.identity, { host: '127.0.0.1', port: 0 });
   });
 
