@@ -177,8 +177,13 @@ export class Gateway {
     // A rotation step: new roots reach the trust store (and so every listener and peer link);
     // a newly active authority re-issues our SVID for new connections.
     this.closers.push(ca.onChange((event) => {
-      if (event === 'bundle') this.trust.set(ca.bundle());
-      else svid.rotateNow();
+      try {
+        // Always the bundle first: nothing signed by a new authority may precede its root.
+        this.trust.set(ca.bundle());
+        if (event === 'activated') svid.rotateNow();
+      } catch (err) {
+        logger.error({ event, reason: describeError(err) }, 'cannot apply a CA change; the gateway keeps its current certificate');
+      }
     }));
 
     // Restore before anything listens: the last known catalog serves traffic at once.

@@ -92,8 +92,13 @@ export class WorkloadIssuer {
     return { token: created.text, expiresAt: new Date(created.payload.exp * 1000).toISOString() };
   }
 
+  /** Takes one request's share of `client`'s rate limit; call as soon as a request arrives (CW_RATE_LIMITED). */
+  admit(client: string): void {
+    this.limiter.take(client);
+  }
+
+  /** Issues an SVID; the caller has admitted the request (admit) first. */
   async issue(request: IssueRequest): Promise<IssuedSvid> {
-    this.limiter.take(request.client);
     const now = this.now();
     const { credential } = request;
     let grant: string;
@@ -134,7 +139,9 @@ export class WorkloadIssuer {
     const release = spend === undefined ? undefined : await spend(spiffeId);
     let issued;
     try {
-      issued = this.o.ca.issueSvid({ spiffeId, publicKey: csr.publicKey, ttlSeconds, dnsNames: csr.requestedDns });
+      // DNS SANs a CSR asks for are ignored: a credential grants a SPIFFE ID, not host names,
+      // and a name-checking client (curl, Envoy SAN match) must not be fooled by a workload.
+      issued = this.o.ca.issueSvid({ spiffeId, publicKey: csr.publicKey, ttlSeconds });
     } catch (err) {
       await release?.().catch((releaseErr: unknown) => this.logger.error({ reason: describeError(releaseErr) }, 'cannot release the join token'));
       throw err;

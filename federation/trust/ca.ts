@@ -1,11 +1,11 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
 import { readOptional, writeAtomic } from './ca-files.js';
 import { legacyState, parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
 import {
-  checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, loadAuthority, type IntermediateSource, type SigningAuthority,
+  checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, loadAuthority, type IntermediateSource, type OperatorIntermediate, type SigningAuthority,
 } from './signing-authority.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import { BACKDATE_MS, createSelfSignedRoot, newSigningKey, newWorkloadKey, signLeaf } from './svid-signer.js';
@@ -137,33 +137,54 @@ export class CertificateAuthority {
       // First start: nothing was ever signed, so the first authority is active at once.
       if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: true });
       else await this.createRoot({ activateNow: true });
-    } else if (this.o.intermediate !== undefined) {
-      const supplied = await this.o.intermediate.read();
-      const held = this.authorities.some((a) => a.signingCertPem.trim() === supplied.signingCertPem.trim());
-      // New operator files since the last start: take them up as a rotation would.
-      if (!held) await this.adoptIntermediate({ activateNow: false });
-    } else {
-      await this.save();
+      await this.advance();
+      return;
     }
+    const now = this.o.now();
+    const active = this.active();
+    const expiredAt = new Date(active.signingCert.validTo).getTime();
+    // An expired active authority can sign nothing: replace it at once (nothing valid to protect).
+    const expired = expiredAt <= now;
+    if (this.o.intermediate !== undefined) {
+      let supplied: OperatorIntermediate | undefined;
+      try {
+        supplied = await this.o.intermediate.read();
+      } catch (err) {
+        // The held authority still signs: an unreachable source (API server down) is no reason not to start.
+        if (expired) throw err;
+        this.logger.warn({ source: this.o.intermediate.describe, reason: describeError(err) }, 'cannot read the operator intermediate; signing with the one held');
+      }
+      const held = supplied !== undefined && this.authorities.some((a) => a.signingCertPem.trim() === supplied.signingCertPem.trim());
+      // New operator material since the last start: take it up as a rotation would.
+      if (supplied !== undefined && !held) await this.adoptIntermediate({ activateNow: expired }, supplied);
+      else if (expired) {
+        throw new CausewayError(ErrorCodes.CA_INIT, `the active intermediate expired at ${new Date(expiredAt).toISOString()}; supply a new one in ${this.o.intermediate.describe}`);
+      }
+    } else if (expired) {
+      this.logger.warn({ expiredAt: new Date(expiredAt).toISOString() }, 'the active root expired; a new root signs at once');
+      await this.createRoot({ activateNow: true });
+    } else {
+      await this.persist({ ...this.state, authorities: this.authorities.map((a) => a.record) });
+    }
+    await this.removeOrphanKeys();
     await this.advance();
+  }
+
+  /** Keys left by a crash between saving the state and deleting a retired key, or before a state was saved. */
+  private async removeOrphanKeys(): Promise<void> {
+    const referenced = new Set(this.authorities.map((a) => a.record.keyFile));
+    for (const name of await readdir(this.o.dir)) {
+      if (!name.endsWith('.key') || referenced.has(name)) continue;
+      await rm(path.join(this.o.dir, name), { force: true });
+      this.logger.info({ file: name }, 'removed a CA key no authority refers to');
+    }
   }
 
   // --- reading ------------------------------------------------------------------------------
 
   /** The trust bundle: the roots of every authority not yet retired, active first, never duplicated. */
   bundle(): TrustBundle {
-    const order = { active: 0, prepared: 1, retiring: 2 } as const;
-    const seen = new Set<string>();
-    const rootsPem: string[] = [];
-    for (const authority of [...this.authorities].sort((a, b) => order[a.record.state] - order[b.record.state])) {
-      for (const pem of authority.rootsPem) {
-        const fingerprint = fingerprintOf(new X509Certificate(pem));
-        if (seen.has(fingerprint)) continue;
-        seen.add(fingerprint);
-        rootsPem.push(pem);
-      }
-    }
-    return { trustDomain: this.trustDomain, sequence: this.state.sequence, refreshHintSeconds: this.o.refreshHintSeconds, rootsPem };
+    return { trustDomain: this.trustDomain, sequence: this.state.sequence, refreshHintSeconds: this.o.refreshHintSeconds, rootsPem: rootsOf(this.authorities) };
   }
 
   /** The active authority's root (self-managed) or first organisation root. */
@@ -224,6 +245,9 @@ export class CertificateAuthority {
     const authority = this.active();
     const now = this.o.now();
     const chainEnd = Math.min(...[authority.signingCert, ...authority.upperChainPem.map((p) => new X509Certificate(p))].map((c) => new Date(c.validTo).getTime()));
+    if (chainEnd <= now) {
+      throw new CausewayError(ErrorCodes.CA_ROTATION, `the signing authority of ${this.trustDomain} expired at ${new Date(chainEnd).toISOString()}; rotate the CA`);
+    }
     const notBefore = new Date(now - BACKDATE_MS);
     const notAfter = new Date(Math.min(now + request.ttlSeconds * 1000, chainEnd));
     let certPem: string;
@@ -283,32 +307,30 @@ export class CertificateAuthority {
   private async advanceNow(): Promise<void> {
     if (this.closed) return;
     const now = this.o.now();
-    const events = new Set<CaEvent>();
-    const prepared = this.authorities.find((a) => a.record.state === 'prepared' && (a.record.activateAt ?? 0) <= now);
+    let next = this.authorities;
+    const prepared = next.find((a) => a.record.state === 'prepared' && (a.record.activateAt ?? 0) <= now);
     if (prepared !== undefined) {
-      for (const a of this.authorities) {
-        if (a.record.state === 'active') a.record = { ...a.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 };
-      }
-      prepared.record = { ...prepared.record, state: 'active', activatedAt: now };
-      events.add('activated');
-      this.logger.info({ authority: prepared.record.id }, 'new CA authority is now signing');
+      next = next.map((a) => (a === prepared ? { ...a, record: { ...a.record, state: 'active', activatedAt: now } }
+        : a.record.state === 'active' ? this.retiring(a, now) : a));
     }
-    const retired = this.authorities.filter((a) => a.record.state === 'retiring' && (a.record.retireAt ?? 0) <= now);
-    if (retired.length > 0) {
-      const before = this.bundle().rootsPem.join('');
-      this.authorities = this.authorities.filter((a) => !retired.includes(a));
-      if (this.bundle().rootsPem.join('') !== before) {
-        this.state.sequence += 1;
-        events.add('bundle');
-      }
+    const retired = next.filter((a) => a.record.state === 'retiring' && (a.record.retireAt ?? 0) <= now);
+    next = next.filter((a) => !retired.includes(a));
+    if (next === this.authorities) {
+      this.schedule();
+      return;
     }
-    if (events.size > 0) await this.save();
+    const events = await this.commit(next, this.state.nextId);
+    if (prepared !== undefined) this.logger.info({ authority: prepared.record.id }, 'new CA authority is now signing');
     for (const a of retired) {
       await rm(path.join(this.o.dir, a.record.keyFile), { force: true });
       this.logger.info({ authority: a.record.id }, 'CA authority retired: every SVID it signed has expired');
     }
     this.schedule();
-    for (const event of events) this.emit(event);
+    this.emitAll(events);
+  }
+
+  private retiring(authority: SigningAuthority, now: number): SigningAuthority {
+    return { ...authority, record: { ...authority.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 } };
   }
 
   private async createRoot(options: { activateNow: boolean }): Promise<void> {
@@ -329,52 +351,86 @@ export class CertificateAuthority {
     this.logger.info({ authority: id, activateAt: record.activateAt }, options.activateNow ? 'created trust domain root CA' : 'new root published; it signs after the publish window');
   }
 
-  private async adoptIntermediate(options: { activateNow: boolean }): Promise<void> {
+  private async adoptIntermediate(options: { activateNow: boolean }, supplied?: OperatorIntermediate): Promise<void> {
     const source = this.o.intermediate;
     if (source === undefined) return;
     const now = this.o.now();
-    const material = await source.read();
+    const material = supplied ?? await source.read();
     if (this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim())) {
       throw new CausewayError(ErrorCodes.CA_ROTATION, `the intermediate in ${source.describe} is already in use; supply the new intermediate first`);
     }
     checkAuthorityMaterial({ what: source.describe, trustDomain: this.trustDomain, ...material, now });
-    const published = new Set(this.bundle().rootsPem.map((pem) => fingerprintOf(new X509Certificate(pem))));
-    const rootsKnown = this.authorities.length > 0 && material.rootsPem.every((pem) => published.has(fingerprintOf(new X509Certificate(pem))));
+    // Roots count as trusted only once published by an authority past its publish window: a
+    // prepared one's roots are still on their way to consumers.
+    const prepared = this.authorities.find((a) => a.record.state === 'prepared');
+    const fingerprints = (list: readonly SigningAuthority[]): Set<string> => new Set(rootsOf(list).map((pem) => fingerprintOf(new X509Certificate(pem))));
+    const trusted = fingerprints(this.authorities.filter((a) => a !== prepared));
+    const wanted = material.rootsPem.map((pem) => fingerprintOf(new X509Certificate(pem)));
+    const rootsKnown = this.authorities.length > 0 && wanted.every((f) => trusted.has(f));
     // Under roots every peer already trusts, the new intermediate can sign at once.
     const activateNow = options.activateNow || rootsKnown;
+    // New material replacing a prepared authority whose roots it shares keeps that publish clock.
+    const sharedClock = prepared !== undefined && wanted.every((f) => trusted.has(f) || fingerprints([prepared]).has(f));
+    const activateAt = sharedClock ? (prepared.record.activateAt ?? now) : now + this.o.publishWindowSeconds * 1000;
     const id = this.state.nextId;
     const record: AuthorityRecord = {
       id, kind: 'intermediate', state: activateNow ? 'active' : 'prepared',
       certFile: `intermediate-${id}.crt`, keyFile: `intermediate-${id}.key`, rootsFile: `intermediate-${id}-roots.crt`, publishedAt: now,
-      ...(activateNow ? { activatedAt: now } : { activateAt: now + this.o.publishWindowSeconds * 1000 }),
+      ...(activateNow ? { activatedAt: now } : { activateAt }),
     };
     await writeAtomic(path.join(this.o.dir, record.keyFile), material.keyPem, 0o600);
     await writeAtomic(path.join(this.o.dir, record.certFile), [material.signingCertPem, ...material.upperChainPem].join(''), 0o644);
     await writeAtomic(path.join(this.o.dir, record.rootsFile ?? ''), material.rootsPem.join(''), 0o644);
-    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), activateNow);
+    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), activateNow, prepared);
     this.logger.info({ authority: id, activateAt: record.activateAt }, 'operator intermediate adopted');
   }
 
-  private async addAuthority(authority: SigningAuthority, activateNow: boolean): Promise<void> {
-    const before = this.bundle().rootsPem.join('');
+  /** Adds an authority (superseding a prepared one, if given); the previous active one retires if this one is active. */
+  private async addAuthority(authority: SigningAuthority, activateNow: boolean, supersedes?: SigningAuthority): Promise<void> {
     const now = this.o.now();
-    if (activateNow) {
-      for (const a of this.authorities) {
-        if (a.record.state === 'active') a.record = { ...a.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 };
-      }
-    }
-    this.authorities = [...this.authorities, authority];
-    this.state.nextId += 1;
-    const bundleChanged = this.bundle().rootsPem.join('') !== before;
-    if (bundleChanged && this.state.authorities.length > 0) this.state.sequence += 1;
-    await this.save();
-    if (bundleChanged) this.emit('bundle');
-    if (activateNow) this.emit('activated');
+    const kept = this.authorities.filter((a) => a !== supersedes).map((a) => (activateNow && a.record.state === 'active' ? this.retiring(a, now) : a));
+    const events = await this.commit([...kept, authority], this.state.nextId + 1);
+    if (supersedes !== undefined) this.logger.info({ authority: supersedes.record.id, by: authority.record.id }, 'a prepared authority was superseded before it signed');
+    this.emitAll(events);
   }
 
-  private async save(): Promise<void> {
-    this.state = { ...this.state, authorities: this.authorities.map((a) => a.record) };
-    await writeAtomic(path.join(this.o.dir, STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`, 0o644);
+  /**
+   * Saves the next state, and only then adopts it: a failed write changes nothing in memory
+   * or on disk (the CA keeps signing as before and no listener hears of a change).
+   * Returns the events to emit: 'bundle' when the published roots changed (the sequence
+   * goes up), 'activated' when another authority signs now.
+   */
+  private async commit(next: SigningAuthority[], nextId: number): Promise<Set<CaEvent>> {
+    // The set of published roots, not their order (active first), decides a bundle change.
+    const rootSet = (list: SigningAuthority[]): string => rootsOf(list).map((pem) => fingerprintOf(new X509Certificate(pem))).sort().join();
+    const bundleChanged = rootSet(next) !== rootSet(this.authorities);
+    const activeId = (list: SigningAuthority[]): number | undefined => list.find((a) => a.record.state === 'active')?.record.id;
+    const state: CaStateFile = {
+      ...this.state, nextId,
+      sequence: this.state.sequence + (bundleChanged && this.authorities.length > 0 ? 1 : 0),
+      authorities: next.map((a) => a.record),
+    };
+    await this.persist(state);
+    const events = new Set<CaEvent>();
+    if (bundleChanged) events.add('bundle');
+    if (activeId(next) !== activeId(this.authorities)) events.add('activated');
+    this.state = state;
+    this.authorities = next;
+    return events;
+  }
+
+  private async persist(state: CaStateFile): Promise<void> {
+    try {
+      await writeAtomic(path.join(this.o.dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.CA_ROTATION, `cannot save ${path.join(this.o.dir, STATE_FILE)}: ${describeError(err)}; nothing changed`, { cause: err });
+    }
+  }
+
+  private emitAll(events: Set<CaEvent>): void {
+    // 'bundle' first: peers and listeners must hold a new root before anything it signs appears.
+    if (events.has('bundle')) this.emit('bundle');
+    if (events.has('activated')) this.emit('activated');
   }
 
   private schedule(): void {
@@ -425,4 +481,20 @@ export class CertificateAuthority {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+/** The roots a set of authorities publishes: active first, then prepared, then retiring; never duplicated. */
+function rootsOf(authorities: readonly SigningAuthority[]): string[] {
+  const order = { active: 0, prepared: 1, retiring: 2 } as const;
+  const seen = new Set<string>();
+  const roots: string[] = [];
+  for (const authority of [...authorities].sort((a, b) => order[a.record.state] - order[b.record.state])) {
+    for (const pem of authority.rootsPem) {
+      const fingerprint = fingerprintOf(new X509Certificate(pem));
+      if (seen.has(fingerprint)) continue;
+      seen.add(fingerprint);
+      roots.push(pem);
+    }
+  }
+  return roots;
 }

@@ -58,19 +58,24 @@ export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv 
 export function decodeOid(der: Buffer, tlv: Tlv): string {
   const bytes = der.subarray(tlv.start, tlv.end);
   if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
-  const first = bytes[0] ?? 0;
-  const parts = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
+  // X.690 §8.19: base-128 subidentifiers, no leading 0x80 padding; the first one encodes two arcs.
+  const subidentifiers: number[] = [];
   let value = 0;
-  for (let i = 1; i < bytes.length; i++) {
-    const byte = bytes[i] ?? 0;
+  let fresh = true;
+  for (const byte of bytes) {
+    if (fresh && byte === 0x80) throw new DerError('OBJECT IDENTIFIER subidentifier has a leading 0x80');
+    fresh = false;
     value = value * 128 + (byte & 0x7f);
     if (value > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc too large');
     if (!(byte & 0x80)) {
-      parts.push(value);
+      subidentifiers.push(value);
       value = 0;
+      fresh = true;
     }
   }
-  if (((bytes[bytes.length - 1] ?? 0) & 0x80) !== 0) throw new DerError('OBJECT IDENTIFIER ends inside an arc');
+  if (!fresh) throw new DerError('OBJECT IDENTIFIER ends inside a subidentifier');
+  const [first = 0, ...rest] = subidentifiers;
+  const parts = first < 80 ? [Math.floor(first / 40), first % 40, ...rest] : [2, first - 80, ...rest];
   return parts.join('.');
 }
 

@@ -145,7 +145,9 @@ export async function loadAuthority(dir: string, trustDomain: string, record: Au
   const keyPem = await read(record.keyFile);
   const rootsPem = record.kind === 'intermediate' ? pemBlocks(await read(record.rootsFile ?? ''), 'CERTIFICATE') : [signingCertPem];
   // A retiring authority may be past its own expiry only if its SVIDs are too; check it loosely.
-  const checkAt = record.state === 'retiring' ? Math.min(now, new Date(new X509Certificate(signingCertPem).validTo).getTime() - 1) : now;
+  // Expiry is the CA's to handle (a retiring authority outlives its SVIDs; an expired active
+  // one gets replaced at start): check everything else as of just before it expired.
+  const checkAt = Math.min(now, new Date(new X509Certificate(signingCertPem).validTo).getTime() - 1);
   const { signingCert, key } = checkAuthorityMaterial({
     what: path.join(dir, record.certFile), trustDomain, signingCertPem, keyPem, upperChainPem, rootsPem, now: checkAt,
   });

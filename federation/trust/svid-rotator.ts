@@ -3,6 +3,7 @@ import type { CertificateAuthority } from './ca.js';
 import type { Svid, SvidSource } from './types.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
+const RETRY_MS = 30_000;
 
 /**
  * Keeps a fresh SVID for one identity: issued at construction, renewed at half its
@@ -60,9 +61,23 @@ export class SvidRotator implements SvidSource {
     if (wait > MAX_TIMER_MS) {
       this.timer = setTimeout(() => this.schedule(), MAX_TIMER_MS);
     } else {
-      this.timer = setTimeout(() => this.rotateNow(), wait);
+      this.timer = setTimeout(() => this.rotateOrRetry(), wait);
     }
     this.timer.unref();
+  }
+
+  /** A renewal the CA cannot serve (its authority expired, say) is logged and retried; the current SVID stays. */
+  private rotateOrRetry(): void {
+    try {
+      this.rotateNow();
+    } catch (err) {
+      this.logger.error({ spiffeId: this.svid.spiffeId, reason: describeError(err), notAfter: this.svid.notAfter.toISOString() },
+        `cannot renew the SVID; retrying in ${RETRY_MS / 1000} s`);
+      clearTimeout(this.timer);
+      if (this.closed) return;
+      this.timer = setTimeout(() => this.rotateOrRetry(), RETRY_MS);
+      this.timer.unref();
+    }
   }
 
   close(): void {

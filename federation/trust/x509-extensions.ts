@@ -93,11 +93,20 @@ function isContext(node: Node | undefined, tag: number): boolean {
 function readBoolean(node: Node, what: string): boolean {
   const value = bytesOf(expect(node, Type.BOOLEAN, what), what);
   if (value.length !== 1) throw new Unreadable(`${what} is not a one-byte BOOLEAN`);
-  return value !== '\x00';
+  // X.690 §11.1: in DER, TRUE is 0xFF and nothing else.
+  if (value !== '\x00' && value !== '\xff') throw new Unreadable(`${what} is not a DER BOOLEAN (0x00 or 0xFF)`);
+  return value === '\xff';
 }
 
 function readOid(node: Node | undefined, what: string): string {
-  return forge.asn1.derToOid(bytesOf(expect(node, Type.OID, what), what));
+  const bytes = bytesOf(expect(node, Type.OID, what), what);
+  // X.690 §8.19.2: no subidentifier starts with a 0x80 padding byte, and the last one ends.
+  for (let i = 0; i < bytes.length; i++) {
+    const fresh = i === 0 || (bytes.charCodeAt(i - 1) & 0x80) === 0;
+    if (fresh && bytes.charCodeAt(i) === 0x80) throw new Unreadable(`${what} is not a DER OBJECT IDENTIFIER (padded subidentifier)`);
+  }
+  if (bytes.length === 0 || (bytes.charCodeAt(bytes.length - 1) & 0x80) !== 0) throw new Unreadable(`${what} is not a DER OBJECT IDENTIFIER`);
+  return forge.asn1.derToOid(bytes);
 }
 
 function basicConstraints(value: Node, critical: boolean): BasicConstraintsExtension {

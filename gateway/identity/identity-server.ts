@@ -124,6 +124,8 @@ export class IdentityServer {
     if (route === 'POST /v1/svid') {
       const socket = req.socket as TLSSocket;
       const client = socket.remoteAddress ?? 'unknown';
+      // The rate limit comes first: before any credential, chain or body is looked at.
+      this.options.issuer.admit(client);
       const credential = this.credentialOf(req, socket);
       const body = await readJsonObject(req);
       for (const key of Object.keys(body)) {

@@ -47,11 +47,11 @@ describe('IdentityServer: SPIFFE bundle endpoint and CSR issuance', () => {
   const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
   /** An EC P-256 key and a CSR for it (made by openssl, as a workload would), optionally asking for a URI SAN. */
-  async function keyAndCsr(name: string, uri?: string): Promise<{ keyPem: string; csrPem: string }> {
+  async function keyAndCsr(name: string, uri?: string, extraSan = ''): Promise<{ keyPem: string; csrPem: string }> {
     const keyFile = path.join(tmp.dir, `${name}.key`);
     const csrFile = path.join(tmp.dir, `${name}.csr`);
     assert.equal((await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile])).code, 0);
-    const req = await run('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`, ...(uri === undefined ? [] : ['-addext', `subjectAltName=URI:${uri}`]), '-out', csrFile]);
+    const req = await run('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`, ...(uri === undefined ? [] : ['-addext', `subjectAltName=URI:${uri}${extraSan}`]), '-out', csrFile]);
     assert.equal(req.code, 0, req.stderr);
     return { keyPem: await readFile(keyFile, 'utf8'), csrPem: await readFile(csrFile, 'utf8') };
   }
@@ -149,6 +149,16 @@ describe('IdentityServer: SPIFFE bundle endpoint and CSR issuance', () => {
     const expired = await post({ csr: good.csrPem }, bearer(shortLived));
     assert.equal(expired.status, 401);
     assert.equal(errorCode(expired), 'CW_TOKEN_EXPIRED');
+  });
+
+  it('issues only the SPIFFE ID: DNS names asked for in the CSR are dropped', async () => {
+    // Regression: a workload could get *.example.com into its SVID and impersonate any host
+    // to a client that checks host names against this trust domain's roots.
+    const { token } = await issuer.createJoinToken({ identity: VM, ttlSeconds: 60 });
+    const { csrPem } = await keyAndCsr('dns', VM, ',DNS:*.example.com,DNS:admin.internal');
+    const answer = await post({ csr: csrPem }, bearer(token));
+    assert.equal(answer.status, 201, answer.body);
+    assert.equal(new X509Certificate((JSON.parse(answer.body) as { certChainPem: string }).certChainPem).subjectAltName, `URI:${VM}`);
   });
 
   it('renews by the current SVID for exactly the same identity', async () => {

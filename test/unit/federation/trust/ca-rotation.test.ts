@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isCausewayError } from '../../../../registry/index.js';
@@ -82,6 +82,42 @@ describe('CA rotation (self-managed roots)', () => {
     restarted.close();
   });
 
+  it('changes nothing when its state cannot be saved: no new root, no event, and the next try works', async () => {
+    const dir = path.join(tmp.dir, 'save-fails');
+    const ca = await CertificateAuthority.loadOrCreate(options(dir));
+    const events: CaEvent[] = [];
+    ca.onChange((e) => events.push(e));
+    const before = { bundle: ca.bundle(), status: ca.status() };
+    // A directory where the state file should be: the atomic rename fails (regression: the
+    // CA used to adopt the new root in memory anyway, and later sign under it unannounced).
+    await rm(path.join(dir, 'authorities.json'));
+    await mkdir(path.join(dir, 'authorities.json'));
+    await assert.rejects(ca.rotate(), (err) => isCausewayError(err, 'CW_CA_ROTATION') && /nothing changed/.test(err.message));
+    assert.deepEqual(ca.bundle(), before.bundle);
+    assert.deepEqual(ca.status(), before.status);
+    assert.deepEqual(events, []);
+    await rm(path.join(dir, 'authorities.json'), { recursive: true });
+    assert.deepEqual((await ca.rotate()).authorities.map((a) => a.state), ['active', 'prepared']);
+    assert.deepEqual(events, ['bundle']);
+    ca.close();
+    // The key written for the failed attempt is not referred to by anything: gone at the next start.
+    (await CertificateAuthority.loadOrCreate(options(dir))).close();
+    const keys = (await readdir(dir)).filter((f) => f.endsWith('.key'));
+    assert.deepEqual(keys.sort(), ['root-2.key', 'root.key'].sort());
+  });
+
+  it('replaces an expired active root at start instead of refusing to load', async () => {
+    const dir = path.join(tmp.dir, 'expired');
+    const young = await CertificateAuthority.loadOrCreate({ ...options(dir), rootTtlDays: 1 });
+    const oldRoot = issuerOf(young).fingerprint256;
+    young.close();
+    now += 2 * 86400_000;
+    const ca = await CertificateAuthority.loadOrCreate(options(dir));
+    assert.notEqual(issuerOf(ca).fingerprint256, oldRoot);
+    assert.deepEqual(ca.status().authorities.map((a) => a.state), ['retiring', 'active']);
+    ca.close();
+  });
+
   it('refuses a corrupt state file, naming it, and changes nothing', async () => {
     const dir = path.join(tmp.dir, 'corrupt');
     (await CertificateAuthority.loadOrCreate(options(dir))).close();
@@ -141,6 +177,30 @@ describe('CA with an operator-supplied intermediate', () => {
     assert.equal(ca.bundle().rootsPem.length, 2);
     assert.equal(ca.bundle().sequence, sequence + 1);
     ca.close();
+  });
+
+  it('keeps the publish window when new material under a still-prepared root arrives at a restart', async () => {
+    const dir = path.join(tmp.dir, 'restart-window');
+    await mkdir(dir, { recursive: true });
+    let now = Date.now();
+    const opts = { dir: path.join(dir, 'ca'), trustDomain: 'a.test', intermediate: files(dir), publishWindowSeconds: 300, now: () => now };
+    await supply(dir, buildCert({ ca: true, issuer: orgRoot, uris: ['spiffe://a.test'], subjectCn: 'i1' }), orgRoot);
+    const first = await CertificateAuthority.loadOrCreate(opts);
+    const newOrg = buildCert({ ca: true, subjectCn: 'Example Org Root 3' });
+    await supply(dir, buildCert({ ca: true, issuer: newOrg, uris: ['spiffe://a.test'], subjectCn: 'i2' }), newOrg);
+    const prepared = (await first.rotate()).authorities.at(-1);
+    assert.equal(prepared?.state, 'prepared');
+    first.close();
+    // Regression: the restart took i3's root as already trusted (it was only published 10 s
+    // ago by the prepared i2) and let i3 sign at once, and later i2 took over from i3.
+    now += 10_000;
+    await supply(dir, buildCert({ ca: true, issuer: newOrg, uris: ['spiffe://a.test'], subjectCn: 'i3' }), newOrg);
+    const restarted = await CertificateAuthority.loadOrCreate(opts);
+    const authorities = restarted.status().authorities;
+    assert.deepEqual(authorities.map((a) => a.state), ['active', 'prepared'], 'i2 superseded, i3 waits');
+    assert.match(authorities[1]?.subject ?? '', /i3/);
+    assert.equal(authorities[1]?.activateAt, prepared?.activateAt, 'i3 keeps the window i2 started');
+    restarted.close();
   });
 
   it('refuses unusable intermediates, naming what is wrong', async () => {

@@ -27,6 +27,27 @@ describe('SvidRotator', () => {
     assert.equal(rotations, 0);
   });
 
+  it('keeps its SVID and retries when the CA cannot sign, instead of crashing the process', async () => {
+    // A CA whose authority has expired refuses to sign; stand in for it after the first SVID.
+    let calls = 0;
+    const failing = {
+      issueKeyAndSvid: (id: string, ttl: number) => {
+        calls++;
+        if (calls > 1) throw new Error('the signing authority expired');
+        return ca.issueKeyAndSvid(id, ttl);
+      },
+    } as unknown as CertificateAuthority;
+    const rotator = new SvidRotator({ ca: failing, spiffeId: 'spiffe://a.test/gateway/gw', ttlSeconds: 4 });
+    const first = rotator.current();
+    rotator.start();
+    const keepAlive = setTimeout(() => undefined, 30_000);
+    await sleep(1500); // past the 1 s floor: the renewal ran and failed
+    clearTimeout(keepAlive);
+    rotator.close();
+    assert.equal(calls, 2);
+    assert.equal(rotator.current(), first);
+  });
+
   it('renews at half life and tells its listeners', async () => {
     // notBefore is backdated a minute, so a 4 s SVID is past half life: renewal comes after the 1 s floor.
     const rotator = new SvidRotator({ ca, spiffeId: 'spiffe://a.test/gateway/gw', ttlSeconds: 4 });
