@@ -87,11 +87,23 @@ function serialBytes(serialHex: string): Buffer {
   return bytes.subarray(start);
 }
 
+/** SPKI DERs known good because node:crypto itself produced them from a KeyObject (see spkiOfKey). */
+const exportedSpkis = new WeakSet<Buffer>();
+
+/** The SubjectPublicKeyInfo of a key, marked so buildCertificate need not parse it again. */
+export function spkiOfKey(key: KeyObject): Buffer {
+  const der = key.export({ type: 'spki', format: 'der' });
+  exportedSpkis.add(der);
+  return der;
+}
+
 function checkSpec(spec: CertificateSpec): void {
-  try {
-    createPublicKey({ key: spec.spkiDer, format: 'der', type: 'spki' });
-  } catch (err) {
-    throw misuse(`the subject public key cannot be read: ${describeError(err)}`);
+  if (!exportedSpkis.has(spec.spkiDer)) {
+    try {
+      createPublicKey({ key: spec.spkiDer, format: 'der', type: 'spki' });
+    } catch (err) {
+      throw misuse(`the subject public key cannot be read: ${describeError(err)}`);
+    }
   }
   for (const [what, date] of [['notBefore', spec.notBefore], ['notAfter', spec.notAfter]] as const) {
     if (!(date instanceof Date) || Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) throw misuse(`${what} is not a valid date`);
@@ -157,6 +169,28 @@ function name(attributes: CertificateSpec['subject']): Buffer {
 }
 
 /**
+ * The issuer's Name and key identifier, once its key was checked against its certificate.
+ * Cached per signing key: a CA signs thousands of SVIDs with one authority, and deriving the
+ * public key from the private one costs about as much as the signature itself.
+ */
+const checkedIssuers = new WeakMap<KeyObject, { certDer: Buffer; facts: ReturnType<typeof issuerFacts> }>();
+
+function checkedIssuer(certDer: Buffer, signer: KeyObject): ReturnType<typeof issuerFacts> {
+  const cached = checkedIssuers.get(signer);
+  if (cached !== undefined && cached.certDer.equals(certDer)) return cached.facts;
+  let facts: ReturnType<typeof issuerFacts>;
+  try {
+    facts = issuerFacts(certDer);
+  } catch (err) {
+    throw misuse(`the issuer certificate cannot be read: ${describeError(err)}`);
+  }
+  // A key that is not the issuer certificate's would sign a certificate no chain accepts.
+  if (!createPublicKey(signer).export({ type: 'spki', format: 'der' }).equals(facts.spki)) throw misuse('the issuer key does not belong to the issuer certificate');
+  checkedIssuers.set(signer, { certDer: Buffer.from(certDer), facts });
+  return facts;
+}
+
+/**
  * Builds and signs an X.509 v3 certificate (RFC 5280) for any subject key, signed natively
  * by node:crypto with the issuer's RSA, EC or Ed25519 key. Returns PEM.
  */
@@ -171,15 +205,7 @@ export function buildCertificate(spec: CertificateSpec): string {
   if (spec.issuer === undefined) {
     issuerFactsValue = { subject, skid: undefined };
   } else {
-    let facts: ReturnType<typeof issuerFacts>;
-    try {
-      facts = issuerFacts(spec.issuer.certDer);
-    } catch (err) {
-      throw misuse(`the issuer certificate cannot be read: ${describeError(err)}`);
-    }
-    // A key that is not the issuer certificate's would sign a certificate no chain accepts.
-    if (!createPublicKey(signer).export({ type: 'spki', format: 'der' }).equals(facts.spki)) throw misuse('the issuer key does not belong to the issuer certificate');
-    issuerFactsValue = facts;
+    issuerFactsValue = checkedIssuer(spec.issuer.certDer, signer);
   }
   const skid = keyIdentifier(spec.spkiDer);
   const { cA, pathLen } = spec.basicConstraints;

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { serialNumber } from './ca-files.js';
-import { buildCertificate, newKeyPair, type KeyPair } from './certificate-builder.js';
+import { buildCertificate, newKeyPair, spkiOfKey, type KeyPair } from './certificate-builder.js';
 
 /** Clock skew tolerated between gateways: certificates are valid from a minute ago. */
 export const BACKDATE_MS = 60_000;
@@ -47,7 +47,7 @@ export interface LeafRequest {
 export function signLeaf(request: LeafRequest): string {
   const rsa = request.publicKey.asymmetricKeyType === 'rsa';
   return buildCertificate({
-    spkiDer: request.publicKey.export({ type: 'spki', format: 'der' }),
+    spkiDer: spkiOfKey(request.publicKey),
     serialHex: serialNumber(),
     notBefore: request.notBefore,
     notAfter: request.notAfter,
