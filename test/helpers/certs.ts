@@ -1,9 +1,12 @@
 import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import {
+  bitString, boolean, integer, octetString, oid, sequence, set, time, tlv,
+} from '../../federation/trust/der-writer.js';
+import { children, readTlv, slice } from '../../federation/trust/der.js';
 
 /**
  * Builds deliberately shaped (often malformed) X.509 certificates for negative tests, with
- * its own small DER writer and node:crypto signatures so that any key type works (forge's
+ * the product's DER writer and reader but none of its certificate rules, and node:crypto signatures so that any key type works (forge's
  * certificate code handles RSA only). Every knob an X509-SVID rule test needs is here.
  */
 
@@ -48,28 +51,17 @@ export interface CertSpec {
   extraExtensions?: Array<{ oid: string; critical?: boolean; value: Buffer }>;
 }
 
-// --- a minimal DER writer (X.690) ------------------------------------------------------------
+// --- DER: the product's writer (federation/trust/der-writer.ts) --------------------------------
 
-function tlv(tag: number, content: Buffer): Buffer {
-  const n = content.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), length, content]);
-}
-const seq = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
-const set = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat(items));
-const octets = (bytes: Buffer): Buffer => tlv(0x04, bytes);
-const bool = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0]));
-const bits = (bytes: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]));
-const int = (bytes: Buffer): Buffer => tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+const seq = sequence;
+const octets = octetString;
+const bool = boolean;
+const bits = bitString;
+const int = integer;
 
 /** An OID's DER (tag, length, value). */
 export function oidDer(dotted: string): Buffer {
-  return tlv(0x06, Buffer.from(forge.asn1.oidToDer(dotted).getBytes(), 'binary'));
-}
-
-function time(date: Date): Buffer {
-  const digits = date.toISOString().replace(/[-:T]/g, '').slice(2, 14);
-  return tlv(0x17, Buffer.from(`${digits}Z`, 'latin1'));
+  return oid(dotted);
 }
 
 /** The DER of a subjectAltName value (GeneralNames) with URI [6] and dNSName [2] entries. */
@@ -110,12 +102,13 @@ function algorithm(key: KeyObject): { id: Buffer; digest: string | null } {
 
 /** The subject Name of a certificate, byte for byte, so a child's issuer matches exactly. */
 function subjectNameOf(cert: X509Certificate): Buffer {
-  const tbs = (forge.asn1.fromDer(cert.raw.toString('binary')).value as forge.asn1.Asn1[])[0];
-  const fields = (tbs?.value ?? []) as forge.asn1.Asn1[];
-  const offset = fields[0]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-  const subject = fields[offset + 4];
+  const der = cert.raw;
+  const tbs = children(der, readTlv(der, 0))[0];
+  if (tbs === undefined) throw new Error('certificate has no tbsCertificate');
+  const fields = children(der, tbs);
+  const subject = fields[(fields[0]?.tag === 0xa0 ? 1 : 0) + 4];
   if (subject === undefined) throw new Error('issuer certificate has no subject');
-  return Buffer.from(forge.asn1.toDer(subject).getBytes(), 'binary');
+  return Buffer.from(slice(der, subject));
 }
 
 const keyId = (publicKey: KeyObject): Buffer => createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();

@@ -196,6 +196,15 @@ describe('CA rotation between two gateway processes under load', () => {
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /cluster-b\.causeway\.test\s+peer cluster-b\s+\d+/);
     assert.match(show.stdout, /retiring/);
+
+    const token = await runCli(['token', 'create', '--identity', 'spiffe://cluster-a.causeway.test/ns/demo/sa/vm-1', '--ttl', '10m', '--config', files.a]);
+    assert.equal(token.code, 0, token.stderr);
+    assert.match(token.stdout.trim(), /^cwjt1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const foreign = await runCli(['token', 'create', '--identity', 'spiffe://cluster-b.causeway.test/ns/demo/sa/vm-1', '--config', files.a]);
+    assert.equal(foreign.code, 2);
+    assert.match(foreign.stderr, /CW_USAGE: identity: .* is outside trust domain cluster-a\.causeway\.test/);
+    const again = await runCli(['trust', 'rotate', '--config', files.a]);
+    assert.equal(again.code, 0, 'the previous rotation has finished, so a new one may start');
   });
 
   it('refuses a peer removed at runtime on its next connection, with no restart', async () => {
