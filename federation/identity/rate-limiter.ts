@@ -7,6 +7,15 @@ export interface RateLimit {
   burst: number;
 }
 
+/** CW_RATE_LIMITED, with the seconds to wait (an HTTP server's Retry-After). */
+export class RateLimitedError extends CausewayError {
+  constructor(key: string, readonly retryAfterSeconds: number) {
+    super(ErrorCodes.RATE_LIMITED, `too many issuance requests from ${key}; retry in ${retryAfterSeconds} s`, {
+      details: [`retryAfterSeconds=${retryAfterSeconds}`],
+    });
+  }
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -37,9 +46,7 @@ export class RateLimiter {
     if (tokens < 1) {
       this.buckets.set(key, { tokens, at: now });
       const retryAfterSeconds = Math.max(1, Math.ceil((1 - tokens) / this.limit.perSecond));
-      throw new CausewayError(ErrorCodes.RATE_LIMITED, `too many issuance requests from ${key}; retry in ${retryAfterSeconds} s`, {
-        details: [`retryAfterSeconds=${retryAfterSeconds}`],
-      });
+      throw new RateLimitedError(key, retryAfterSeconds);
     }
     this.buckets.set(key, { tokens: tokens - 1, at: now });
     if (this.buckets.size > this.maxClients) {

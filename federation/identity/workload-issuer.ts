@@ -155,11 +155,6 @@ export class WorkloadIssuer {
     return { spiffeId, certChainPem: issued.certChainPem, bundle: this.ownBundle(), federatedBundles, expiresAt: issued.notAfter.toISOString() };
   }
 
-  /** Join tokens held, for status (no secrets: the issuer never had them). */
-  async joinTokens(): Promise<Array<{ id: string; identity: string | undefined; expiresAt: string; usedBy: string | undefined }>> {
-    return (await this.tokens.list()).map((t) => ({ id: t.id, identity: t.grant, expiresAt: new Date(t.exp * 1000).toISOString(), usedBy: t.usedBy }));
-  }
-
   private identityAsked(request: IssueRequest, csrUris: readonly string[], grant: string): string {
     if (csrUris.length > 1) throw new CausewayError(ErrorCodes.CSR_INVALID, `the CSR asks for ${csrUris.length} URI SANs; an X509-SVID has exactly one`);
     const asked = request.spiffeId ?? csrUris[0] ?? (grant.endsWith('/*') ? undefined : grant);

@@ -8,7 +8,8 @@ import {
   checkAuthorityMaterial, fingerprintOf, intermediateFromFiles, loadAuthority, type IntermediateSource, type OperatorIntermediate, type SigningAuthority,
 } from './signing-authority.js';
 import { parseSpiffeId } from './spiffe-id.js';
-import { BACKDATE_MS, createSelfSignedRoot, newSigningKey, newWorkloadKey, signLeaf } from './svid-signer.js';
+import { newKeyPair } from './certificate-builder.js';
+import { BACKDATE_MS, createSelfSignedRoot, signLeaf } from './svid-signer.js';
 import type { Svid, TrustBundle } from './types.js';
 
 export interface IntermediateFiles {
@@ -265,7 +266,7 @@ export class CertificateAuthority {
 
   /** A new key pair and its SVID; the key stays in memory. */
   issueKeyAndSvid(spiffeId: string, ttlSeconds: number): Svid {
-    const key = newWorkloadKey();
+    const key = newKeyPair('ec-p256');
     const issued = this.issueSvid({ spiffeId, publicKey: createPublicKey(key.privateKey), ttlSeconds });
     return { spiffeId: parseSpiffeId(spiffeId).uri, certChainPem: issued.certChainPem, keyPem: key.privateKeyPem, notBefore: issued.notBefore, notAfter: issued.notAfter };
   }
@@ -338,7 +339,8 @@ export class CertificateAuthority {
     const id = this.state.nextId;
     // The first root keeps the historical file names root.crt / root.key.
     const base = id === 1 ? 'root' : `root-${id}`;
-    const key = newSigningKey();
+    // ECDSA P-256: quick to make and to sign with (an RSA-2048 key takes ~50 ms to generate).
+    const key = newKeyPair('ec-p256');
     const certPem = createSelfSignedRoot(this.trustDomain, key, now, this.o.rootTtlDays, `root ${id}`);
     await writeAtomic(path.join(this.o.dir, `${base}.key`), key.privateKeyPem, 0o600);
     await writeAtomic(path.join(this.o.dir, `${base}.crt`), certPem, 0o644);

@@ -59,7 +59,7 @@ function misuse(reason: string): CausewayError {
  * with NULL parameters (RFC 4055 §5), ecdsa-with-SHA256/384 without parameters (RFC 5758
  * §3.2), Ed25519 without parameters (RFC 8410 §3).
  */
-function signatureAlgorithm(key: KeyObject): { id: Buffer; digest: string | null } {
+export function signatureAlgorithm(key: KeyObject): { id: Buffer; digest: string | null } {
   if (key.type !== 'private') throw misuse('the signing key is not a private key');
   switch (key.asymmetricKeyType) {
     case 'rsa':
@@ -243,9 +243,3 @@ export function buildCertificate(spec: CertificateSpec): string {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
-
-/** SubjectPublicKeyInfo DER of a PEM public key. */
-export function spkiOf(publicKeyPem: string): Buffer {
-  return createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
-}
-

@@ -5,6 +5,7 @@ import { CausewayError, ErrorCodes, describeError } from '../../registry/index.j
 import { pemBlocks } from './ca-files.js';
 import type { AuthorityRecord } from './ca-state.js';
 import { checkSigningCertificate } from './svid-rules.js';
+import { extensionsOfCertificate } from './x509-extensions.js';
 
 /** A signing authority in memory: its record plus the certificates and key it names. */
 export interface SigningAuthority {
@@ -28,9 +29,6 @@ function problem(what: string, reason: string): CausewayError {
   return new CausewayError(ErrorCodes.CA_INIT, `${what}: ${reason}`);
 }
 
-function uriSans(cert: X509Certificate): string[] {
-  return (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
-}
 
 /**
  * Checks the material of a signing authority: the key matches the signing certificate, which
@@ -61,7 +59,7 @@ export function checkAuthorityMaterial(options: {
   } catch (err) {
     throw problem(what, describeError(err));
   }
-  const uris = uriSans(signingCert);
+  const uris = extensionsOfCertificate(signingCert).subjectAltName.uris;
   if (uris.length !== 1 || uris[0] !== `spiffe://${trustDomain}`) {
     throw problem(what, `the signing certificate must carry exactly the URI SAN spiffe://${trustDomain}, it has ${uris.length === 0 ? 'none' : uris.join(', ')}`);
   }

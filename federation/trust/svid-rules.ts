@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import type { SpiffeId } from './types.js';
-import { OID_CLIENT_AUTH, OID_SERVER_AUTH, readExtensions, type CertificateExtensions } from './x509-extensions.js';
+import { OID_CLIENT_AUTH, OID_SERVER_AUTH, extensionsOfCertificate, type CertificateExtensions } from './x509-extensions.js';
 
 /**
  * The X509-SVID rules (SPIFFE X509-SVID spec §2–§5, Appendix A; RFC 5280), each with a
@@ -46,7 +46,7 @@ function broken(which: string, rule: SvidRule, why: string, cause?: unknown): Ca
 
 function extensionsOf(cert: X509Certificate, which: string): CertificateExtensions {
   try {
-    return readExtensions(cert.raw);
+    return extensionsOfCertificate(cert);
   } catch (err) {
     throw broken(which, 'certificate-malformed', describeError(err), err);
   }

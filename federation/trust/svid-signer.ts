@@ -1,18 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { serialNumber } from './ca-files.js';
-import { buildCertificate, newKeyPair, spkiOfKey, type KeyPair } from './certificate-builder.js';
+import { buildCertificate, spkiOfKey, type KeyPair } from './certificate-builder.js';
 
 /** Clock skew tolerated between gateways: certificates are valid from a minute ago. */
 export const BACKDATE_MS = 60_000;
-
-/** Keys of new self-managed roots and of gateway SVIDs: ECDSA P-256. */
-export function newSigningKey(): KeyPair {
-  return newKeyPair('ec-p256');
-}
-
-export function newWorkloadKey(): KeyPair {
-  return newKeyPair('ec-p256');
-}
 
 /** A self-signed root: cA=true, keyCertSign + cRLSign (critical), path-less SPIFFE ID (X509-SVID §3.2, §4). */
 export function createSelfSignedRoot(trustDomain: string, key: KeyPair, now: number, ttlDays: number, label: string): string {

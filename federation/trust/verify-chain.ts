@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes } from '../../registry/index.js';
 import { checkLeafSvid, checkSigningCertificate } from './svid-rules.js';
 import type { PeerIdentity, TrustBundle, TrustReader } from './types.js';
-import { readExtensions } from './x509-extensions.js';
+import { extensionsOfCertificate } from './x509-extensions.js';
 
 const MAX_CHAIN = 8;
 
@@ -39,7 +39,7 @@ function label(role: 'root' | 'intermediate', cert: X509Certificate): string {
 
 /** Whether a signing certificate carries the URI SAN `spiffe://<trustDomain>` (it passed checkSigningCertificate). */
 function namesTrustDomain(cert: X509Certificate, trustDomain: string): boolean {
-  return readExtensions(cert.raw).subjectAltName.uris.includes(`spiffe://${trustDomain}`);
+  return extensionsOfCertificate(cert).subjectAltName.uris.includes(`spiffe://${trustDomain}`);
 }
 
 /**

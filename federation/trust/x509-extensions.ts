@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 
@@ -212,4 +213,19 @@ export function readExtensions(der: Buffer): CertificateExtensions {
     const reason = err instanceof Unreadable ? err.message : `unexpected structure (${describeError(err)})`;
     throw new CausewayError(ErrorCodes.SVID_INVALID, `certificate cannot be read: ${reason}`, { cause: err });
   }
+}
+
+/**
+ * readExtensions of a parsed certificate, remembered per object: the roots verify-chain
+ * holds are parsed once per bundle, so their extensions are read once, not per connection.
+ */
+const byCertificate = new WeakMap<X509Certificate, CertificateExtensions>();
+
+export function extensionsOfCertificate(cert: X509Certificate): CertificateExtensions {
+  let extensions = byCertificate.get(cert);
+  if (extensions === undefined) {
+    extensions = readExtensions(cert.raw);
+    byCertificate.set(cert, extensions);
+  }
+  return extensions;
 }

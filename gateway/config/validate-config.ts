@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  CausewayError, ErrorCodes, NAME_PATTERN, checkFields, isPlainObject, validateDeclaration, type Locality, type PlainObject, type ServiceDeclaration,
+  CausewayError, ErrorCodes, NAME_PATTERN, checkFields, isPlainObject, validateDeclaration, type Locality, type ServiceDeclaration,
 } from '../../registry/index.js';
 import { isValidTrustDomain, parseSpiffeId } from '../../federation/index.js';
 import { isUnspecified, parseHostPort, type HostPort } from './address.js';

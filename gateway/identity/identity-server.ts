@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes, describeError, silentLogger, listenOn, type Logger } from '../../registry/index.js';
 import {
-  encodeBundle, peerChainOf, verifyPeerChain, type IssuanceCredential, type PeerIdentity, type SvidSource, type TrustReader, type WorkloadIssuer,
+  RateLimitedError, encodeBundle, peerChainOf, verifyPeerChain, type IssuanceCredential, type PeerIdentity, type SvidSource, type TrustReader, type WorkloadIssuer,
 } from '../../federation/index.js';
 import { readJsonObject, sendJson } from '../admin/http-json.js';
 
@@ -174,7 +174,7 @@ export class IdentityServer {
     }
     if (err instanceof CausewayError) {
       const status = statusOf(err);
-      if (status === 429) res.setHeader('retry-after', (/retryAfterSeconds=(\d+)/.exec(err.details[0] ?? '') ?? [])[1] ?? '1');
+      if (err instanceof RateLimitedError) res.setHeader('retry-after', String(err.retryAfterSeconds));
       if (status >= 500) this.logger.error({ reason: err.message }, 'identity request failed');
       sendJson(res, status, { error: err.toJSON() });
       return;

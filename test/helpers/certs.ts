@@ -1,8 +1,9 @@
-import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
   bitString, boolean, integer, octetString, oid, sequence, set, time, tlv,
 } from '../../federation/trust/der-writer.js';
 import { children, readTlv, slice } from '../../federation/trust/der.js';
+import { keyIdentifier, signatureAlgorithm } from '../../federation/trust/certificate-builder.js';
 
 /**
  * Builds deliberately shaped (often malformed) X.509 certificates for negative tests, with
@@ -91,15 +92,6 @@ function newKey(type: KeyType): { privateKey: KeyObject; publicKey: KeyObject } 
   }
 }
 
-/** AlgorithmIdentifier and digest for a signing key (RFC 4055, RFC 5758, RFC 8410). */
-function algorithm(key: KeyObject): { id: Buffer; digest: string | null } {
-  if (key.asymmetricKeyType === 'rsa') return { id: seq(oidDer('1.2.840.113549.1.1.11'), Buffer.from([5, 0])), digest: 'sha256' };
-  if (key.asymmetricKeyType === 'ed25519') return { id: seq(oidDer('1.3.101.112')), digest: null };
-  return key.asymmetricKeyDetails?.namedCurve === 'secp384r1'
-    ? { id: seq(oidDer('1.2.840.10045.4.3.3')), digest: 'sha384' }
-    : { id: seq(oidDer('1.2.840.10045.4.3.2')), digest: 'sha256' };
-}
-
 /** The subject Name of a certificate, byte for byte, so a child's issuer matches exactly. */
 function subjectNameOf(cert: X509Certificate): Buffer {
   const der = cert.raw;
@@ -111,14 +103,14 @@ function subjectNameOf(cert: X509Certificate): Buffer {
   return Buffer.from(slice(der, subject));
 }
 
-const keyId = (publicKey: KeyObject): Buffer => createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+const keyId = (publicKey: KeyObject): Buffer => keyIdentifier(publicKey.export({ type: 'spki', format: 'der' }));
 
 export function buildCert(spec: CertSpec): BuiltCert {
   const keyType = spec.keyType ?? 'rsa';
   const { privateKey, publicKey } = newKey(keyType);
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const signingKey = spec.issuer === undefined ? privateKey : createPrivateKey(spec.issuer.keyPem);
-  const alg = algorithm(signingKey);
+  const alg = signatureAlgorithm(signingKey);
   const ca = spec.ca === true;
   const subject = spec.emptySubject === true ? seq() : seq(set(seq(oidDer('2.5.4.3'), tlv(0x0c, Buffer.from(spec.subjectCn ?? 'test', 'utf8')))));
   const issuerName = spec.issuer === undefined ? subject : subjectNameOf(spec.issuer.x509);
