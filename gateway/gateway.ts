@@ -10,6 +10,7 @@ import {
 } from '../federation/index.js';
 import { secretIntermediate } from './kubernetes/secret-intermediate.js';
 import { formatHostPort, type HostPort } from './config/address.js';
+import { connectionLimits, federationLimits } from './config/listener-limits.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
@@ -204,7 +205,7 @@ export class Gateway {
 
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
-      access: () => this.configValue.access, logger,
+      access: () => this.configValue.access, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
     });
     const eastWestAddress = await bind('eastWest', config.listen.eastWest, (h, p) => eastWest.listen(h, p));
     this.closers.push(() => eastWest.close());
@@ -218,6 +219,8 @@ export class Gateway {
       // The advertised federation address is only final once bound; PeerManager reads it lazily.
       federationAddress: (): string => formatHostPort(advertised(config.advertise.federation, federationListen, peers.address())),
       ca, svid, trust: this.trust, catalog: this.catalog, store, logger,
+      heartbeatMs: config.limits.federation.heartbeatIntervalMs, deadAfterMs: config.limits.federation.deadAfterMs,
+      listener: federationLimits(config.limits),
     });
     const federationAddress = await bind('federation', federationListen, (host, port) => peers.start({ host, port }));
     this.closers.push(() => peers.close());
@@ -250,7 +253,10 @@ export class Gateway {
       rateLimit: config.issuance.rateLimit,
       ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
     });
-    identityServer = new IdentityServer({ trustDomain: config.trustDomain, svid, trust: this.trust, issuer, logger });
+    identityServer = new IdentityServer({
+      trustDomain: config.trustDomain, svid, trust: this.trust, issuer, logger,
+      handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
+    });
     const identityAddress = await bind('identity', identityListen, (h, p) => identityServer.listen(h, p));
     this.closers.push(() => identityServer.close());
 

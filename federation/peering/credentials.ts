@@ -62,12 +62,12 @@ export function peerCredentials(options: PeerCredentialsOptions): grpc.ChannelCr
  * domain because an IP address is not a valid SNI name (RFC 6066 §3) and host names play no
  * part in verification anyway.
  */
-export function peerChannelOptions(trustDomain: string): grpc.ChannelOptions {
+export function peerChannelOptions(trustDomain: string, maxMessageBytes = MAX_MESSAGE_BYTES): grpc.ChannelOptions {
   return {
     'grpc.ssl_target_name_override': trustDomain,
     'grpc.use_local_subchannel_pool': 1,
     'grpc.enable_retries': 0,
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
   };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CausewayError, ErrorCodes, describeError, type Logger } from '../../registry/index.js';
-import { MtlsServer, type PeerIdentity, type SvidSource, type TrustReader } from '../trust/index.js';
+import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../trust/index.js';
 import { toGrpcStatus } from './grpc-errors.js';
 import { MAX_MESSAGE_BYTES, federationProto, type WireLinkMessage, type WireRedeemRequest, type WireRedeemResponse } from './proto.js';
 
@@ -16,12 +16,40 @@ export interface FederationHandlers {
   link(call: LinkCall, identity: PeerIdentity): void;
 }
 
+/** What the federation listener allows each connection (docs/configuration.md, `limits.federation`). */
+export interface FederationListenerLimits {
+  /** TLS handshake deadline. */
+  handshakeTimeoutMs: number;
+  /** Pending-handshake and connection caps of the TLS layer. */
+  connections: Partial<ConnectionLimits>;
+  /** An authenticated connection with no call in progress this long is closed; a Link in progress keeps it. */
+  idleTimeoutMs: number;
+  /** Largest message on an authenticated connection (a Link's Snapshot is the largest). */
+  maxMessageBytes: number;
+  /** Largest message on a connection without a client certificate: Redeem, whose request is a few KiB. */
+  anonymousMaxMessageBytes: number;
+  /** HTTP/2 streams one anonymous connection may have open at once. */
+  anonymousMaxConcurrentStreams: number;
+  /** An anonymous connection with no call in progress this long is closed. */
+  anonymousIdleTimeoutMs: number;
+}
+
+export const DEFAULT_FEDERATION_LIMITS: Readonly<FederationListenerLimits> = Object.freeze({
+  handshakeTimeoutMs: 10_000,
+  connections: {},
+  idleTimeoutMs: 300_000,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  anonymousMaxMessageBytes: 64 * 1024,
+  anonymousMaxConcurrentStreams: 10,
+  anonymousIdleTimeoutMs: 30_000,
+});
+
 export interface FederationServerOptions {
   svid: SvidSource;
   trust: TrustReader;
   handlers: FederationHandlers;
   logger: Logger;
-  idleTimeoutMs: number;
+  limits?: Partial<FederationListenerLimits>;
 }
 
 /**
@@ -30,10 +58,20 @@ export interface FederationServerOptions {
  * connection otherwise — and each accepted TLS socket is injected into a grpc-js server
  * that speaks plain HTTP/2 on it. Anonymous connections are allowed through only because
  * Redeem must serve a gateway we do not trust yet; Link refuses them.
+ *
+ * grpc-js has no per-method receive limit, so the connection decides: a socket without a
+ * client certificate goes to a second grpc-js server whose limits fit Redeem (a small
+ * message cap, checked against the 5-byte length prefix before any payload is buffered, and
+ * few streams), and only authenticated peers reach the one that takes Link-sized messages.
+ * Idleness is judged by gRPC (no call in progress), never by a socket timer: HTTP/2 reads
+ * the socket natively, so its traffic would never refresh one — that is what dropped every
+ * link once a minute. A live Link's liveness is its heartbeat watchdog's business.
  */
 export class FederationServer {
-  private readonly grpcServer: grpc.Server;
-  private readonly injector: grpc.ConnectionInjector;
+  private readonly peerServer: grpc.Server;
+  private readonly anonymousServer: grpc.Server;
+  private readonly peerInjector: grpc.ConnectionInjector;
+  private readonly anonymousInjector: grpc.ConnectionInjector;
   private readonly mtls: MtlsServer;
   private readonly logger: Logger;
   /** Verified identities by leaf fingerprint, counted per live socket. */
@@ -43,26 +81,45 @@ export class FederationServer {
 
   constructor(private readonly options: FederationServerOptions) {
     this.logger = options.logger;
-    this.grpcServer = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    const limits: FederationListenerLimits = { ...DEFAULT_FEDERATION_LIMITS, ...options.limits };
+    this.peerServer = this.grpcServer({
+      'grpc.max_receive_message_length': limits.maxMessageBytes,
+      'grpc.max_send_message_length': limits.maxMessageBytes,
+      'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
     });
-    this.grpcServer.addService(federationProto().service, {
-      Redeem: (call: grpc.ServerUnaryCall<WireRedeemRequest, WireRedeemResponse>, callback: grpc.sendUnaryData<WireRedeemResponse>) => {
-        this.onRedeem(call, callback);
-      },
-      Link: (call: LinkCall) => this.onLink(call),
+    this.anonymousServer = this.grpcServer({
+      'grpc.max_receive_message_length': limits.anonymousMaxMessageBytes,
+      'grpc.max_send_message_length': limits.anonymousMaxMessageBytes,
+      // SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2): a stranger gets a handful of streams.
+      'grpc.max_concurrent_streams': limits.anonymousMaxConcurrentStreams,
+      'grpc.max_connection_idle_ms': limits.anonymousIdleTimeoutMs,
     });
-    this.injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const insecure = grpc.ServerCredentials.createInsecure();
+    this.peerInjector = this.peerServer.createConnectionInjector(insecure);
+    this.anonymousInjector = this.anonymousServer.createConnectionInjector(insecure);
     this.mtls = new MtlsServer({
       svid: options.svid,
       trust: options.trust,
       alpn: ['h2'],
       allowAnonymous: true,
-      idleTimeoutMs: options.idleTimeoutMs,
+      idleTimeoutMs: 0,
+      handshakeTimeoutMs: limits.handshakeTimeoutMs,
+      limits: limits.connections,
       logger: options.logger,
       onConnection: (socket, peer) => this.accept(socket, peer),
     });
+  }
+
+  /** One grpc-js server with both methods; which of the two a connection reaches sets its limits. */
+  private grpcServer(options: grpc.ServerOptions): grpc.Server {
+    const server = new grpc.Server(options);
+    server.addService(federationProto().service, {
+      Redeem: (call: grpc.ServerUnaryCall<WireRedeemRequest, WireRedeemResponse>, callback: grpc.sendUnaryData<WireRedeemResponse>) => {
+        this.onRedeem(call, callback);
+      },
+      Link: (call: LinkCall) => this.onLink(call),
+    });
+    return server;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -85,18 +142,19 @@ export class FederationServer {
 
   close(graceMs = 1000): Promise<void> {
     this.closing ??= (async () => {
-      await new Promise<void>((resolve) => {
+      await Promise.all([this.peerServer, this.anonymousServer].map((server) => new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          this.grpcServer.forceShutdown();
+          server.forceShutdown();
           resolve();
         }, graceMs);
         timer.unref();
-        this.grpcServer.tryShutdown(() => {
+        server.tryShutdown(() => {
           clearTimeout(timer);
           resolve();
         });
-      });
-      this.injector.destroy();
+      })));
+      this.peerInjector.destroy();
+      this.anonymousInjector.destroy();
       await this.mtls.close(graceMs);
     })();
     return this.closing;
@@ -107,21 +165,23 @@ export class FederationServer {
       socket.destroy();
       return;
     }
-    if (peer !== undefined) {
-      const entry = this.verified.get(peer.fingerprint) ?? { identity: peer, sockets: 0 };
-      entry.sockets += 1;
-      this.verified.set(peer.fingerprint, entry);
-      const domainSockets = this.socketsByDomain.get(peer.trustDomain) ?? new Set<TLSSocket>();
-      domainSockets.add(socket);
-      this.socketsByDomain.set(peer.trustDomain, domainSockets);
-      socket.once('close', () => {
-        entry.sockets -= 1;
-        if (entry.sockets <= 0) this.verified.delete(peer.fingerprint);
-        domainSockets.delete(socket);
-        if (domainSockets.size === 0) this.socketsByDomain.delete(peer.trustDomain);
-      });
+    if (peer === undefined) {
+      this.anonymousInjector.injectConnection(socket);
+      return;
     }
-    this.injector.injectConnection(socket);
+    const entry = this.verified.get(peer.fingerprint) ?? { identity: peer, sockets: 0 };
+    entry.sockets += 1;
+    this.verified.set(peer.fingerprint, entry);
+    const domainSockets = this.socketsByDomain.get(peer.trustDomain) ?? new Set<TLSSocket>();
+    domainSockets.add(socket);
+    this.socketsByDomain.set(peer.trustDomain, domainSockets);
+    socket.once('close', () => {
+      entry.sockets -= 1;
+      if (entry.sockets <= 0) this.verified.delete(peer.fingerprint);
+      domainSockets.delete(socket);
+      if (domainSockets.size === 0) this.socketsByDomain.delete(peer.trustDomain);
+    });
+    this.peerInjector.injectConnection(socket);
   }
 
   /**

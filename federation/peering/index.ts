@@ -1,5 +1,6 @@
 // Public surface of federation/peering/: tokens, the peer manager, and the wire protocol.
 export { PeerManager, type PeerManagerOptions } from './peer-manager.js';
+export { DEFAULT_FEDERATION_LIMITS, type FederationListenerLimits } from './federation-server.js';
 export type { PeerStatus, PeerState } from './peer-status.js';
 export type { PeerRecord, PeerRole } from './peer-store.js';
 export {

@@ -32,6 +32,8 @@ export interface LinkDialerOptions {
   svid: SvidSource;
   trust: TrustReader;
   backoff: BackoffOptions;
+  /** Largest Link message either way (the listener's `maxMessageBytes`). */
+  maxMessageBytes: number;
   random?: () => number;
   logger: Logger;
   /** Creates and starts the session for a fresh Link call. */
@@ -86,7 +88,7 @@ export class LinkDialer {
         svid: this.o.svid.current(), trust: this.o.trust, expectTrustDomain: peer.trustDomain, presentCertificate: true,
         onServerIdentity: (id) => { serverIdentity = id; },
       });
-      client = new (federationProto().Client)(grpcTarget(peer.federationAddress), credentials, peerChannelOptions(peer.trustDomain));
+      client = new (federationProto().Client)(grpcTarget(peer.federationAddress), credentials, peerChannelOptions(peer.trustDomain, this.o.maxMessageBytes));
     } catch (err) {
       this.fail(err instanceof CausewayError ? err : new CausewayError(ErrorCodes.PEER_UNREACHABLE, describeError(err), { cause: err }));
       return;

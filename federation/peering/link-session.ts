@@ -8,6 +8,8 @@ import { deltaRecords, snapshotRecords } from './replication.js';
 
 /** Counters kept per peer across its sessions (PeerStatus reports them). */
 export interface LinkStats {
+  /** Links established (peer Hello accepted) so far: 1 plus the reconnects. */
+  connects: number;
   sentDeltas: number;
   ackedDeltas: number;
   /** Our Bundle/Snapshot/Delta messages the peer rejected. */
@@ -20,7 +22,7 @@ export interface LinkStats {
 }
 
 export function emptyStats(): LinkStats {
-  return { sentDeltas: 0, ackedDeltas: 0, nacks: 0, rejected: 0 };
+  return { connects: 0, sentDeltas: 0, ackedDeltas: 0, nacks: 0, rejected: 0 };
 }
 
 export interface LocalGateway {
@@ -33,7 +35,7 @@ export interface LocalGateway {
 
 /** The gRPC Link stream, client or server side: an object-mode duplex of LinkMessages. */
 export interface LinkStream {
-  write(message: WireLinkMessage): boolean;
+  write(message: WireLinkMessage, callback?: (err?: Error | null) => void): boolean;
   on(event: 'data', listener: (message: WireLinkMessage) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'end' | 'close', listener: () => void): unknown;
@@ -58,6 +60,11 @@ export interface LinkSessionOptions {
   onBundle(bundleJson: string, bundle: TrustBundle): void;
   /** Ends the underlying call: gracefully (no error) or with a status derived from `error`. */
   terminate(error: CausewayError | undefined): void;
+  /**
+   * The peer says its operator removed the peering (a Removed message). Called before the
+   * session ends, so the owner can stop redialling and withdraw trust first.
+   */
+  onRemoved(reason: string): void;
   /** Called exactly once when the session is over. */
   onEnd(error: CausewayError | undefined): void;
 }
@@ -69,7 +76,8 @@ const MAX_DETAIL_PROBLEMS = 50;
  * On start it sends Hello, our Bundle and a Snapshot of our exported records, then a Delta
  * per local catalog change batch and a Heartbeat every heartbeatMs. Incoming Snapshot/Delta
  * are validated whole and Acked, or NACKed with every problem and not applied (the xDS
- * ACK/NACK model). Nothing received for deadAfterMs ends the session.
+ * ACK/NACK model). Nothing received for deadAfterMs ends the session: the heartbeat
+ * watchdog, not a socket timer, decides whether the peer is alive.
  */
 export class LinkSession {
   private readonly o: LinkSessionOptions;
@@ -150,6 +158,28 @@ export class LinkSession {
   /** Ends the session: gracefully without an error, else with the error as the call status. Idempotent. */
   close(error?: CausewayError): void {
     this.finish(error, error === undefined ? 'graceful' : 'status');
+  }
+
+  /**
+   * Tells the peer its peering was removed here, then ends the call gracefully (a status
+   * error could overtake the message on the wire; a graceful end lets it arrive first).
+   */
+  sayRemoved(reason: string, flushMs = 250): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, flushMs);
+      timer.unref();
+      try {
+        this.o.stream.write({ removed: { reason } }, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.finish(new CausewayError(ErrorCodes.PEER_UNKNOWN, reason), 'graceful');
+    });
   }
 
   /** The call ended underneath the session (e.g. cancelled by the peer): nothing to send. */
@@ -236,6 +266,14 @@ export class LinkSession {
       }
       case 'heartbeat':
         return;
+      case 'removed': {
+        // The peer's words end up in our status and logs: printable, one line, bounded.
+        const said = typeof m.removed?.reason === 'string' ? m.removed.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200) : '';
+        const reason = said === '' ? `${this.o.peer.cluster} removed this peering` : said;
+        this.o.onRemoved(reason);
+        this.finish(new CausewayError(ErrorCodes.PEER_UNKNOWN, reason), 'graceful');
+        return;
+      }
       default:
         // A newer peer may send message kinds we do not know; ignoring them keeps the link up.
         this.o.logger.debug({ peer: this.o.peer.name }, 'ignored an unknown link message');
@@ -262,6 +300,7 @@ export class LinkSession {
     this.o.catalog.setGateway(gateway);
     if (!this.helloAccepted) {
       this.helloAccepted = true;
+      this.o.stats.connects += 1;
       this.o.logger.info({ peer: peer.name, gateway: gateway.identity, eastWest: gateway.eastWestAddress }, 'link up');
       this.o.onConnected();
     }
@@ -334,9 +373,25 @@ export class LinkSession {
   }
 }
 
-/** A stream error as a CausewayError (gRPC status errors keep their details). */
+/**
+ * A stream error as a CausewayError whose message fits a status column: grpc-js prefixes
+ * "14 UNAVAILABLE: " and appends the time and the resolved address list to connection
+ * failures; the operator needs the reason, and `peer list` shows it.
+ */
 function asLinkError(err: Error): CausewayError {
   if (err instanceof CausewayError) return err;
   const details = (err as { details?: unknown }).details;
-  return new CausewayError(ErrorCodes.PEER_UNREACHABLE, typeof details === 'string' && details !== '' ? details : err.message, { cause: err });
+  const text = typeof details === 'string' && details !== '' ? details : err.message;
+  return new CausewayError(ErrorCodes.PEER_UNREACHABLE, shortReason(text), { cause: err });
+}
+
+function shortReason(text: string): string {
+  const reason = text
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/^No connection established\. Last error: /, '')
+    .replace(/ \(\d{4}-\d\d-\d\dT[^)]*\)/g, '')
+    .replace(/\. Resolution note: .*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return reason.length > 120 ? `${reason.slice(0, 119)}…` : reason;
 }

@@ -7,7 +7,7 @@ import {
 import {
   decodeBundle, encodeBundle, parseSpiffeId, type CertificateAuthority, type PeerIdentity, type SvidSource, type TrustStore,
 } from '../trust/index.js';
-import { FederationServer, type LinkCall } from './federation-server.js';
+import { DEFAULT_FEDERATION_LIMITS, FederationServer, type FederationListenerLimits, type LinkCall } from './federation-server.js';
 import { toGrpcStatus } from './grpc-errors.js';
 import { LinkDialer, type BackoffOptions, type SessionHooks } from './link-dialer.js';
 import { LinkSession, emptyStats, type LinkStream, type LocalGateway } from './link-session.js';
@@ -37,8 +37,12 @@ export interface PeerManagerOptions {
   logger?: Logger;
   /** ms since the epoch. */
   now?: () => number;
+  /** Heartbeat interval on every link (default 5 s). */
   heartbeatMs?: number;
+  /** A link that received nothing this long is dead (default 15 s): this watchdog, not an idle timer, decides liveness. */
   deadAfterMs?: number;
+  /** The federation listener's limits (defaults: DEFAULT_FEDERATION_LIMITS). */
+  listener?: Partial<FederationListenerLimits>;
   backoff?: BackoffOptions;
   /** Bound on addPeer's dial + Redeem (default 10 s). */
   dialTimeoutMs?: number;
@@ -58,11 +62,11 @@ export class PeerManager {
   private readonly peerStore: PeerStore;
   private readonly tokens: TokenIssuer;
   private readonly peers = new Map<string, PeerEntry>();
+  private readonly limits: FederationListenerLimits;
   /** Tokens we redeemed (until they expire): presenting one again is refused locally. */
   private redeemed: RedeemedToken[] = [];
   /** Clusters / trust domains / names of addPeer calls in flight. */
   private readonly reserved = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private server: FederationServer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private started = false;
@@ -72,6 +76,7 @@ export class PeerManager {
     this.o = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'peering' });
     this.now = options.now ?? Date.now;
+    this.limits = { ...DEFAULT_FEDERATION_LIMITS, ...options.listener };
     this.peerStore = new PeerStore(options.store, 'peers');
     this.tokens = new TokenIssuer({ store: options.store, name: 'peering-tokens', logger: this.logger });
   }
@@ -86,23 +91,25 @@ export class PeerManager {
     const state = await this.peerStore.load();
     this.redeemed = state.redeemedTokens;
     for (const record of state.peers) {
-      this.trustPeerBundle(record);
-      this.peers.set(record.name, { record, state: 'connecting', stats: emptyStats() });
+      // A peering the other side removed stays listed, but is neither trusted nor dialled.
+      if (record.removedAt === undefined) this.trustPeerBundle(record);
+      this.peers.set(record.name, {
+        record, state: record.removedAt === undefined ? 'connecting' : 'removed', stateSinceMs: record.removedAt ?? this.now(), stats: emptyStats(),
+        ...(record.removedReason === undefined ? {} : { lastError: record.removedReason }),
+      });
     }
-    const deadAfterMs = this.o.deadAfterMs ?? 15_000;
     this.server = new FederationServer({
       svid: this.o.svid,
       trust,
       logger: this.logger,
-      // Links heartbeat every few seconds; only a stalled or abandoned connection idles out.
-      idleTimeoutMs: Math.max(4 * deadAfterMs, 60_000),
+      limits: this.limits,
       handlers: {
         redeem: (request, identity) => this.serialised(() => this.acceptRedemption(request, identity)),
         link: (call, identity) => this.acceptLink(call, identity),
       },
     });
     const address = await this.server.listen(listen.host, listen.port);
-    for (const entry of this.peers.values()) if (entry.record.role === 'dialer') this.startDialer(entry);
+    for (const entry of this.peers.values()) if (entry.record.role === 'dialer' && entry.state !== 'removed') this.startDialer(entry);
     this.logger.info({ address: `${address.address}:${address.port}`, peers: this.peers.size }, 'federation listener up');
     return address;
   }
@@ -183,7 +190,12 @@ export class PeerManager {
     }
   }
 
-  /** Stops the peer's link, forgets its records and gateways, and stops trusting its domain. */
+  /**
+   * Tells the peer over its live link (a Removed message), stops the link, forgets the
+   * peer's records and gateways, and stops trusting its domain. The goodbye gets at most
+   * 250 ms to leave before trust is withdrawn (which cuts every connection of the domain);
+   * the peer is out of our peer list, and its links refused, from the start.
+   */
   removePeer(name: string): Promise<void> {
     return this.serialised(async () => {
       this.assertOpen();
@@ -192,22 +204,40 @@ export class PeerManager {
       await this.savePeers([...this.peers.values()].filter((e) => e !== entry).map((e) => e.record), this.redeemed);
       this.peers.delete(name);
       const { cluster, trustDomain } = entry.record;
-      const removed = new CausewayError(ErrorCodes.PEER_UNKNOWN, `peering removed by ${this.o.cluster}`);
-      entry.dialer?.close(removed);
-      entry.session?.close(removed);
-      // Untrust first: from now on the listener refuses the domain's certificates. Live
-      // connections are cut shortly after, once the status above had a chance to go out.
-      this.o.trust.remove(trustDomain);
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.server?.dropConnections(trustDomain);
-      }, 200);
-      timer.unref();
-      this.timers.add(timer);
+      const goodbye = entry.session?.sayRemoved(`peering removed by ${this.o.cluster}`);
+      entry.dialer?.close();
       this.o.catalog.dropOrigin(cluster);
       this.o.catalog.removeGateways(cluster);
+      await goodbye;
+      if (entry.state !== 'removed') this.untrust(trustDomain);
       this.logger.info({ peer: name, cluster, trustDomain }, 'peer removed');
     });
+  }
+
+  /** Stops trusting a peer's domain: the listeners refuse its certificates, live connections are cut. */
+  private untrust(trustDomain: string): void {
+    this.o.trust.remove(trustDomain);
+    this.server?.dropConnections(trustDomain);
+  }
+
+  /**
+   * The peer told us its operator removed the peering: stop dialling, withdraw trust and its
+   * records at once, and keep the record marked removed (persisted) so status shows why.
+   */
+  private peerRemovedUs(entry: PeerEntry, reason: string): void {
+    if (this.peers.get(entry.record.name) !== entry || entry.state === 'removed') return;
+    const { cluster, trustDomain } = entry.record;
+    entry.record = { ...entry.record, removedAt: this.now(), removedReason: reason };
+    this.setState(entry, 'removed', reason);
+    entry.dialer?.close();
+    this.untrust(trustDomain);
+    this.o.catalog.dropOrigin(cluster);
+    this.o.catalog.removeGateways(cluster);
+    this.logger.warn({ peer: entry.record.name, cluster, trustDomain, reason }, 'the peer removed this peering; its trust domain is no longer trusted');
+    void this.serialised(async () => {
+      if (this.peers.get(entry.record.name) !== entry) return;
+      await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
+    }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the removed peering'));
   }
 
   list(): PeerStatus[] {
@@ -217,8 +247,6 @@ export class PeerManager {
   /** Ends links gracefully, stops the listener. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const timer of this.timers) clearTimeout(timer);
-      this.timers.clear();
       for (const entry of this.peers.values()) {
         entry.dialer?.close();
         entry.session?.close();
@@ -248,7 +276,7 @@ export class PeerManager {
     // our operator minted FOR that peer's name replaces its record (and its trust root): an
     // unnamed token, or one named for someone else, must never take over an existing peer's
     // trust domain. Only a record the other side dials is replaceable (we never dial it).
-    const held = [...this.peers.values()].find((e) =>
+    const held = [...this.peers.values()].find((e) => e.state !== 'removed' &&
       e.record.role === 'acceptor' && e.record.cluster === r.cluster && e.record.trustDomain === r.trustDomain);
     const previous = held !== undefined && token.peerName === held.record.name ? held : undefined;
     const name = token.peerName ?? r.cluster;
@@ -294,7 +322,7 @@ export class PeerManager {
   }
 
   private acceptLink(call: LinkCall, identity: PeerIdentity): void {
-    const entry = [...this.peers.values()].find((e) => e.record.trustDomain === identity.trustDomain);
+    const entry = [...this.peers.values()].find((e) => e.state !== 'removed' && e.record.trustDomain === identity.trustDomain);
     if (this.closing !== undefined || entry === undefined) {
       this.logger.warn({ identity: identity.spiffeId }, 'link refused: trust domain is not a peer');
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `trust domain ${identity.trustDomain} is not a peer of ${this.o.cluster}` });
@@ -338,6 +366,7 @@ export class PeerManager {
       svid: this.o.svid,
       trust: this.o.trust,
       backoff: this.o.backoff ?? { initialMs: 250, maxMs: 30_000 },
+      maxMessageBytes: this.limits.maxMessageBytes,
       ...(this.o.random === undefined ? {} : { random: this.o.random }),
       logger: this.logger,
       startSession: (stream, peerIdentity, hooks) => this.startSession(entry, stream, peerIdentity, {
@@ -368,6 +397,7 @@ export class PeerManager {
       logger: this.logger,
       onConnected: hooks.onConnected,
       onBundle: (bundleJson) => this.rememberBundle(entry, bundleJson),
+      onRemoved: (reason) => this.peerRemovedUs(entry, reason),
       terminate: hooks.terminate,
       onEnd: hooks.onEnd,
     });
@@ -379,13 +409,16 @@ export class PeerManager {
   /** Persists a newer bundle received over the link so a restart trusts it. */
   private rememberBundle(entry: PeerEntry, bundleJson: string): void {
     void this.serialised(async () => {
-      if (this.peers.get(entry.record.name) !== entry) return;
+      if (this.peers.get(entry.record.name) !== entry || entry.state === 'removed') return;
       entry.record = { ...entry.record, bundle: bundleJson };
       await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
     }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the peer bundle'));
   }
 
-  private setState(entry: PeerEntry, state: 'connected' | 'disconnected', error?: string): void {
+  private setState(entry: PeerEntry, state: 'connected' | 'disconnected' | 'removed', error?: string): void {
+    // Removed is final: the link ending afterwards must not make it look merely down.
+    if (entry.state === 'removed') return;
+    if (entry.state !== state) entry.stateSinceMs = this.now();
     entry.state = state;
     if (state === 'connected') delete entry.lastError;
     else if (error !== undefined) entry.lastError = error;
@@ -403,12 +436,12 @@ export class PeerManager {
     };
   }
 
-  /** No other peer (`replacing` aside) may hold the name, cluster or trust domain. */
+  /** No other peer (`replacing` and peerings the other side removed aside) may hold the name, cluster or trust domain. */
   private checkNewPeer(name: string, cluster: string, trustDomain: string, replacing?: PeerEntry, hint = ''): void {
     if (cluster === this.o.cluster) throw new CausewayError(ErrorCodes.PEER_EXISTS, `cluster ${cluster} is this gateway's own cluster`);
     if (trustDomain === this.o.trustDomain) throw new CausewayError(ErrorCodes.PEER_EXISTS, `trust domain ${trustDomain} is this gateway's own`);
     for (const entry of this.peers.values()) {
-      if (entry === replacing) continue;
+      if (entry === replacing || entry.state === 'removed') continue;
       const { record } = entry;
       if (record.cluster === cluster || record.trustDomain === trustDomain || record.name === name) {
         throw new CausewayError(ErrorCodes.PEER_EXISTS,
@@ -419,15 +452,20 @@ export class PeerManager {
 
   /** Trusts the peer's bundle, then persists the peer list; undoes the trust if that fails. */
   private async persistNewPeer(record: PeerRecord, redeemedToken?: RedeemedToken): Promise<PeerEntry> {
+    // A removed peering of the same name, cluster or trust domain gives way to the new one.
+    const superseded = [...this.peers.values()].filter((e) => e.state === 'removed' &&
+      (e.record.name === record.name || e.record.cluster === record.cluster || e.record.trustDomain === record.trustDomain));
     const trusted = this.trustPeerBundle(record);
     try {
       const redeemed = redeemedToken === undefined ? this.redeemed : [...this.redeemed, redeemedToken];
-      await this.savePeers([...[...this.peers.values()].map((e) => e.record), record], redeemed);
+      const kept = [...this.peers.values()].filter((e) => !superseded.includes(e)).map((e) => e.record);
+      await this.savePeers([...kept, record], redeemed);
     } catch (err) {
       if (trusted) this.o.trust.remove(record.trustDomain);
       throw err;
     }
-    const entry: PeerEntry = { record, state: 'connecting', stats: emptyStats() };
+    for (const e of superseded) this.peers.delete(e.record.name);
+    const entry: PeerEntry = { record, state: 'connecting', stateSinceMs: this.now(), stats: emptyStats() };
     this.peers.set(record.name, entry);
     return entry;
   }

@@ -4,7 +4,11 @@ import type { LinkDialer } from './link-dialer.js';
 import type { LinkSession, LinkStats } from './link-session.js';
 import type { PeerRecord, PeerRole } from './peer-store.js';
 
-export type PeerState = 'connecting' | 'connected' | 'disconnected';
+/**
+ * `removed`: the peer told us over the link that its operator removed the peering; we no
+ * longer trust its domain nor dial it (`peer remove` here deletes the record).
+ */
+export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'removed';
 
 /** One peer as `causeway peer list` and GET /v1/peers show it. */
 export interface PeerStatus {
@@ -17,9 +21,13 @@ export interface PeerStatus {
   gatewayId?: string;
   addedAt: number;
   state: PeerState;
+  /** ms since the epoch when it entered `state`. */
+  stateSinceMs: number;
   /** ms since the epoch of the last message received on its link. */
   lastContactMs?: number;
   lastError?: string;
+  /** Links established with it since this gateway started (1 + reconnects). */
+  connects: number;
   /** spiffe_sequence of the peer's bundle we hold. */
   bundleSequence: number;
   sentDeltas: number;
@@ -42,6 +50,7 @@ export interface PeerStatus {
 export interface PeerEntry {
   record: PeerRecord;
   state: PeerState;
+  stateSinceMs: number;
   lastError?: string;
   stats: LinkStats;
   dialer?: LinkDialer;
@@ -58,7 +67,9 @@ export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: Trus
     role: record.role,
     addedAt: record.addedAt,
     state: entry.state,
+    stateSinceMs: entry.stateSinceMs,
     bundleSequence: trust.get(record.trustDomain)?.sequence ?? 0,
+    connects: stats.connects,
     sentDeltas: stats.sentDeltas,
     ackedDeltas: stats.ackedDeltas,
     unacked: entry.session?.unacked ?? 0,

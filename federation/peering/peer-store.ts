@@ -22,6 +22,14 @@ export interface PeerRecord {
   addedAt: number;
   /** The peer gateway's SPIFFE ID as of the redemption (informational). */
   gatewayId?: string;
+  /**
+   * ms since the epoch when the PEER told us it removed the peering (a Removed link message).
+   * The record stays, untrusted and not dialled, so `peer list` shows what happened, until
+   * our operator removes it too or a new peering with that cluster replaces it.
+   */
+  removedAt?: number;
+  /** What the peer said (printable, at most 200 characters). */
+  removedReason?: string;
 }
 
 /**
@@ -105,4 +113,6 @@ function peerProblems(p: PeerRecord, path: string, errors: string[]): void {
   }
   if (!Number.isSafeInteger(p.addedAt)) errors.push(`${path}.addedAt: must be ms since the epoch`);
   if (p.gatewayId !== undefined && typeof p.gatewayId !== 'string') errors.push(`${path}.gatewayId: must be a string`);
+  if (p.removedAt !== undefined && !Number.isSafeInteger(p.removedAt)) errors.push(`${path}.removedAt: must be ms since the epoch`);
+  if (p.removedReason !== undefined && typeof p.removedReason !== 'string') errors.push(`${path}.removedReason: must be a string`);
 }

@@ -102,15 +102,20 @@ export interface WireHeartbeat {
   unixMs: WireLong;
 }
 
+export interface WireRemoved {
+  reason: string;
+}
+
 /** One LinkMessage: exactly one member set; `msg` (decoded only) names it. */
 export interface WireLinkMessage {
-  msg?: 'hello' | 'bundle' | 'snapshot' | 'delta' | 'ack' | 'heartbeat' | null;
+  msg?: 'hello' | 'bundle' | 'snapshot' | 'delta' | 'ack' | 'heartbeat' | 'removed' | null;
   hello?: WireHello | null;
   bundle?: WireBundle | null;
   snapshot?: WireRecords | null;
   delta?: WireRecords | null;
   ack?: WireAck | null;
   heartbeat?: WireHeartbeat | null;
+  removed?: WireRemoved | null;
 }
 
 export interface WireRedeemRequest {

@@ -14,6 +14,9 @@ export {
   type ExtKeyUsageExtension, type SubjectAltNameExtension,
 } from './x509-extensions.js';
 export { MtlsServer, type MtlsServerOptions, type ConnectionRecord } from './mtls-server.js';
+export {
+  DEFAULT_CONNECTION_LIMITS, guardHandshakes, sourceKey, type ConnectionLimits, type ConnectionRefusal, type GuardHooks, type HandshakeGuard,
+} from './handshake-guard.js';
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';
 export { parseCsr, type ParsedCsr } from './csr.js';

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
+import { DEFAULT_CONNECTION_LIMITS, guardHandshakes, type ConnectionLimits, type HandshakeGuard } from './handshake-guard.js';
 import { LogThrottle } from './log-throttle.js';
 import { peerChainOf, verifyPeerChain } from './verify-chain.js';
 import type { PeerIdentity, SecureConnectionHandler, SvidSource, TrustReader } from './types.js';
@@ -14,9 +15,17 @@ export interface MtlsServerOptions {
   allowAnonymous?: boolean;
   onConnection: SecureConnectionHandler;
   logger?: Logger | undefined;
+  /** A connection that has not completed its TLS handshake this long is closed (default 10 s). */
   handshakeTimeoutMs?: number | undefined;
-  /** Destroy a connection idle this long (default 10 minutes). */
+  /**
+   * Destroy a connection whose socket saw no bytes this long (default 10 minutes; 0 = never).
+   * Only for protocols read through the socket itself: HTTP/2 consumes the socket natively,
+   * so its traffic never refreshes this timer — HTTP/2 listeners pass 0 and judge idleness
+   * per session or call instead.
+   */
   idleTimeoutMs?: number | undefined;
+  /** Caps on pending handshakes and held connections (defaults: DEFAULT_CONNECTION_LIMITS). */
+  limits?: Partial<ConnectionLimits> | undefined;
 }
 
 export interface ConnectionRecord {
@@ -40,6 +49,8 @@ const RECENT = 50;
 export class MtlsServer {
   private readonly server: Server;
   private readonly logger: Logger;
+  private readonly guard: HandshakeGuard;
+  private readonly idleTimeoutMs: number;
   private readonly sockets = new Set<TLSSocket>();
   /** The verified chain of each live connection and when it was verified, to re-check on trust changes. */
   private readonly verified = new Map<TLSSocket, { chain: X509Certificate[]; at: Date }>();
@@ -52,6 +63,7 @@ export class MtlsServer {
 
   constructor(private readonly options: MtlsServerOptions) {
     this.logger = options.logger ?? silentLogger();
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
     this.server = createServer({
       ...this.contextOptions(),
       requestCert: true,
@@ -59,11 +71,17 @@ export class MtlsServer {
       ALPNProtocols: options.alpn,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     });
-    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
-    this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      this.refused++;
-      if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+    this.guard = guardHandshakes(this.server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits }, {
+      onRefuse: (remote, reason) => {
+        this.refused++;
+        if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.warn({ remote, reason }, 'connection refused');
+      },
+      onClientError: (err, socket) => {
+        this.refused++;
+        if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+      },
     });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
     const refresh = (): void => {
       try {
         this.server.setSecureContext(this.contextOptions());
@@ -97,6 +115,11 @@ export class MtlsServer {
 
   refusals(): number {
     return this.refused;
+  }
+
+  /** Connections accepted at TCP level whose TLS handshake is still running. */
+  pendingHandshakes(): number {
+    return this.guard.pending();
   }
 
   /** TLS handshakes completed (before the ALPN and SPIFFE checks that may still refuse them). */
@@ -147,7 +170,7 @@ export class MtlsServer {
       this.sockets.delete(socket);
       this.verified.delete(socket);
     });
-    socket.setTimeout(this.options.idleTimeoutMs ?? 600_000, () => socket.destroy());
+    if (this.idleTimeoutMs > 0) socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     this.recent.push({
       at: new Date().toISOString(), remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, peer,
       protocol: socket.getProtocol(), alpn: socket.alpnProtocol, cipher: socket.getCipher().name,

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
-import { readJsonObject, sendError, sendJson } from './http-json.js';
+import { decodePath, readJsonObject, sendError, sendJson } from './http-json.js';
 import { buildBundles, buildServices, buildStatus } from './status.js';
 
 export interface AdminServerOptions {
@@ -75,6 +75,8 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { gateway } = this.options;
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    // Refuse a malformed percent-encoding up front (400), whichever route it was meant for.
+    const segments = decodePath(url.pathname);
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     switch (route) {
       case 'GET /healthz':
@@ -145,10 +147,9 @@ export class AdminServer {
       default:
         break;
     }
-    const peerMatch = /^\/v1\/peers\/([^/]+)$/.exec(url.pathname);
-    if (peerMatch !== null && req.method === 'DELETE') {
+    if (segments.length === 3 && segments[0] === 'v1' && segments[1] === 'peers' && segments[2] !== '' && req.method === 'DELETE') {
       this.requireAuth(req);
-      await gateway.peers.removePeer(decodeURIComponent(peerMatch[1] ?? ''));
+      await gateway.peers.removePeer(segments[2] ?? '');
       res.writeHead(204).end();
       return;
     }

@@ -13,6 +13,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function statusFor(err: CausewayError): number {
   switch (err.code) {
     case ErrorCodes.BODY_INVALID:
+    case ErrorCodes.REQUEST_INVALID:
     case ErrorCodes.CONFIG_INVALID:
     case ErrorCodes.CONFIG_READ:
     case ErrorCodes.TOKEN_MALFORMED:
@@ -40,6 +41,21 @@ export function statusFor(err: CausewayError): number {
 
 export function sendError(res: ServerResponse, err: CausewayError): void {
   sendJson(res, statusFor(err), { error: err.toJSON() });
+}
+
+/**
+ * The decoded segments of a URL path (without the leading "/"). A malformed percent-encoding
+ * (RFC 3986 §2.1: "%" must be followed by two hex digits, and the octets must be UTF-8) is
+ * the client's mistake: CW_REQUEST_INVALID, which the admin API answers with 400.
+ */
+export function decodePath(pathname: string): string[] {
+  return pathname.replace(/^\//, '').split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw new CausewayError(ErrorCodes.REQUEST_INVALID, `the path segment "${segment.slice(0, 100)}" is not valid percent-encoded UTF-8 (RFC 3986 §2.1)`);
+    }
+  });
 }
 
 /** Reads a JSON object body of at most MAX_BODY_BYTES; anything else is CW_BODY_INVALID. */

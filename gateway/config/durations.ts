@@ -8,3 +8,16 @@ export function parseDuration(value: unknown): number | undefined {
   const seconds = Number(match[1]) * unit;
   return seconds > 0 ? seconds : undefined;
 }
+
+/**
+ * Like parseDuration, plus `250ms`, in milliseconds (for timeouts a test or an operator may
+ * want below a second); a bare number still means seconds.
+ */
+export function parseDurationMs(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const match = /^(\d+)ms$/.exec(value.trim());
+    if (match !== null) return Number(match[1]) > 0 ? Number(match[1]) : undefined;
+  }
+  const seconds = parseDuration(value);
+  return seconds === undefined ? undefined : seconds * 1000;
+}

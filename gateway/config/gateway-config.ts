@@ -34,6 +34,43 @@ export interface IssuanceConfig {
   kubernetes?: { issuer: string; audience: string; jwksFile: string; maxTokenTtlSeconds: number };
 }
 
+/**
+ * Resource limits of the listeners (docs/configuration.md, "limits"). The TLS caps apply to
+ * each of the east-west, federation and identity listeners separately.
+ */
+export interface LimitsConfig {
+  /** A connection that has not completed its TLS handshake this long is closed. */
+  handshakeTimeoutMs: number;
+  /** Connections not yet past the TLS handshake, per listener. */
+  maxPendingHandshakes: number;
+  /** The same, from one source address (IPv6: one /64). */
+  maxPendingHandshakesPerSource: number;
+  /** Connections one TLS listener holds; `undefined` = derived from the open-file limit (see listener-limits.ts). */
+  maxConnections?: number;
+  /** File descriptors kept free of listener connections (admin, data dir, upstream sockets, logs). */
+  fileDescriptorReserve: number;
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE of the east-west and outbound listeners, in bytes. */
+  maxHeaderListSize: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of one east-west session (RFC 9113 §6.5.2). */
+  eastWest: { maxConcurrentStreams: number };
+  /** The same for one HTTP/2 (h2c) connection to the outbound listener. */
+  outbound: { maxConcurrentStreams: number };
+  federation: {
+    /** Largest message on an authenticated peer connection (Link snapshots). */
+    maxMessageBytes: number;
+    /** Largest message on a connection without a client certificate (Redeem). */
+    anonymousMaxMessageBytes: number;
+    anonymousMaxConcurrentStreams: number;
+    /** An authenticated connection with no call in progress this long is closed. */
+    idleTimeoutMs: number;
+    anonymousIdleTimeoutMs: number;
+    /** Heartbeat interval on every peer link. */
+    heartbeatIntervalMs: number;
+    /** A link that received nothing (heartbeats included) this long is dead and redialled. */
+    deadAfterMs: number;
+  };
+}
+
 /** A validated, frozen gateway configuration. See docs/configuration.md. */
 export interface GatewayConfig {
   /** Cluster name: the origin of this cluster's records. */
@@ -53,6 +90,7 @@ export interface GatewayConfig {
   gatewaySvidTtlSeconds: number;
   trust: TrustConfig;
   issuance: IssuanceConfig;
+  limits: LimitsConfig;
   logLevel: string;
 }
 

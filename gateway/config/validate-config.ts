@@ -6,6 +6,7 @@ import { isValidTrustDomain, parseSpiffeId } from '../../federation/index.js';
 import { isUnspecified, parseHostPort, type HostPort } from './address.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
+import { validateLimits } from './validate-limits.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -13,7 +14,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'logLevel',
+  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -208,6 +209,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const base = source.file === undefined ? process.cwd() : path.dirname(source.file);
   const trust = validateTrust(raw.trust, errors, base);
   const issuance = validateIssuance(raw.issuance, errors, base);
+  const limits = validateLimits(raw.limits, errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -219,7 +221,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress }, services, access,
-    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, logLevel,
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, logLevel,
   });
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes, describeError, silentLogger, listenOn, type Logger } from '../../registry/index.js';
 import {
-  RateLimitedError, encodeBundle, peerChainOf, verifyPeerChain, type IssuanceCredential, type PeerIdentity, type SvidSource, type TrustReader, type WorkloadIssuer,
+  DEFAULT_CONNECTION_LIMITS, RateLimitedError, encodeBundle, guardHandshakes, type ConnectionLimits, peerChainOf, verifyPeerChain, type IssuanceCredential, type PeerIdentity, type SvidSource, type TrustReader, type WorkloadIssuer,
 } from '../../federation/index.js';
 import { readJsonObject, sendJson } from '../admin/http-json.js';
 
@@ -14,7 +14,12 @@ export interface IdentityServerOptions {
   trust: TrustReader;
   issuer: WorkloadIssuer;
   logger?: Logger;
+  /** Per-request deadline, and the idle timeout of a kept-alive HTTP/1.1 connection (default 30 s). */
   requestTimeoutMs?: number;
+  /** A connection that has not completed its TLS handshake this long is closed (default 10 s). */
+  handshakeTimeoutMs?: number;
+  /** Pending-handshake and connection caps (defaults: DEFAULT_CONNECTION_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export const BUNDLE_PATH = '/.well-known/spiffe-bundle';
@@ -64,15 +69,21 @@ export class IdentityServer {
     const timeout = options.requestTimeoutMs ?? 30_000;
     this.server = createServer({
       ...this.context(), requestCert: true, rejectUnauthorized: false, requestTimeout: timeout, headersTimeout: 10_000,
+      // node:https defaults to 120 s, long enough for a slowloris client to pile up descriptors.
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    // The same caps as the mTLS listeners; a failed or timed-out handshake closes the socket.
+    guardHandshakes(this.server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits }, {
+      onRefuse: (remote, reason) => this.logger.debug({ remote, reason }, 'connection refused'),
+      onClientError: (err) => this.logger.debug({ reason: err.message }, 'TLS handshake failed'),
     });
     this.server.on('secureConnection', (socket: TLSSocket) => {
       this.sockets.add(socket);
       socket.setTimeout(timeout, () => socket.destroy());
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('tlsClientError', (err: Error) => this.logger.debug({ reason: err.message }, 'TLS handshake failed'));
     const refresh = (): void => {
       try {
         this.server.setSecureContext(this.context());

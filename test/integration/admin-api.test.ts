@@ -174,4 +174,18 @@ services:
     assert.deepEqual(applied.body.changed, ['services']);
     assert.deepEqual(await serviceKeys(), ['shop-web.shop']);
   });
+  it('answers a malformed percent-encoding in the path with 400 CW_REQUEST_INVALID, not 500', async () => {
+    // Regression: decodeURIComponent threw a URIError on DELETE /v1/peers/%E0%A4%A, a 500.
+    for (const [method, pathname] of [['DELETE', '/v1/peers/%E0%A4%A'], ['DELETE', '/v1/peers/%ZZ'], ['GET', '/v1/peers/%'], ['GET', '/%C0%AF']] as const) {
+      const res = await fetch(`${base}${pathname}`, { method, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 400, `${method} ${pathname}`);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'CW_REQUEST_INVALID');
+      assert.match(body.error.message, /percent-encoded/);
+    }
+    // A well-formed encoding still reaches the route.
+    const unknown = await fetch(`${base}/v1/peers/no%2Dsuch`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'CW_PEER_UNKNOWN');
+  });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isCausewayError } from '../../../registry/index.js';
+import { isCausewayError, type CausewayError } from '../../../registry/index.js';
 import { parseConfigText, parseDuration, parseHostPort } from '../../../gateway/index.js';
+import { connectionLimits, openFileLimit } from '../../../gateway/config/listener-limits.js';
 
 const MINIMAL = `
 cluster: cluster-a
@@ -190,5 +191,56 @@ access:
     assert.deepEqual(parseHostPort('[::1]:443'), { host: '::1', port: 443 });
     assert.match(String(parseHostPort('localhost:80')), /not an IP address/);
     assert.match(String(parseHostPort('127.0.0.1')), /not host:port/);
+  });
+});
+
+describe('gateway config: limits', () => {
+  const base = 'cluster: a\ntrustDomain: a.example.org\ndataDir: /tmp/x\n';
+
+  it('has a default for every limit, and reads durations, sizes and counts', () => {
+    const defaults = parseConfigText(base).limits;
+    assert.equal(defaults.handshakeTimeoutMs, 10_000);
+    assert.equal(defaults.maxConnections, undefined);
+    assert.equal(defaults.eastWest.maxConcurrentStreams, 1000);
+    assert.equal(defaults.maxHeaderListSize, 65536);
+    assert.equal(defaults.federation.anonymousMaxMessageBytes, 65536);
+    assert.equal(defaults.federation.maxMessageBytes, 64 * 1024 * 1024);
+    const set = parseConfigText(`${base}limits:
+  handshakeTimeout: 500ms
+  maxConnections: 3000
+  maxHeaderListSize: 32KiB
+  eastWest: { maxConcurrentStreams: 200 }
+  federation: { anonymousMaxMessageSize: 128KiB, idleTimeout: 2m, heartbeatInterval: 1s, deadAfter: 4s }
+`).limits;
+    assert.equal(set.handshakeTimeoutMs, 500);
+    assert.equal(set.maxConnections, 3000);
+    assert.equal(set.maxHeaderListSize, 32 * 1024);
+    assert.equal(set.eastWest.maxConcurrentStreams, 200);
+    assert.equal(set.federation.anonymousMaxMessageBytes, 128 * 1024);
+    assert.equal(set.federation.idleTimeoutMs, 120_000);
+  });
+
+  it('names every bad limit with its path', () => {
+    assert.throws(() => parseConfigText(`${base}limits:
+  handshakeTimeout: soon
+  maxConnections: many
+  maxPendingHandshakesPerSource: 1000
+  eastWest: { maxConcurrentStreams: 0, streams: 1 }
+  federation: { heartbeatInterval: 5s, deadAfter: 6s }
+`), (err: CausewayError) => {
+      const text = err.details.join('\n');
+      for (const at of ['limits.handshakeTimeout', 'limits.maxConnections', 'limits.maxPendingHandshakesPerSource', 'limits.eastWest.maxConcurrentStreams', 'limits.eastWest.streams', 'limits.federation.deadAfter']) {
+        assert.match(text, new RegExp(at.replace(/\./g, '\\.')), `${at} in ${text}`);
+      }
+      return true;
+    });
+  });
+
+  it('derives the per-listener connection cap from the open-file limit', () => {
+    const limits = parseConfigText(base).limits;
+    assert.equal(connectionLimits(limits, 1024).maxConnections, 192);
+    assert.equal(connectionLimits({ ...limits, maxConnections: 50 }, 1024).maxConnections, 50);
+    assert.equal(openFileLimit(() => 'Limit  Soft Limit  Hard Limit  Units\nMax open files            20000                20000                files\n'), 20000);
+    assert.equal(openFileLimit(() => { throw new Error('no /proc'); }), 1024);
   });
 });

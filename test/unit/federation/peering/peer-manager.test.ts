@@ -170,22 +170,42 @@ describe('PeerManager: two gateways peered by token', () => {
     assert.ok(a.trust.get('b.test'), 'B\'s bundle restored from the store');
   });
 
-  it('re-peers after A removes B: the spent token is refused locally, a fresh one replaces B\'s old record of A', async () => {
+  it('an impostor of cluster-a (another CA, same names) cannot take over B\'s live record of A', async () => {
+    // Regression: an unnamed token, or one minted for another name, must not take over B's
+    // existing record of cluster-a (and with it the trust root of a.test).
+    const impostor = await startSide(path.join(tmp.dir, 'impostor'), 'cluster-a', 'a.test');
+    try {
+      const heldByB = await b.store.load('peers');
+      await rejects(impostor.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60 })), 'CW_PEER_EXISTS', /mint the token with --peer-name cluster-a/);
+      await rejects(impostor.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60, peerName: 'someone-else' })), 'CW_PEER_EXISTS');
+      assert.deepEqual(await b.store.load('peers'), heldByB);
+      assert.ok(connected(b, 'cluster-a'), 'B\'s link with the real A is untouched');
+    } finally {
+      await stopSide(impostor);
+    }
+  });
+
+  it('re-peers after A removes B: B hears of it at once; the spent token is refused locally, a fresh one replaces B\'s removed record', async () => {
     await a.peers.removePeer('cluster-b');
     assert.deepEqual(a.peers.list(), []);
     assert.equal(a.trust.get('b.test'), undefined);
     assert.deepEqual(a.catalog.recordsOf('cluster-b'), []);
+    // B learns over the link, not by timing out: its record of A is marked removed, a.test
+    // is no longer trusted, A's services and gateways are gone — and it stays so.
+    const removed = await waitFor('B sees A removed', () => {
+      const p = peerOf(b, 'cluster-a');
+      return p?.state === 'removed' ? p : undefined;
+    }, 2000);
+    assert.match(removed.lastError ?? '', /peering removed by cluster-a/);
+    assert.equal(b.trust.get('a.test'), undefined);
+    assert.deepEqual(b.catalog.recordsOf('cluster-a'), []);
+    assert.deepEqual(b.catalog.gatewaysOf('cluster-a'), []);
+    const stored = await b.store.load<{ peers: Array<{ name: string; removedAt?: number }> }>('peers');
+    assert.ok(stored?.peers.find((p) => p.name === 'cluster-a')?.removedAt, 'the removal is persisted');
     const before = await a.store.load('peers');
     await rejects(a.peers.addPeer(token), 'CW_TOKEN_USED', /already redeemed/);
     assert.deepEqual(await a.store.load('peers'), before);
-
-    // Regression: an unnamed token, or one minted for another name, must not take over B's
-    // existing record of cluster-a (and with it the trust root of a.test).
     const heldByB = await b.store.load('peers');
-    await rejects(a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60 })), 'CW_PEER_EXISTS', /mint the token with --peer-name cluster-a/);
-    await rejects(a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 60, peerName: 'someone-else' })), 'CW_PEER_EXISTS');
-    assert.deepEqual(await b.store.load('peers'), heldByB);
-    assert.deepEqual(a.peers.list(), []);
 
     // A store failure on B while it records the new peering leaves the token unspent.
     const named = await b.peers.createToken({ ttlSeconds: 60, peerName: 'cluster-a' });
@@ -200,7 +220,7 @@ describe('PeerManager: two gateways peered by token', () => {
       b.store.save = save;
     }
     assert.deepEqual(await b.store.load('peers'), heldByB);
-    assert.ok(b.trust.get('a.test'), 'B still trusts a.test under the old record');
+    assert.equal(peerOf(b, 'cluster-a')?.state, 'removed', 'B keeps its removed record');
     await a.peers.addPeer(named);
     await waitFor('A re-peered', () => connected(a, 'cluster-b'));
     await waitFor('B linked to the new peering', () => connected(b, 'cluster-a'));
@@ -208,7 +228,7 @@ describe('PeerManager: two gateways peered by token', () => {
     await waitFor('late.prod back in A', () => a.catalog.resolve('late.prod'));
   });
 
-  it('removePeer on B cuts A off: A\'s link goes disconnected and new connections are refused', async () => {
+  it('removePeer on B tells A over the link: A marks B removed, stops trusting it and does not redial', async () => {
     await rejects(b.peers.removePeer('nobody'), 'CW_PEER_UNKNOWN');
     await b.peers.removePeer('cluster-a');
     assert.deepEqual(b.peers.list(), []);
@@ -217,17 +237,23 @@ describe('PeerManager: two gateways peered by token', () => {
     assert.deepEqual(b.catalog.gatewaysOf('cluster-a'), []);
     assert.deepEqual((await b.store.load<{ peers: unknown[] }>('peers'))?.peers, []);
 
-    const down = await waitFor('A disconnected', () => {
+    const gone = await waitFor('A sees B removed', () => {
       const p = peerOf(a, 'cluster-b');
-      return p?.state === 'disconnected' && p.lastError !== undefined ? p : undefined;
-    });
-    assert.equal(down.role, 'dialer');
-    // A keeps redialling, and keeps being refused.
+      return p?.state === 'removed' ? p : undefined;
+    }, 2000);
+    assert.equal(gone.role, 'dialer');
+    assert.match(gone.lastError ?? '', /peering removed by cluster-b/);
+    assert.equal(a.trust.get('b.test'), undefined);
+    assert.deepEqual(a.catalog.recordsOf('cluster-b'), []);
+    // And B refuses A's certificate from now on.
     const svid = a.svid.current();
     const probe = await h2Probe(b.federation, { caPem: b.ca.bundle().rootsPem[0]!, certPem: svid.certChainPem, keyPem: svid.keyPem }, {
       ':method': 'POST', ':path': '/causeway.federation.v1.Federation/Link', 'content-type': 'application/grpc', te: 'trailers',
     });
     assert.equal(probe.outcome, 'refused');
-    assert.equal(peerOf(a, 'cluster-b')?.state, 'disconnected');
+    assert.equal(peerOf(a, 'cluster-b')?.state, 'removed');
+    // The operator's own `peer remove` deletes the removed record.
+    await a.peers.removePeer('cluster-b');
+    assert.deepEqual(a.peers.list(), []);
   });
 });

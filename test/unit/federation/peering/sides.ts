@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { Catalog, FileStore, LocalRegistry, createLogger, type ServiceDeclaration } from '../../../../registry/index.js';
 import { CertificateAuthority, SvidRotator, TrustStore, gatewaySpiffeId } from '../../../../federation/index.js';
-import { PeerManager } from '../../../../federation/peering/index.js';
+import { PeerManager, type PeerManagerOptions } from '../../../../federation/peering/index.js';
+
+/** Options a test may set on a side's PeerManager (FAST_LINK otherwise). */
+export type SideOptions = Partial<Pick<PeerManagerOptions, 'heartbeatMs' | 'deadAfterMs' | 'listener' | 'backoff'>>;
 
 /** One simulated gateway: its own CA, trust store, catalog, store and peer manager. */
 export interface Side {
@@ -18,6 +21,7 @@ export interface Side {
   peers: PeerManager;
   /** host:port of its federation listener. */
   federation: string;
+  options: SideOptions;
 }
 
 export const FAST_LINK = { heartbeatMs: 200, deadAfterMs: 4000, backoff: { initialMs: 50, maxMs: 400 } };
@@ -43,11 +47,12 @@ function newManager(side: Omit<Side, 'peers' | 'federation'>): PeerManager {
     // CAUSEWAY_TEST_LOG=debug shows both sides' peering logs when a test needs explaining.
     logger: createLogger({ level: process.env.CAUSEWAY_TEST_LOG ?? 'silent', name: side.cluster }),
     ...FAST_LINK,
+    ...side.options,
   });
   return manager;
 }
 
-export async function startSide(root: string, cluster: string, trustDomain: string): Promise<Side> {
+export async function startSide(root: string, cluster: string, trustDomain: string, options: SideOptions = {}): Promise<Side> {
   const dir = path.join(root, cluster);
   const ca = await CertificateAuthority.loadOrCreate({ dir: path.join(dir, 'ca'), trustDomain });
   const gatewayId = gatewaySpiffeId(trustDomain, `gw-${cluster}`);
@@ -57,7 +62,7 @@ export async function startSide(root: string, cluster: string, trustDomain: stri
   const catalog = new Catalog({ localCluster: cluster });
   const store = new FileStore(path.join(dir, 'state'));
   const registry = new LocalRegistry({ catalog, version: { epoch: Date.now(), seq: 0 } });
-  const base = { cluster, trustDomain, gatewayId, dir, ca, svid, trust, catalog, store, registry };
+  const base = { cluster, trustDomain, gatewayId, dir, ca, svid, trust, catalog, store, registry, options };
   const peers = newManager(base);
   const address = await peers.start({ host: '127.0.0.1', port: 0 });
   return { ...base, peers, federation: `127.0.0.1:${address.port}` };
