@@ -25,6 +25,7 @@ import { readJwks } from './identity/read-jwks.js';
 import { ensureAdminToken } from './admin/admin-token.js';
 import { RecentRequests } from './recent-requests.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface GatewayListeners {
   eastWest: string;
@@ -154,6 +155,9 @@ export class Gateway {
   private async startComponents(): Promise<void> {
     const { config, logger } = this;
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    // Before anything reads or writes the data dir: one gateway per dir (CW_DATA_DIR_LOCKED).
+    const lock = await lockDataDir(config.dataDir);
+    this.closers.push(() => lock.release());
     const store = new FileStore(`${config.dataDir}/state`);
     this.closers.push(() => store.close());
 

@@ -31,6 +31,7 @@ export async function readRuntimeFile(dataDir: string): Promise<RuntimeInfo | un
   }
 }
 
-export async function removeRuntimeFile(dataDir: string): Promise<void> {
-  await rm(path.join(dataDir, RUNTIME_FILE), { force: true });
+/** Removes the runtime file if this process wrote it (never another gateway's). */
+export async function removeRuntimeFile(dataDir: string, pid = process.pid): Promise<void> {
+  if ((await readRuntimeFile(dataDir))?.pid === pid) await rm(path.join(dataDir, RUNTIME_FILE), { force: true });
 }

@@ -51,6 +51,8 @@ export const ErrorCodes = {
   NOT_FOUND: 'CW_NOT_FOUND',
   INTERNAL: 'CW_INTERNAL',
   CLOSED: 'CW_CLOSED',
+  // Process and state.
+  DATA_DIR_LOCKED: 'CW_DATA_DIR_LOCKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -71,6 +73,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.CSR_INVALID,
   ErrorCodes.IDENTITY_NOT_GRANTED,
   ErrorCodes.SA_TOKEN_INVALID,
+  ErrorCodes.DATA_DIR_LOCKED,
 ]);
 
 export class CausewayError extends Error {

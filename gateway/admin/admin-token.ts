@@ -30,6 +30,15 @@ export async function ensureAdminToken(dataDir: string): Promise<string> {
   return token;
 }
 
+/**
+ * Whether text has the shape of an admin token: one line of base64url (what
+ * `ensureAdminToken` writes, 43 characters; at least 32 accepted, as on load). Anything else
+ * — a PEM key, a YAML file — is refused by the CLI before it is sent or shown anywhere.
+ */
+export function isAdminTokenText(text: string): boolean {
+  return /^[A-Za-z0-9_-]{32,512}$/.test(text);
+}
+
 /** Constant-time comparison of an `Authorization: Bearer …` header with the token. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (header === undefined || !header.startsWith('Bearer ')) return false;

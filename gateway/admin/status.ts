@@ -1,4 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
+import type { Health } from '../../registry/index.js';
+import type { PeerState } from '../../federation/index.js';
+import { gatewayKey } from '../dataplane/outlier-tracker.js';
 import type { Gateway } from '../gateway.js';
 
 /** The JSON status document served at GET /v1/status (docs/operations.md describes it). */
@@ -44,22 +47,50 @@ export function buildBundles(gateway: Gateway): Array<Record<string, unknown>> {
   });
 }
 
+/** Whether traffic from here can get to a cluster's endpoints, as far as this gateway knows. */
+export type Reachability = 'local' | 'reachable' | 'unreachable' | 'ejected';
+
+/**
+ * How a cluster stands from here: a remote cluster whose peer link is down is `unreachable`
+ * (its endpoints' health is the last the link carried, so it must not be shown as live), one
+ * whose every gateway outlier detection has ejected is `ejected`. A cluster known without a
+ * direct peer link (learned through another peer) is judged by its gateways alone.
+ */
+export function reachabilityOf(local: boolean, link: PeerState | undefined, gateways: ReadonlyArray<{ ejected: boolean }>): Reachability {
+  if (local) return 'local';
+  if ((link !== undefined && link !== 'connected') || gateways.length === 0) return 'unreachable';
+  return gateways.every((g) => g.ejected) ? 'ejected' : 'reachable';
+}
+
+/** An endpoint's state for display: its own health, unless its cluster cannot be reached. */
+export function endpointState(health: Health, reachability: Reachability): Health | 'unreachable' | 'ejected' {
+  return reachability === 'unreachable' || reachability === 'ejected' ? reachability : health;
+}
+
 /** Every live service with its endpoints grouped by cluster, local cluster first. */
 export function buildServices(gateway: Gateway): Array<Record<string, unknown>> {
-  const { catalog } = gateway;
+  const { catalog, outliers } = gateway;
+  const links = new Map(gateway.peers.list().map((p) => [p.cluster, p.state]));
   return catalog.serviceKeys().map((key) => {
     const service = catalog.resolve(key);
     const clusters: Record<string, unknown> = {};
     for (const [cluster, endpoints] of service?.clusters ?? []) {
-      const gateways = catalog.gatewaysOf(cluster).map((g) => ({ identity: g.identity, eastWestAddress: g.eastWestAddress }));
+      const local = cluster === catalog.localCluster;
+      const gateways = catalog.gatewaysOf(cluster).map((g) => ({
+        identity: g.identity, eastWestAddress: g.eastWestAddress, ejected: outliers.isEjected(gatewayKey(g)),
+      }));
+      const link = links.get(cluster);
+      const reachability = reachabilityOf(local, link, gateways);
       clusters[cluster] = {
-        local: cluster === catalog.localCluster,
+        local,
         exported: catalog.get(cluster, key)?.exported ?? false,
         version: catalog.get(cluster, key)?.version,
-        gateways: cluster === catalog.localCluster ? undefined : gateways,
+        gateways: local ? undefined : gateways,
+        link: local ? undefined : link ?? 'none',
+        reachability,
         endpoints: endpoints.map((e) => ({
-          address: e.address, ports: e.ports, kind: e.kind, identity: e.identity, health: e.health, weight: e.weight,
-          locality: e.locality, labels: e.labels,
+          address: e.address, ports: e.ports, kind: e.kind, identity: e.identity, health: e.health,
+          state: endpointState(e.health, reachability), weight: e.weight, locality: e.locality, labels: e.labels,
         })),
       };
     }

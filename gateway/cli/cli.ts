@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
-import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
-import { type Command, peerAdd, peerList, peerRemove, peerToken, services, status, TARGET_HELP } from './commands.js';
+import { describeError } from '../../registry/index.js';
+import { peerAdd, peerList, peerRemove, peerToken, reload } from './commands.js';
+import { TARGET_HELP, usageError, type Command } from './command.js';
 import { gatewayCommand } from './gateway-command.js';
 import { demoCommand } from './demo-command.js';
+import { services, status } from './status-commands.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
-import { print, printError } from './output.js';
+import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
+import { packageVersion } from './version.js';
 
 const COMMANDS: Record<string, Command> = {
   gateway: gatewayCommand,
@@ -17,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   'token create': tokenCreate,
   services,
   status,
+  reload,
   demo: demoCommand,
 };
 
@@ -36,7 +40,7 @@ Usage: causeway <command> [options]
 Commands:
 ${lines.join('\n')}
 
-Run \`causeway <command> --help\` for a command's options.`;
+Run \`causeway <command> --help\` for a command's options, \`causeway --version\` for the version.`;
 }
 
 function commandHelp(name: string, command: Command): string {
@@ -44,8 +48,8 @@ function commandHelp(name: string, command: Command): string {
   return `causeway ${name} — ${command.summary}\n\nUsage: ${command.usage}${targetCommand ? `\n\n${TARGET_HELP}` : ''}`;
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). */
-export async function main(argv: string[]): Promise<number> {
+/** Which command argv names and the arguments left for it, or the exit code once help was printed. */
+function pickCommand(argv: string[]): { name: string; command: Command; rest: string[] } | number {
   const [first, second] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     print(mainHelp());
@@ -64,30 +68,41 @@ export async function main(argv: string[]): Promise<number> {
     rest = argv.slice(2);
   }
   const command = COMMANDS[name];
-  if (command === undefined) {
-    printError(`causeway: error ${ErrorCodes.USAGE}: unknown command "${name}" (run \`causeway --help\`)`);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    print(commandHelp(name, command));
+  if (command === undefined) throw usageError(`unknown command "${name}" (run \`causeway --help\`)`);
+  return { name, command, rest };
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 2 bad input, 1 anything else). */
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+    print(packageVersion());
     return 0;
   }
+  let format = sniffOutputFormat(argv);
   try {
+    const picked = pickCommand(argv);
+    if (typeof picked === 'number') return picked;
+    const { name, command, rest } = picked;
+    if (rest.includes('--help') || rest.includes('-h')) {
+      print(commandHelp(name, command));
+      return 0;
+    }
     let parsed;
     try {
       parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new CausewayError(ErrorCodes.USAGE, `${describeError(err)} (run \`causeway ${name} --help\`)`);
+      throw usageError(`${describeError(err)} (run \`causeway ${name} --help\`)`);
     }
-    await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    format = 'output' in command.options ? outputFormat(values) : format;
+    const allowed = command.args ?? [];
+    if (parsed.positionals.length > allowed.length) {
+      const takes = allowed.length === 0 ? 'takes no arguments' : `takes ${allowed.join(' ')}`;
+      throw usageError(`unexpected argument "${parsed.positionals[allowed.length]}": causeway ${name} ${takes} (run \`causeway ${name} --help\`)`);
+    }
+    await command.run({ values, positionals: parsed.positionals, format });
     return 0;
   } catch (err) {
-    if (err instanceof CausewayError) {
-      printError(`causeway: error ${err.code}: ${err.message}`);
-      for (const detail of err.details.slice(1)) printError(`  - ${detail}`);
-      return err.exitCode;
-    }
-    printError(`causeway: unexpected error: ${describeError(err)}`);
-    return 1;
+    return reportFailure(err, format);
   }
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
 import { adminRequest, resolveTarget } from './admin-client.js';
-import type { Command } from './commands.js';
+import type { Command } from './command.js';
 import { startEchoBackend } from './echo-backend.js';
 import { writeDemoConfigs } from './demo-setup.js';
 import { spawnGateway, type GatewayProcess } from './gateway-process.js';
@@ -23,9 +23,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 export const demoCommand: Command = {
   summary: 'run a local two-cluster federation with a sample service (what `npm start` runs)',
-  usage: 'causeway demo [--ephemeral-ports] [--once]',
-  options: { 'ephemeral-ports': { type: 'boolean' }, once: { type: 'boolean' } },
-  async run(values) {
+  usage: 'causeway demo [--ephemeral-ports] [--once] [--clean]   (--clean: delete the state and logs on exit)',
+  options: { 'ephemeral-ports': { type: 'boolean' }, once: { type: 'boolean' }, clean: { type: 'boolean' } },
+  async run({ values }) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'causeway-demo-'));
     const gateways: GatewayProcess[] = [];
     const backend = await startEchoBackend('cluster-b');
@@ -73,11 +73,11 @@ export const demoCommand: Command = {
       print('Try it yourself:');
       print(`  curl -x http://${a.listeners.outbound} ${url}`);
       print(`  curl http://${a.listeners.admin}/v1/status`);
-      print(`  node dist/gateway/cli/main.js services --admin http://${a.listeners.admin}`);
-      print(`  node dist/gateway/cli/main.js peer list --config ${files.a}`);
-      print(`  node dist/gateway/cli/main.js trust show --config ${files.a}      # bundles per trust domain`);
-      print(`  node dist/gateway/cli/main.js trust rotate --config ${files.b}    # new root for cluster-b, no restart`);
-      print(`  node dist/gateway/cli/main.js token create --identity spiffe://cluster-a.causeway.test/ns/demo/sa/vm-1 --config ${files.a}`);
+      print(`  npx causeway services --admin ${a.listeners.admin}`);
+      print(`  npx causeway peer list --config ${files.a}`);
+      print(`  npx causeway trust show --config ${files.a}      # bundles per trust domain`);
+      print(`  npx causeway trust rotate --config ${files.b}    # new root for cluster-b, no restart`);
+      print(`  npx causeway token create --identity spiffe://cluster-a.causeway.test/ns/demo/sa/vm-1 --config ${files.a}`);
       print(`  SPIFFE bundle endpoint of cluster-a: https://${a.listeners.identity}/.well-known/spiffe-bundle`);
       if (answer.status !== 200) throw new CausewayError(ErrorCodes.INTERNAL, `demo call answered ${answer.status}: ${answer.body}`);
       if (values.once === true) return;
@@ -88,7 +88,9 @@ export const demoCommand: Command = {
     } finally {
       await Promise.all(gateways.map((g) => g.stop()));
       await backend.close();
-      await rm(dir, { recursive: true, force: true });
+      // The logs are what one reads after a failed run, so they stay unless asked otherwise.
+      if (values.clean === true) await rm(dir, { recursive: true, force: true });
+      else print(`state and logs kept in ${dir} (cluster-a.log, cluster-b.log; \`causeway demo --clean\` removes them on exit)`);
     }
   },
 };

@@ -1,27 +1,44 @@
 import { once } from 'node:events';
-import { createLogger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, createLogger, describeError } from '../../registry/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { Gateway } from '../gateway.js';
-import type { Command } from './commands.js';
-import { CausewayError, ErrorCodes, describeError } from '../../registry/index.js';
+import type { Command } from './command.js';
+
+/**
+ * Resolves when the gateway should stop: SIGINT, SIGTERM, or — for a gateway started by
+ * another process with an IPC channel (the demo, tests) — that channel closing, which is how
+ * a child learns its parent died by any signal, SIGKILL included.
+ */
+async function stopRequested(): Promise<string> {
+  const reasons: Array<Promise<string>> = [
+    once(process, 'SIGINT').then(() => 'SIGINT'),
+    once(process, 'SIGTERM').then(() => 'SIGTERM'),
+  ];
+  if (process.channel !== undefined) {
+    // The channel must not by itself keep the process alive; the listeners do that.
+    process.channel.unref();
+    reasons.push(once(process, 'disconnect').then(() => 'parent gone'));
+  }
+  return Promise.race(reasons);
+}
 
 export const gatewayCommand: Command = {
   summary: 'run a gateway from a config file (stops gracefully on SIGINT/SIGTERM)',
   usage: 'causeway gateway --config FILE',
   options: { config: { type: 'string' } },
-  async run(values, positionals) {
+  async run({ values }) {
     if (typeof values.config !== 'string') throw new CausewayError(ErrorCodes.USAGE, 'gateway needs --config FILE');
-    if (positionals.length > 0) throw new CausewayError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
     const config = await loadConfig(values.config);
     const logger = createLogger({ level: config.logLevel, name: `gateway/${config.cluster}` });
+    const stopping = stopRequested();
     const gateway = await Gateway.start(config, { logger, configFile: values.config });
     // SIGHUP re-reads the config (services, access rules); a bad file is logged and ignored.
     const onHangup = (): void => {
       gateway.reload().catch((err: unknown) => logger.error({ err: describeError(err) }, 'config reload refused'));
     };
     process.on('SIGHUP', onHangup);
-    const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-    logger.info({ signal }, 'shutting down');
+    const reason = await stopping;
+    logger.info({ reason }, 'shutting down');
     process.off('SIGHUP', onHangup);
     await gateway.close();
     logger.flush();

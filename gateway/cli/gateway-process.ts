@@ -34,8 +34,12 @@ export interface SpawnOptions {
 export function spawnGateway(configFile: string, options: SpawnOptions = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_ENTRY, 'gateway', '--config', configFile], {
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is the child's lifeline: it closes when this process dies, however it
+    // dies, and the gateway then shuts down (gateway-command.ts) instead of holding its ports.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  // Nothing is sent over it; it must not keep this process alive either.
+  child.channel?.unref();
   const log = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: 'a' });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {

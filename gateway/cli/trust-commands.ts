@@ -1,16 +1,12 @@
 import { parseDuration } from '../config/durations.js';
 import { adminRequest, resolveTarget } from './admin-client.js';
-import { TARGET_OPTIONS, targetFlags, usageError, type Command } from './commands.js';
-import { print, table } from './output.js';
+import { TARGET_OPTIONS, targetFlags, usageError, type Command } from './command.js';
+import { print, printJson, table } from './output.js';
 
 interface RootView { subject: string; fingerprint: string; notAfter: string }
 interface BundleView { trustDomain: string; local: boolean; peer?: string; sequence: number; refreshHintSeconds: number; roots: RootView[] }
 interface AuthorityView { id: number; kind: string; state: string; subject: string; notAfter: string; activateAt?: string; retireAt?: string }
 interface TrustView { ca: { trustDomain: string; sequence: number; authorities: AuthorityView[] }; bundles: BundleView[] }
-
-function noArguments(positionals: string[]): void {
-  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`);
-}
 
 function printAuthorities(authorities: AuthorityView[]): void {
   print(table(['AUTHORITY', 'KIND', 'STATE', 'EXPIRES', 'NEXT STEP'], authorities.map((a) => [
@@ -23,10 +19,9 @@ export const trustShow: Command = {
   summary: 'show the trust bundles held per trust domain (sequence, roots, expiry) and the CA',
   usage: 'causeway trust show [target options]',
   options: { ...TARGET_OPTIONS },
-  async run(values, positionals) {
-    noArguments(positionals);
+  async run({ values, format }) {
     const answer = await adminRequest<TrustView>(await resolveTarget(targetFlags(values)), 'GET', '/v1/trust');
-    if (values.json === true) return print(JSON.stringify(answer, null, 2));
+    if (format === 'json') return printJson(answer);
     const rows: string[][] = [];
     for (const bundle of answer.bundles) {
       for (const root of bundle.roots) {
@@ -44,10 +39,9 @@ export const trustRotate: Command = {
   summary: 'start a CA rotation: publish a new root now, sign with it after the publish window',
   usage: 'causeway trust rotate [target options]',
   options: { ...TARGET_OPTIONS },
-  async run(values, positionals) {
-    noArguments(positionals);
+  async run({ values, format }) {
     const answer = await adminRequest<TrustView['ca']>(await resolveTarget(targetFlags(values)), 'POST', '/v1/trust/rotate', {});
-    if (values.json === true) return print(JSON.stringify(answer, null, 2));
+    if (format === 'json') return printJson(answer);
     print(`rotation started for ${answer.trustDomain}; bundle sequence is now ${answer.sequence}`);
     printAuthorities(answer.authorities);
   },
@@ -57,14 +51,14 @@ export const tokenCreate: Command = {
   summary: 'mint a one-time join token that lets an agent or workload obtain one SVID by CSR',
   usage: 'causeway token create --identity SPIFFE_ID|PATTERN [--ttl 1h] [target options]',
   options: { ...TARGET_OPTIONS, identity: { type: 'string' }, ttl: { type: 'string' } },
-  async run(values, positionals) {
-    noArguments(positionals);
+  async run({ values, format }) {
     if (typeof values.identity !== 'string') throw usageError('--identity is required: a SPIFFE ID such as spiffe://<td>/ns/web/sa/vm-1, or a pattern ending in /*');
     const ttlSeconds = values.ttl === undefined ? 3600 : parseDuration(values.ttl);
     if (ttlSeconds === undefined) throw usageError(`--ttl: "${String(values.ttl)}" is not a duration such as 15m or 1h`);
     const answer = await adminRequest<{ token: string; expiresAt: string }>(await resolveTarget(targetFlags(values)), 'POST', '/v1/join-tokens', {
       identity: values.identity, ttlSeconds,
     });
-    print(values.json === true ? JSON.stringify(answer) : answer.token);
+    if (format === 'json') printJson(answer);
+    else print(answer.token);
   },
 };

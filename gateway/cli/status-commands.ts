@@ -1,0 +1,82 @@
+import { adminRequest, resolveTarget } from './admin-client.js';
+import { TARGET_OPTIONS, targetFlags, type Command } from './command.js';
+import { print, printJson, table } from './output.js';
+
+interface ClusterView {
+  local: boolean;
+  link?: string;
+  reachability?: string;
+  gateways?: Array<{ identity: string; ejected?: boolean }>;
+  endpoints: Array<{ address: string; health: string; state?: string; identity: string }>;
+}
+
+interface ServiceView {
+  key: string;
+  ports: Array<{ name: string; port: number }>;
+  clusters: Record<string, ClusterView>;
+}
+
+interface OutlierView { key: string; consecutiveFailures: number; ejections: number; ejectedUntil?: number }
+
+/** The STATE column: why a cluster's endpoints get no traffic from here, if they do not. */
+function clusterState(entry: ClusterView): string {
+  switch (entry.reachability) {
+    case 'unreachable':
+      return entry.link === undefined || entry.link === 'none' ? 'unreachable (no gateway)' : `unreachable (peer link ${entry.link})`;
+    case 'ejected':
+      return 'ejected (outlier detection)';
+    default:
+      return entry.local ? 'local' : 'reachable';
+  }
+}
+
+export const services: Command = {
+  summary: 'list services in the federated catalog, with endpoints per cluster',
+  usage: 'causeway services [target options]',
+  options: { ...TARGET_OPTIONS },
+  async run({ values, format }) {
+    const answer = await adminRequest<{ services: ServiceView[] }>(await resolveTarget(targetFlags(values)), 'GET', '/v1/services');
+    if (format === 'json') return printJson(answer);
+    if (answer.services.length === 0) return print('no services');
+    const rows: string[][] = [];
+    for (const service of answer.services) {
+      for (const [cluster, entry] of Object.entries(service.clusters)) {
+        // Healthy means healthy AND reachable: stale health from a down link is not counted.
+        const healthy = entry.endpoints.filter((e) => (e.state ?? e.health) === 'healthy').length;
+        rows.push([service.key, service.ports.map((p) => `${p.name}:${p.port}`).join(','), cluster,
+          `${healthy}/${entry.endpoints.length}`, clusterState(entry)]);
+      }
+    }
+    print(table(['SERVICE', 'PORTS', 'CLUSTER', 'HEALTHY', 'STATE'], rows));
+  },
+};
+
+function outlierLine(o: OutlierView): string {
+  return o.ejectedUntil === undefined
+    ? `failing   ${o.key}  ${o.consecutiveFailures} consecutive failure(s)`
+    : `ejected   ${o.key}  until ${new Date(o.ejectedUntil).toISOString()}  (ejection ${o.ejections})`;
+}
+
+export const status: Command = {
+  summary: 'show the gateway: identity, listeners, peers, bundles, services, ejected gateways',
+  usage: 'causeway status [target options]',
+  options: { ...TARGET_OPTIONS },
+  async run({ values, format }) {
+    const answer = await adminRequest<Record<string, any>>(await resolveTarget(targetFlags(values)), 'GET', '/v1/status');
+    if (format === 'json') return printJson(answer);
+    print(`gateway   ${answer.gateway.identity}  (cluster ${answer.cluster}, ready: ${answer.gateway.ready})`);
+    print(`svid      valid until ${answer.gateway.svidNotAfter}`);
+    for (const [name, address] of Object.entries(answer.listeners as Record<string, string>)) print(`listen    ${name.padEnd(10)} ${address}`);
+    for (const bundle of answer.bundles as Array<Record<string, any>>) {
+      print(`bundle    ${bundle.trustDomain}${bundle.local ? ' (local)' : ''}  sequence ${bundle.sequence}  roots ${bundle.roots.length}`);
+    }
+    for (const peer of answer.peers as Array<{ name: string; cluster: string; state: string }>) print(`peer      ${peer.name}  ${peer.cluster}  ${peer.state}`);
+    const serviceList = answer.services as ServiceView[];
+    const unreachable = serviceList.flatMap((s) => Object.entries(s.clusters)
+      .filter(([, c]) => c.reachability === 'unreachable' || c.reachability === 'ejected').map(([cluster, c]) => `${s.key}@${cluster} ${c.reachability}`));
+    print(`services  ${serviceList.length}${unreachable.length === 0 ? '' : `  (${unreachable.join(', ')})`}`);
+    const outliers = (answer.outbound?.ejectedGateways ?? []) as OutlierView[];
+    if (outliers.length === 0) print('ejected   none');
+    for (const outlier of outliers) print(outlierLine(outlier));
+  },
+};
