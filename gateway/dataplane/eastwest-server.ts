@@ -11,7 +11,12 @@ import { bridge } from './bridge.js';
 import { localCandidates, type RandomSource } from './endpoint-picker.js';
 import { parseMeshAuthority, formatIpAddress, type MeshAuthority } from './mesh-address.js';
 import { connectTcp } from './tcp-connect.js';
-import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE } from './headers.js';
+import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, STREAM_HTTP1 } from './headers.js';
+import { Http1ProxyConnection } from './http1/proxy-connection.js';
+import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
+import { IdleSweeper } from './idle-sweeper.js';
+import { LocalHttpRouter } from './local-http-router.js';
+import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 
 export interface EastWestServerOptions {
   svid: SvidSource;
@@ -29,6 +34,28 @@ export interface EastWestServerOptions {
   sessionIdleTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   random?: RandomSource;
+  /** An HTTP stream with no request in progress for this long is ended. Default 120000 ms. */
+  streamIdleTimeoutMs?: number;
+  /** A request head must arrive whole within this. Default 30000 ms. */
+  headersTimeoutMs?: number;
+  /** Request and response head size limit. Default 65536 bytes. */
+  maxHeadBytes?: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per session (RFC 9113 §6.5.2). Default 1000. */
+  maxConcurrentStreams?: number;
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2). Default 65536. */
+  maxHeaderListSize?: number;
+  windows?: Partial<WindowTuning>;
+  pool?: Partial<PoolTuning>;
+}
+
+interface Tuning {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  sessionIdleTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxHeadBytes: number;
+  windows: WindowTuning;
 }
 
 export interface EastWestStats {
@@ -62,14 +89,36 @@ export class EastWestServer {
   private readonly sessions = new Set<ServerHttp2Session>();
   /** The peer of the TLS socket being handed to the HTTP/2 server (its 'session' event is synchronous). */
   private attaching: PeerIdentity | undefined;
-  private readonly counters = { activeTunnels: 0, tunnelsOpened: 0, refused: {} as Record<string, number> };
+  private readonly counters = { activeTunnels: 0, tunnelsOpened: 0, requests: 0, refused: {} as Record<string, number> };
+  private readonly tuning: Tuning;
+  private readonly sweeper = new IdleSweeper();
+  private readonly pool: UpstreamPool;
+  private readonly open = new Set<{ stream: ServerHttp2Stream; peer: PeerIdentity; source: string | undefined; target: MeshAuthority }>();
   private closing: Promise<void> | undefined;
   private listening = false;
 
   constructor(options: EastWestServerOptions) {
     this.options = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'east-west' });
-    this.h2 = createServer({ settings: { enableConnectProtocol: false } });
+    this.tuning = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      sessionIdleTimeoutMs: options.sessionIdleTimeoutMs ?? 600_000,
+      streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 120_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+      maxHeadBytes: options.maxHeadBytes ?? 65_536,
+      windows: { ...H2_WINDOWS, ...options.windows },
+    };
+    this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
+    this.h2 = createServer({
+      settings: {
+        enableConnectProtocol: false,
+        maxConcurrentStreams: options.maxConcurrentStreams ?? 1000,
+        maxHeaderListSize: options.maxHeaderListSize ?? 65_536,
+        initialWindowSize: this.tuning.windows.streamWindowBytes,
+      },
+      maxSessionMemory: 64,
+    });
     this.h2.on('session', (session: ServerHttp2Session) => this.onSession(session));
     this.mtls = new MtlsServer({
       svid: options.svid,
@@ -123,6 +172,8 @@ export class EastWestServer {
       await waitUntilEmpty(this.sessions, graceMs);
       for (const session of this.sessions) session.destroy();
       await this.mtls.close(0);
+      this.pool.close();
+      this.sweeper.close();
       this.h2.close();
       this.logger.info('east-west listener closed');
     })();
@@ -150,7 +201,12 @@ export class EastWestServer {
       return;
     }
     this.sessions.add(session);
-    session.setTimeout(this.options.sessionIdleTimeoutMs ?? 600_000, () => session.close());
+    session.setTimeout(this.tuning.sessionIdleTimeoutMs, () => session.close());
+    // RFC 9113 §6.9.2: the connection window only grows by WINDOW_UPDATE; the 64 KiB default
+    // stalls bulk transfers long before the link is full.
+    session.once('localSettings', () => {
+      if (!session.destroyed) session.setLocalWindowSize(this.tuning.windows.sessionWindowBytes);
+    });
     session.on('close', () => this.sessions.delete(session));
     session.on('error', (err) => this.logger.debug({ peer: peer.spiffeId, err: describeError(err) }, 'east-west session error'));
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -164,7 +220,7 @@ export class EastWestServer {
   private async onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, peer: PeerIdentity): Promise<void> {
     stream.on('error', (err) => this.logger.debug({ peer: peer.spiffeId, err: describeError(err) }, 'east-west stream error'));
     // Until the tunnel is bridged, a stream that goes quiet is cancelled.
-    stream.setTimeout(this.options.idleTimeoutMs ?? 300_000, () => stream.close(h2.NGHTTP2_CANCEL));
+    stream.setTimeout(this.tuning.idleTimeoutMs, () => stream.close(h2.NGHTTP2_CANCEL));
 
     const request = this.checkRequest(headers, peer);
     if ('status' in request) return this.refuse(stream, request, peer, headers);
@@ -185,6 +241,7 @@ export class EastWestServer {
     if (candidates.length === 0) {
       return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
     }
+    if (headers[CAUSEWAY_STREAM] === STREAM_HTTP1) return this.serveHttp(stream, target, source, peer);
 
     let upstream: Socket | undefined;
     let endpoint = '';
@@ -192,7 +249,7 @@ export class EastWestServer {
     for (const candidate of candidates) {
       endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
       try {
-        upstream = await connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs ?? 5000);
+        upstream = await connectTcp(candidate.endpoint.address, candidate.port, this.tuning.connectTimeoutMs);
         break;
       } catch (err) {
         failures.push(describeError(err));
@@ -211,14 +268,74 @@ export class EastWestServer {
     stream.respond({ ':status': 200, [CAUSEWAY_ENDPOINT]: endpoint, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster });
     this.counters.tunnelsOpened += 1;
     this.counters.activeTunnels += 1;
+    this.trackStream(stream, peer, source, target);
     this.logger.debug({ ...context, endpoint }, 'east-west tunnel open');
     bridge(stream, upstream, {
-      idleTimeoutMs: this.options.idleTimeoutMs ?? 300_000,
+      idleTimeoutMs: this.tuning.idleTimeoutMs,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.counters.activeTunnels -= 1;
         this.logger.debug({ ...context, endpoint, bytesIn: bytesFromA, bytesOut: bytesFromB, err: error?.message }, 'east-west tunnel closed');
       },
     });
+  }
+
+  /**
+   * A pooled HTTP stream (CAUSEWAY_STREAM): HTTP/1.1 with keep-alive inside (design brief). It is
+   * answered 200 at once; each request on it is then routed to a local endpoint on its own,
+   * over pooled keep-alive connections, with the verified caller passed to the backend.
+   */
+  private serveHttp(stream: ServerHttp2Stream, target: MeshAuthority, source: string | undefined, peer: PeerIdentity): void {
+    stream.setTimeout(0);
+    stream.respond({ ':status': 200, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster });
+    this.counters.tunnelsOpened += 1;
+    this.counters.activeTunnels += 1;
+    this.trackStream(stream, peer, source, target);
+    const router = new LocalHttpRouter({
+      catalog: this.options.catalog, pool: this.pool, connectTimeoutMs: this.tuning.connectTimeoutMs,
+      random: this.options.random ?? Math.random, logger: this.logger,
+      authorize: () => authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access()),
+      onExchange: () => { this.counters.requests += 1; },
+    }, target, source);
+    const connection = new Http1ProxyConnection(stream, {
+      router, sweeper: this.sweeper, logger: this.logger,
+      maxHeadBytes: this.tuning.maxHeadBytes,
+      keepAliveTimeoutMs: this.tuning.streamIdleTimeoutMs,
+      headersTimeoutMs: this.tuning.headersTimeoutMs,
+      idleTimeoutMs: this.tuning.idleTimeoutMs,
+    });
+    stream.once('close', () => { this.counters.activeTunnels -= 1; });
+    connection.start();
+  }
+
+  /** Streams open now, so that a change of access rules can re-check them. */
+  private trackStream(stream: ServerHttp2Stream, peer: PeerIdentity, source: string | undefined, target: MeshAuthority): void {
+    const entry = { stream, peer, source, target };
+    this.open.add(entry);
+    stream.once('close', () => this.open.delete(entry));
+  }
+
+  /**
+   * Access rules changed: every open stream is checked again, and those the new rules no longer
+   * allow are reset (RST_STREAM CANCEL). Returns how many were reset.
+   */
+  recheckAccess(): number {
+    const rules = this.options.access();
+    let reset = 0;
+    for (const entry of [...this.open]) {
+      const decision = authorize({ spiffeId: entry.source, viaGateway: entry.peer }, entry.target.key, this.options.localTrustDomain, rules);
+      if (decision.allowed) continue;
+      reset += 1;
+      this.open.delete(entry);
+      this.counters.refused[ErrorCodes.ACCESS_DENIED] = (this.counters.refused[ErrorCodes.ACCESS_DENIED] ?? 0) + 1;
+      this.logger.info({ peer: entry.peer.spiffeId, source: entry.source ?? 'anonymous', service: entry.target.key, reason: decision.reason }, 'open stream no longer allowed; reset');
+      if (!entry.stream.destroyed) entry.stream.close(h2.NGHTTP2_CANCEL);
+    }
+    return reset;
+  }
+
+  /** Pooled keep-alive connections to local endpoints. */
+  poolStats(): ReturnType<UpstreamPool['stats']> {
+    return this.pool.stats();
   }
 
   /** RFC 7540 §8.3 request shape, then the `causeway-source` rule of the design brief. */

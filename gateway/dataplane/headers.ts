@@ -13,3 +13,11 @@ export const CAUSEWAY_ENDPOINT = 'causeway-endpoint';
 export const CAUSEWAY_CLUSTER = 'causeway-cluster';
 /** Response, outbound proxy: the path a request took (`local <ip:port>` or `remote <cluster> via <gateway> -> <endpoint>`). */
 export const CAUSEWAY_ROUTE = 'causeway-route';
+
+/**
+ * Request, east-west CONNECT: `http/1.1` when the calling gateway will send HTTP/1.1 requests
+ * with keep-alive on the stream (its pooled HTTP path); the answering gateway then routes each
+ * request on its own. Absent: a byte stream, piped to one endpoint (a caller's own CONNECT).
+ */
+export const CAUSEWAY_STREAM = 'causeway-stream';
+export const STREAM_HTTP1 = 'http/1.1';

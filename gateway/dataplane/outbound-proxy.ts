@@ -1,15 +1,18 @@
-import { SocketAdapter } from './socket-adapter.js';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type Locality, type Logger,
 } from '../../registry/index.js';
 import { bridge } from './bridge.js';
 import { PriorityPicker, type EndpointPicker } from './endpoint-picker.js';
-import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE } from './headers.js';
-import { forwardableHeaders, headerSafe, rawErrorResponse } from './http-forward.js';
-import { parseMeshHost, formatIpAddress, type MeshAuthority } from './mesh-address.js';
+import { CAUSEWAY_ROUTE } from './headers.js';
+import { errorResponse, headerSafe } from './http1/head.js';
+import type { MessageHead } from './http1/llhttp.js';
+import { Http1ProxyConnection } from './http1/proxy-connection.js';
+import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
+import { IdleSweeper } from './idle-sweeper.js';
+import { OutboundHttpRouter } from './outbound-http-router.js';
+import { parseMeshHost, formatIpAddress } from './mesh-address.js';
 import { OutlierTracker } from './outlier-tracker.js';
 import { RouteDialer, statusForCode, type DialedRoute } from './route-dialer.js';
 import type { TunnelOpener } from './tunnel-client.js';
@@ -52,25 +55,52 @@ export interface OutboundProxyOptions {
   idleTimeoutMs?: number;
   /** A client must send its request headers within this. Default 30000 ms. */
   headersTimeoutMs?: number;
+  /** A caller's keep-alive connection with no request in progress is closed after this. Default 60000 ms. */
+  keepAliveTimeoutMs?: number;
+  /** Request and response head size limit. Default 65536 bytes. */
+  maxHeadBytes?: number;
+  pool?: Partial<PoolTuning>;
+}
+
+interface ResolvedOptions extends OutboundProxyOptions {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeadBytes: number;
 }
 
 /**
- * The local outbound listener (design brief, port 15001): an HTTP proxy that takes
+ * The local outbound listener (design brief, port 15001): an HTTP/1.1 proxy that takes
  * absolute-form requests (`GET http://echo.demo:8080/x`, RFC 9112 §3.2.2 — what `curl -x`
- * sends) and CONNECT (`CONNECT echo.demo:8080`, RFC 9110 §9.3.6 — `curl -p -x` and TCP
- * clients). The host is a service key of the federated catalog and nothing else: it is never
- * resolved through DNS, and a host that is not in the catalog is answered 502.
+ * sends), origin-form requests whose Host is a mesh name, and CONNECT (`CONNECT
+ * echo.demo:8080`, RFC 9110 §9.3.6 — `curl -p -x` and TCP clients). The host is a service key
+ * of the federated catalog and nothing else: it is never resolved through DNS, and a host
+ * that is not in the catalog is answered 502.
+ *
+ * HTTP is handled lean: each request head is parsed (llhttp) and routed on its own, bodies are
+ * forwarded with their framing untouched, and upstream connections are pooled keep-alive
+ * connections (see Http1ProxyConnection). A caller's connection stays open across requests.
  */
 export class OutboundProxy {
-  private readonly options: OutboundProxyOptions;
+  private readonly options: ResolvedOptions;
   private readonly logger: Logger;
   private readonly server: Server;
   private readonly dialer: RouteDialer;
+  private readonly sweeper = new IdleSweeper();
+  private readonly pool: UpstreamPool;
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
 
   constructor(options: OutboundProxyOptions) {
-    this.options = options;
+    this.options = {
+      ...options,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 60_000,
+      maxHeadBytes: options.maxHeadBytes ?? 65_536,
+    };
     this.logger = (options.logger ?? silentLogger()).child({ component: 'outbound' });
     this.dialer = new RouteDialer({
       catalog: options.catalog,
@@ -78,31 +108,11 @@ export class OutboundProxy {
       outliers: options.outliers ?? new OutlierTracker({ logger: this.logger }),
       tunnels: options.tunnels,
       locality: options.locality,
-      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      connectTimeoutMs: this.options.connectTimeoutMs,
       logger: this.logger,
     });
-    this.server = createServer({ headersTimeout: options.headersTimeoutMs ?? 30_000, requestTimeout: 0 });
-    // The handlers catch what they expect; anything else is a bug, answered 500 and logged
-    // rather than left as an unhandled rejection.
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.onRequest(req, res).catch((err: unknown) => {
-        this.logger.error({ err: describeError(err) }, 'outbound request handler failed');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', [CAUSEWAY_ERROR]: ErrorCodes.INTERNAL });
-        res.end(JSON.stringify({ code: ErrorCodes.INTERNAL, message: describeError(err) }));
-      });
-    });
-    this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.onConnect(req, socket, head).catch((err: unknown) => {
-        this.logger.error({ err: describeError(err) }, 'outbound tunnel handler failed');
-        socket.destroy();
-      });
-    });
-    this.server.on('connection', (socket: Socket) => this.track(socket));
-    this.server.on('clientError', (err: Error, socket: Duplex) => {
-      this.logger.debug({ err: describeError(err) }, 'malformed request from a local client');
-      if (socket.writable) socket.end(rawErrorResponse(400, ErrorCodes.REQUEST_INVALID, 'malformed HTTP request'));
-      else socket.destroy();
-    });
+    this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -118,23 +128,56 @@ export class OutboundProxy {
     return address === null || typeof address === 'string' ? undefined : address;
   }
 
-  /** Stops listening and ends every client connection and tunnel at once. Idempotent. */
+  /** Open and idle pooled upstream connections. */
+  poolStats(): ReturnType<UpstreamPool['stats']> {
+    return this.pool.stats();
+  }
+
+  /** Caller connections (and tunnels) open now. */
+  connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Stops listening and ends every client connection, tunnel and pooled connection at once. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-      } else {
-        this.server.close(() => resolve());
-      }
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
-      this.server.closeAllConnections();
+      this.pool.close();
+      this.sweeper.close();
     });
     return this.closing;
+  }
+
+  private onConnection(socket: Socket): void {
+    this.track(socket);
+    if (this.closing !== undefined) return;
+    const source = this.caller(socket);
+    const router = new OutboundHttpRouter({
+      dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger,
+      onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
+    }, source);
+    const connection = new Http1ProxyConnection(socket, {
+      router, sweeper: this.sweeper, logger: this.logger,
+      maxHeadBytes: this.options.maxHeadBytes,
+      keepAliveTimeoutMs: this.options.keepAliveTimeoutMs,
+      headersTimeoutMs: this.options.headersTimeoutMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      onConnect: (head, downstream, rest) => {
+        this.onConnect(head, downstream, rest, source).catch((err: unknown) => {
+          this.logger.error({ err: describeError(err) }, 'outbound tunnel handler failed');
+          downstream.destroy();
+        });
+      },
+    });
+    connection.start();
   }
 
   private track(socket: Duplex): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (err) => this.logger.debug({ err: describeError(err) }, 'outbound client connection error'));
     if (this.closing !== undefined) socket.destroy();
   }
 
@@ -155,126 +198,14 @@ export class OutboundProxy {
     }
   }
 
-  /** Absolute-form: forward one HTTP request over the chosen byte stream. */
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const source = this.caller(req.socket);
-    const base = { at: new Date().toISOString(), method: req.method ?? 'GET', source: source ?? 'anonymous' };
-    const fail = (status: number, err: CausewayError, service: string, port: number): void => {
-      this.logger.info({ source: base.source, service: `${service}:${port}`, status, code: err.code, reason: err.message }, 'outbound request refused');
-      if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json', [CAUSEWAY_ERROR]: err.code });
-        res.end(JSON.stringify({ code: err.code, message: err.message }));
-      } else {
-        res.destroy();
-      }
-      this.emit({ ...base, service, port, route: undefined, status, code: err.code, durationMs: performance.now() - started });
-    };
-
-    const raw = req.url ?? '';
-    let url: URL | undefined;
-    try {
-      url = /^http:\/\//i.test(raw) ? new URL(raw) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined) {
-      const err = new CausewayError(ErrorCodes.REQUEST_INVALID,
-        `"${raw.slice(0, 200)}" is not an absolute-form http:// request; send GET http://<service>.<namespace>:<port>/path or CONNECT`);
-      return fail(400, err, '', 0);
-    }
-    const port = url.port === '' ? 80 : Number(url.port);
-    const target = parseMeshHost(url.hostname, port);
-    if (typeof target === 'string') return fail(502, new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target}; nothing is looked up in DNS`), url.hostname, port);
-
-    let dialed: DialedRoute;
-    try {
-      dialed = await this.dialer.dial(target, source);
-    } catch (err) {
-      const e = asCausewayError(err);
-      return fail(statusForCode(e.code), e, target.key, port);
-    }
-    if (res.destroyed || res.writableEnded) {
-      dialed.stream.destroy();
-      return;
-    }
-    this.forward(req, res, url, target, dialed, () => performance.now() - started, base);
-  }
-
-  private forward(
-    req: IncomingMessage, res: ServerResponse, url: URL, target: MeshAuthority, dialed: DialedRoute,
-    elapsed: () => number, base: Pick<RequestRecord, 'at' | 'method' | 'source'>,
-  ): void {
-    const headers = forwardableHeaders(req.headers, 'request');
-    headers.host = req.headers.host ?? url.host; // the mesh name stays the Host (RFC 9110 §7.2)
-    // No agent and our own createConnection: ClientRequest never opens a socket (or does a
-    // lookup) of its own; it writes the request onto the dialed stream and, with no agent,
-    // sends `Connection: close` and ends the stream after the response.
-    const upstream = httpRequest({
-      createConnection: () => new SocketAdapter(dialed.stream) as unknown as Socket,
-      method: req.method,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      timeout: this.options.idleTimeoutMs ?? 300_000,
-    });
-    let status = 0;
-    const record = (code?: string): void =>
-      this.emit({ ...base, service: target.key, port: target.port, route: dialed.route, status, ...(code === undefined ? {} : { code }), durationMs: elapsed() });
-
-    upstream.on('timeout', () => upstream.destroy(new CausewayError(ErrorCodes.UPSTREAM_CONNECT, `no progress from ${dialed.route} within ${this.options.idleTimeoutMs ?? 300_000} ms`)));
-    let callerGone = false;
-    upstream.on('error', (err) => {
-      // A caller hanging up says nothing about the upstream's health.
-      if (!callerGone) dialed.settle(false);
-      if (!res.headersSent) {
-        status = 502;
-        res.writeHead(502, { 'content-type': 'application/json', [CAUSEWAY_ERROR]: ErrorCodes.UPSTREAM_CONNECT, [CAUSEWAY_ROUTE]: headerSafe(dialed.route) });
-        res.end(JSON.stringify({ code: ErrorCodes.UPSTREAM_CONNECT, message: `${dialed.route}: ${describeError(err)}` }));
-        record(ErrorCodes.UPSTREAM_CONNECT);
-      } else {
-        res.destroy();
-      }
-      this.logger.info({ source: base.source, service: `${target.key}:${target.port}`, route: dialed.route, err: describeError(err) }, 'upstream request failed');
-    });
-    upstream.on('response', (answer: IncomingMessage) => {
-      status = answer.statusCode ?? 502;
-      // Design brief: outlier detection counts connect errors and 5xx answers.
-      dialed.settle(status < 500);
-      const out = forwardableHeaders(answer.headers, 'response');
-      out[CAUSEWAY_ROUTE] = headerSafe(dialed.route);
-      res.writeHead(status, answer.statusMessage, out);
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-      // The upstream was asked for `Connection: close`; if it keeps its side open anyway, the
-      // exchange is over once the response ended, so the stream does not linger.
-      answer.once('end', () => {
-        const linger = setTimeout(() => dialed.stream.destroy(), 5000);
-        linger.unref();
-        dialed.stream.once('close', () => clearTimeout(linger));
-      });
-      res.once('finish', () => record());
-      this.logger.debug({ source: base.source, service: `${target.key}:${target.port}`, route: dialed.route, status }, 'outbound request answered');
-    });
-    // The caller went away: drop the upstream exchange too.
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      callerGone = true;
-      upstream.destroy();
-    });
-    req.pipe(upstream);
-  }
-
   /** CONNECT: answer 200 once a byte stream to the service exists, then splice the two. */
-  private async onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    this.track(socket);
-    socket.on('error', (err) => this.logger.debug({ err: describeError(err) }, 'outbound tunnel client error'));
+  private async onConnect(request: MessageHead, socket: Duplex, head: Buffer, source: string | undefined): Promise<void> {
     const started = performance.now();
-    const source = this.caller(req.socket);
     const base = { at: new Date().toISOString(), method: 'CONNECT', source: source ?? 'anonymous' };
-    const authority = req.url ?? '';
+    const authority = request.target;
     const fail = (status: number, err: CausewayError, service: string, port: number): void => {
       this.logger.info({ source: base.source, service: authority, status, code: err.code, reason: err.message }, 'outbound tunnel refused');
-      if (socket.writable) socket.end(rawErrorResponse(status, err.code, err.message));
+      if (socket.writable) socket.end(errorResponse(status, err.code, err.message, { close: true }));
       else socket.destroy();
       this.emit({ ...base, service, port, route: undefined, status, code: err.code, durationMs: performance.now() - started });
     };
@@ -306,7 +237,7 @@ export class OutboundProxy {
     this.emit({ ...base, service: target.key, port, route: dialed.route, status: 200, durationMs: performance.now() - started });
     this.logger.debug({ source: base.source, service: `${target.key}:${port}`, route: dialed.route }, 'outbound tunnel open');
     bridge(socket, dialed.stream, {
-      idleTimeoutMs: this.options.idleTimeoutMs ?? 300_000,
+      idleTimeoutMs: this.options.idleTimeoutMs,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.logger.debug({ service: `${target.key}:${port}`, route: dialed.route, bytesOut: bytesFromA, bytesIn: bytesFromB, err: error?.message }, 'outbound tunnel closed');
       },

@@ -8,7 +8,7 @@ import { CAUSEWAY_ENDPOINT } from './headers.js';
 import { formatIpAddress, formatMeshAuthority, isIpAddressText, type MeshAuthority } from './mesh-address.js';
 import { gatewayKey, type OutlierTracker } from './outlier-tracker.js';
 import { connectTcp } from './tcp-connect.js';
-import { TunnelError, type TunnelOpener } from './tunnel-client.js';
+import { TunnelError, type OpenedTunnel, type TunnelOpener } from './tunnel-client.js';
 
 export interface RouteDialerOptions {
   catalog: CatalogReader;
@@ -63,7 +63,11 @@ export class RouteDialer {
     this.logger = options.logger ?? silentLogger();
   }
 
-  async dial(target: MeshAuthority, source: string | undefined): Promise<DialedRoute> {
+  /**
+   * Resolves `target` and orders its candidates (the picker's order, ejected gateways skipped).
+   * Throws CW_SERVICE_UNKNOWN or CW_NO_HEALTHY_ENDPOINT.
+   */
+  plan(target: MeshAuthority): RouteTarget[] {
     const { catalog } = this.options;
     const service = catalog.resolve(target.key);
     if (service === undefined) {
@@ -85,6 +89,12 @@ export class RouteDialer {
       throw new CausewayError(ErrorCodes.NO_HEALTHY_ENDPOINT,
         `${formatMeshAuthority(target)} has no healthy local endpoint and no remote cluster with a healthy endpoint behind a reachable gateway`);
     }
+    return candidates;
+  }
+
+  /** Opens a byte stream (a TCP connection or a CONNECT tunnel) to the first candidate that answers. */
+  async dial(target: MeshAuthority, source: string | undefined): Promise<DialedRoute> {
+    const candidates = this.plan(target);
     const failures: CausewayError[] = [];
     for (const candidate of candidates) {
       try {
@@ -103,36 +113,48 @@ export class RouteDialer {
       const socket = await connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs);
       return { stream: socket, target: candidate, route: `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`, settle: () => {} };
     }
+    const tunnel = await this.openTunnel(candidate, formatMeshAuthority(target), source);
+    const announced = tunnel.headers[CAUSEWAY_ENDPOINT];
+    // Echoed into a response header: only an ip:port is passed on, never arbitrary peer text.
+    const endpoint = typeof announced === 'string' && isIpAddressText(announced) ? announced : 'unknown endpoint';
+    let settled = false;
+    return {
+      stream: tunnel.stream,
+      target: candidate,
+      route: `remote ${candidate.cluster} via ${candidate.gateway.identity} -> ${endpoint}`,
+      settle: (ok) => {
+        if (settled) return;
+        settled = true;
+        this.settle(candidate, ok);
+      },
+    };
+  }
+
+  /**
+   * A CONNECT tunnel through a remote cluster's gateway. No answer at all, or a 5xx, counts
+   * against the gateway for outlier detection; a 4xx refusal means it works.
+   */
+  async openTunnel(candidate: Extract<RouteTarget, { kind: 'remote' }>, authority: string, source: string | undefined, options: { http1?: boolean } = {}): Promise<OpenedTunnel> {
     const key = gatewayKey(candidate.gateway);
-    const { outliers } = this.options;
     try {
-      const tunnel = await this.options.tunnels.open(candidate.gateway, formatMeshAuthority(target), source);
-      const announced = tunnel.headers[CAUSEWAY_ENDPOINT];
-      // Echoed into a response header: only an ip:port is passed on, never arbitrary peer text.
-      const endpoint = typeof announced === 'string' && isIpAddressText(announced) ? announced : 'unknown endpoint';
-      let settled = false;
-      return {
-        stream: tunnel.stream,
-        target: candidate,
-        route: `remote ${candidate.cluster} via ${candidate.gateway.identity} -> ${endpoint}`,
-        settle: (ok) => {
-          if (settled) return;
-          settled = true;
-          if (ok) outliers.recordSuccess(key);
-          else outliers.recordFailure(key);
-        },
-      };
+      return await this.options.tunnels.open(candidate.gateway, authority, source, options);
     } catch (err) {
-      // No answer at all, or a 5xx, counts against the gateway; a 4xx refusal means it works.
       const status = err instanceof TunnelError ? err.status : undefined;
-      if (status === undefined || status >= 500) outliers.recordFailure(key);
-      else outliers.recordSuccess(key);
+      if (status === undefined || status >= 500) this.options.outliers.recordFailure(key);
+      else this.options.outliers.recordSuccess(key);
       throw err;
     }
   }
+
+  /** Counts how an exchange through a remote gateway went (connect errors and 5xx are failures). */
+  settle(candidate: RouteTarget, ok: boolean): void {
+    if (candidate.kind !== 'remote') return;
+    if (ok) this.options.outliers.recordSuccess(gatewayKey(candidate.gateway));
+    else this.options.outliers.recordFailure(gatewayKey(candidate.gateway));
+  }
 }
 
-function describeTarget(target: RouteTarget): string {
+export function describeTarget(target: RouteTarget): string {
   return target.kind === 'local'
     ? `local ${formatIpAddress(target.endpoint.address, target.port)}`
     : `remote ${target.cluster} via ${target.gateway.identity}`;
@@ -143,7 +165,7 @@ function describeTarget(target: RouteTarget): string {
  * otherwise a policy refusal if any candidate gave one (it tells the caller what to fix);
  * otherwise CW_UPSTREAM_CONNECT. The message lists each candidate's failure.
  */
-function summarise(target: MeshAuthority, failures: readonly CausewayError[]): CausewayError {
+export function summarise(target: MeshAuthority, failures: readonly CausewayError[]): CausewayError {
   const codes = new Set(failures.map((f) => f.code));
   const policy = failures.find((f) => POLICY_CODES.has(f.code));
   const code: ErrorCode = codes.size === 1 ? failures[0]!.code : policy?.code ?? ErrorCodes.UPSTREAM_CONNECT;

@@ -7,10 +7,11 @@ import {
   CausewayError, ErrorCodes, describeError, silentLogger, type ErrorCode, type GatewayRecord, type Logger,
 } from '../../registry/index.js';
 import { mtlsClientOptions, type SvidSource, type TrustReader } from '../../federation/index.js';
-import { CAUSEWAY_ERROR, CAUSEWAY_SOURCE } from './headers.js';
+import { CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, STREAM_HTTP1 } from './headers.js';
 import { formatIpAddress, parseIpAddress } from './mesh-address.js';
 import { gatewayKey } from './outlier-tracker.js';
 import { refuseLookup } from './tcp-connect.js';
+import { H2_WINDOWS } from './h2-windows.js';
 
 export interface TunnelClientOptions {
   svid: SvidSource;
@@ -32,7 +33,8 @@ export interface OpenedTunnel {
 
 /** What the outbound proxy needs from a tunnel client (a seam for tests and future transports). */
 export interface TunnelOpener {
-  open(gateway: GatewayRecord, authority: string, source: string | undefined): Promise<OpenedTunnel>;
+  /** `http1`: the stream will carry pooled HTTP/1.1 requests (CAUSEWAY_STREAM), not a caller's byte stream. */
+  open(gateway: GatewayRecord, authority: string, source: string | undefined, options?: { http1?: boolean }): Promise<OpenedTunnel>;
 }
 
 /**
@@ -86,10 +88,11 @@ export class TunnelClient implements TunnelOpener {
     return this.live.size;
   }
 
-  async open(gateway: GatewayRecord, authority: string, source: string | undefined): Promise<OpenedTunnel> {
+  async open(gateway: GatewayRecord, authority: string, source: string | undefined, options: { http1?: boolean } = {}): Promise<OpenedTunnel> {
     if (this.closing !== undefined) throw new TunnelError(ErrorCodes.CLOSED, 'tunnel client is closed');
     const headers: OutgoingHttpHeaders = { ':method': 'CONNECT', ':authority': authority };
     if (source !== undefined) headers[CAUSEWAY_SOURCE] = source;
+    if (options.http1 === true) headers[CAUSEWAY_STREAM] = STREAM_HTTP1;
     let pooled = this.sessionFor(gateway);
     let stream: ClientHttp2Stream;
     try {
@@ -144,7 +147,7 @@ export class TunnelClient implements TunnelOpener {
     // here is ever looked up in DNS.
     const session = h2connect(`https://${where}`, {
       createConnection: () => tlsConnect({ ...tlsOptions, host: address.host, port: address.port, lookup: refuseLookup }),
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: H2_WINDOWS.streamWindowBytes },
     });
     const pooled: Pooled = { key, session, failure: undefined };
     this.pool.set(key, pooled);
@@ -157,6 +160,8 @@ export class TunnelClient implements TunnelOpener {
     connectTimer.unref();
     session.once('connect', () => {
       clearTimeout(connectTimer);
+      // RFC 9113 §6.9.2: a larger connection window for answers (see h2-windows.ts).
+      session.setLocalWindowSize(H2_WINDOWS.sessionWindowBytes);
       this.logger.debug({ gateway: gateway.identity, address: where }, 'tunnel session up');
     });
     session.setTimeout(this.options.sessionIdleTimeoutMs ?? 300_000, () => this.retire(pooled, 'idle'));

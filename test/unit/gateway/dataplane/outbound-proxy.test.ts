@@ -20,7 +20,9 @@ interface Answer {
 /** A request to the proxy, absolute-form as `curl -x` sends it. */
 function viaProxy(proxy: AddressInfo, target: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: proxy.port, method: options.method ?? 'GET', path: target, headers: options.headers, timeout: 20_000 });
+    // A connection per request: the caller's identity is decided per connection, and some
+    // tests change it between requests.
+    const req = request({ host: '127.0.0.1', port: proxy.port, method: options.method ?? 'GET', path: target, headers: options.headers, timeout: 20_000, agent: false });
     req.on('timeout', () => req.destroy(new Error('no answer from the proxy')));
     req.on('error', reject);
     req.on('response', (res) => {
@@ -119,7 +121,9 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
     assert.equal(body.path, '/hello?x=1');
     assert.equal(body.headers.host, 'echo.demo:8080');
     assert.equal(body.headers['x-keep'], 'kept');
-    for (const dropped of ['x-hop', 'proxy-authorization', 'causeway-source']) assert.equal(body.headers[dropped], undefined, dropped);
+    for (const dropped of ['x-hop', 'proxy-authorization']) assert.equal(body.headers[dropped], undefined, dropped);
+    // The caller's forged causeway-source is dropped; B tells the backend the verified caller.
+    assert.equal(body.headers['causeway-source'], CLIENT);
     assert.match(body.headers.via ?? '', /1\.1 causeway/);
     assert.deepEqual(records.map((r) => [r.method, r.service, r.port, r.status, r.source]), [['GET', 'echo.demo', 8080, 200, CLIENT]]);
     assert.match(records[0]?.route ?? '', /^remote b via /);
@@ -188,10 +192,12 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
     assert.deepEqual(lookups, []);
   });
 
-  it('refuses origin-form requests and malformed CONNECT targets with 400 CW_REQUEST_INVALID', async () => {
+  it('routes origin-form requests by a mesh-name Host, and refuses other targets and malformed CONNECT targets with 400 CW_REQUEST_INVALID', async () => {
     const origin = await viaProxy(address, '/hello', { headers: { host: 'echo.demo:8080' } });
-    assert.equal(origin.status, 400);
-    assert.equal(origin.headers['causeway-error'], 'CW_REQUEST_INVALID');
+    assert.equal(origin.status, 200);
+    const badHost = await viaProxy(address, '/hello', { headers: { host: 'echo.demo:8080:9' } });
+    assert.equal(badHost.status, 400);
+    assert.equal(badHost.headers['causeway-error'], 'CW_REQUEST_INVALID');
     const https = await viaProxy(address, 'https://echo.demo:8080/');
     assert.equal(https.status, 400);
     const noPort = await connectVia(address, 'echo.demo');

@@ -1,0 +1,78 @@
+import { CausewayError, ErrorCodes, describeError, type CatalogReader, type Logger } from '../../registry/index.js';
+import { localCandidates, type RandomSource } from './endpoint-picker.js';
+import { CAUSEWAY_ENDPOINT, CAUSEWAY_SOURCE } from './headers.js';
+import { requestHead } from './http1/head.js';
+import type { MessageHead } from './http1/llhttp.js';
+import type { ExchangeOutcome, Http1Router, Refusal, RoutedRequest } from './http1/proxy-connection.js';
+import type { UpstreamPool } from './http1/upstream-pool.js';
+import { formatIpAddress, formatMeshAuthority, type MeshAuthority } from './mesh-address.js';
+import { connectTcp } from './tcp-connect.js';
+
+export interface LocalHttpRouterOptions {
+  catalog: CatalogReader;
+  pool: UpstreamPool;
+  connectTimeoutMs: number;
+  random: RandomSource;
+  logger: Logger;
+  /**
+   * The access decision for this stream's caller under the rules in force now: checked on
+   * every request, so a withdrawn rule stops the next request on a long-lived stream.
+   */
+  authorize: () => { allowed: boolean; reason: string };
+  /** Every exchange's outcome, for the listener's counters. */
+  onExchange: (outcome: ExchangeOutcome) => void;
+}
+
+/**
+ * Routes the requests of one east-west stream (one authorized caller, one service port of
+ * this cluster) to local endpoints, each request on its own: the live catalog record, a healthy
+ * endpoint in weighted random order, a pooled keep-alive connection to it. The backend is told
+ * the verified caller in `causeway-source`, which callers cannot forge: every `causeway-*`
+ * field a request brings is dropped (head.ts) before ours is added.
+ */
+export class LocalHttpRouter implements Http1Router {
+  constructor(
+    private readonly options: LocalHttpRouterOptions,
+    private readonly target: MeshAuthority,
+    private readonly source: string | undefined,
+  ) {}
+
+  async route(head: MessageHead): Promise<RoutedRequest | Refusal> {
+    // RFC 9112 §3.2: the calling gateway sends origin-form (or `*` for OPTIONS).
+    if (!head.target.startsWith('/') && !(head.method === 'OPTIONS' && head.target === '*')) {
+      return { status: 400, code: ErrorCodes.REQUEST_INVALID, message: `request target "${head.target.slice(0, 200)}" is not origin-form` };
+    }
+    const decision = this.options.authorize();
+    if (!decision.allowed) return { status: 403, code: ErrorCodes.ACCESS_DENIED, message: decision.reason };
+    const { catalog } = this.options;
+    const record = catalog.get(catalog.localCluster, this.target.key);
+    const servicePort = record?.deleted === false ? record.ports.find((p) => p.port === this.target.port) : undefined;
+    if (record === undefined || servicePort === undefined) {
+      return { status: 404, code: ErrorCodes.SERVICE_UNKNOWN, message: `${formatMeshAuthority(this.target)} is no longer a service of cluster ${catalog.localCluster}` };
+    }
+    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    if (candidates.length === 0) {
+      return { status: 503, code: ErrorCodes.NO_HEALTHY_ENDPOINT, message: `${this.target.key} has no healthy local endpoint for port ${this.target.port}` };
+    }
+    const failures: string[] = [];
+    for (const candidate of candidates) {
+      const where = formatIpAddress(candidate.endpoint.address, candidate.port);
+      try {
+        const conn = await this.options.pool.acquire(`local ${where}`,
+          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs));
+        const extra = this.source === undefined ? '' : `${CAUSEWAY_SOURCE}: ${this.source}\r\n`;
+        return {
+          pool: this.options.pool,
+          conn,
+          head: requestHead(head, head.target, formatMeshAuthority(this.target), extra),
+              responseFields: () => `${CAUSEWAY_ENDPOINT}: ${where}\r\n`,
+          done: (outcome) => this.options.onExchange(outcome),
+        };
+      } catch (err) {
+        failures.push(err instanceof CausewayError ? err.message : describeError(err));
+        this.options.logger.debug({ service: formatMeshAuthority(this.target), endpoint: where, err: describeError(err) }, 'local endpoint failed; trying the next');
+      }
+    }
+    return { status: 502, code: ErrorCodes.UPSTREAM_CONNECT, message: `every endpoint of ${this.target.key} failed: ${failures.join('; ')}` };
+  }
+}
