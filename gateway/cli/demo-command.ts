@@ -9,6 +9,7 @@ import { startEchoBackend } from './echo-backend.js';
 import { writeDemoConfigs } from './demo-setup.js';
 import { spawnGateway, type GatewayProcess } from './gateway-process.js';
 import { print } from './output.js';
+import { watchParent } from './parent-watch.js';
 import { proxyGet } from './proxy-get.js';
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -83,7 +84,10 @@ export const demoCommand: Command = {
       if (values.once === true) return;
       print('');
       print('Running. Press Ctrl-C to stop.');
+      // Orphaned (say `npm start` was SIGKILLed): stop as if told to.
+      const unwatch = watchParent(() => process.kill(process.pid, 'SIGTERM'));
       await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+      unwatch();
       print('stopping…');
     } finally {
       await Promise.all(gateways.map((g) => g.stop()));
