@@ -52,9 +52,10 @@ export const services: Command = {
 };
 
 function outlierLine(o: OutlierView): string {
-  return o.ejectedUntil === undefined
-    ? `failing   ${o.key}  ${o.consecutiveFailures} consecutive failure(s)`
-    : `ejected   ${o.key}  until ${new Date(o.ejectedUntil).toISOString()}  (ejection ${o.ejections})`;
+  if (o.ejectedUntil !== undefined) return `ejected   ${o.key}  until ${new Date(o.ejectedUntil).toISOString()}  (ejection ${o.ejections})`;
+  // Back in rotation after an ejection, until a success clears it (the next failures eject it for longer).
+  if (o.ejections > 0) return `probation ${o.key}  ejected ${o.ejections} time(s); ${o.consecutiveFailures} failure(s) since`;
+  return `failing   ${o.key}  ${o.consecutiveFailures} consecutive failure(s)`;
 }
 
 export const status: Command = {

@@ -53,17 +53,19 @@ describe('health you can see: unreachable and ejected clusters in the status API
     await backend!.close();
     backend = undefined;
     const url = 'http://echo.demo:8080/';
-    await waitFor('outlier detection to eject gw-b', async () => {
+    // An ejection lasts 10 s: the JSON, the table and the status are read together while it holds.
+    const seen = await waitFor('outlier detection to eject gw-b', async () => {
       await proxyGet(a!.listeners.outbound, url).catch(() => undefined);
-      return (await echoInA())?.reachability === 'ejected' ? true : undefined;
+      const [json, services, status] = await Promise.all([
+        runCli(['services', '--config', files.a, '-o', 'json']), runCli(['services', '--config', files.a]), runCli(['status', '--config', files.a]),
+      ]);
+      const entry = (JSON.parse(json.stdout) as ServicesAnswer).services.find((s) => s.key === 'echo.demo')?.clusters['cluster-b'];
+      return entry?.reachability === 'ejected' && /^ejected {3}spiffe/m.test(status.stdout) ? { entry, services, status } : undefined;
     }, 20_000, 100);
-    const entry = await echoInA();
-    assert.deepEqual(entry?.endpoints.map((e) => [e.health, e.state]), [['healthy', 'ejected']]);
-    const services = await runCli(['services', '--config', files.a]);
-    assert.match(services.stdout, /^echo\.demo +http:8080 +cluster-b +0\/1 +ejected \(outlier detection\)$/m, services.stdout);
-    const status = await runCli(['status', '--config', files.a]);
-    assert.match(status.stdout, /^ejected {3}spiffe:\/\/cluster-b\.causeway\.test\/gateway\/gw-b@127\.0\.0\.1:\d+ {2}until \S+ {2}\(ejection 1\)$/m, status.stdout);
-    assert.match(status.stdout, /^services {2}\d+ {2}\(.*echo\.demo@cluster-b ejected/m, status.stdout);
+    assert.deepEqual(seen.entry.endpoints.map((e) => [e.health, e.state]), [['healthy', 'ejected']]);
+    assert.match(seen.services.stdout, /^echo\.demo +http:8080 +cluster-b +0\/1 +ejected \(outlier detection\)$/m, seen.services.stdout);
+    assert.match(seen.status.stdout, /^ejected {3}spiffe:\/\/cluster-b\.causeway\.test\/gateway\/gw-b@127\.0\.0\.1:\d+ {2}until \S+ {2}\(ejection 1\)$/m, seen.status.stdout);
+    assert.match(seen.status.stdout, /^services {2}\d+ {2}\(.*echo\.demo@cluster-b ejected/m, seen.status.stdout);
   });
 
   it('while the peer link is down, the remote cluster\'s endpoints are unreachable, not healthy', async () => {
