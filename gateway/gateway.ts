@@ -11,7 +11,8 @@ import {
 import { secretIntermediate } from './kubernetes/secret-intermediate.js';
 import { formatHostPort, type HostPort } from './config/address.js';
 import { connectionLimits, federationLimits } from './config/listener-limits.js';
-import type { GatewayConfig } from './config/gateway-config.js';
+import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
+import type { WindowTuning } from './dataplane/h2-windows.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
@@ -115,6 +116,8 @@ export class Gateway {
     this.configValue = next;
     if (changed.includes('services')) this.staticSource?.update(next.services);
     if (changed.includes('logLevel')) this.logger.level = next.logLevel;
+    // Open east-west streams were authorized under the old rules: those no longer allowed are reset.
+    if (changed.includes('access')) this.components.eastWest.recheckAccess();
     this.logger.info({ changed }, 'config reloaded');
     return { changed };
   }
@@ -210,6 +213,11 @@ export class Gateway {
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
       access: () => this.configValue.access, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+      connectionLimits: connectionLimits(config.limits),
+      maxConcurrentStreams: config.limits.eastWest.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
+      ...dataPlaneTimeouts(config.dataPlane),
+      streamIdleTimeoutMs: config.dataPlane.streamIdleTimeoutMs,
+      windows: dataPlaneWindows(config.dataPlane), pool: config.dataPlane.pool,
     });
     const eastWestAddress = await bind('eastWest', config.listen.eastWest, (h, p) => eastWest.listen(h, p));
     this.closers.push(() => eastWest.close());
@@ -230,13 +238,19 @@ export class Gateway {
     this.closers.push(() => peers.close());
 
     const outliers = new OutlierTracker({ logger });
-    const tunnels = new TunnelClient({ svid, trust: this.trust, logger });
+    const tunnels = new TunnelClient({
+      svid, trust: this.trust, logger, connectTimeoutMs: config.dataPlane.connectTimeoutMs, windows: dataPlaneWindows(config.dataPlane),
+    });
     this.closers.push(() => tunnels.close());
     const callerOf = config.outbound.identifyCallersBySourceAddress ? identityBySourceAddress(this.catalog) : () => undefined;
     const outbound = new OutboundProxy({
       catalog: this.catalog, picker: new PriorityPicker(), outliers, tunnels, locality,
       callerIdentity: (address) => callerOf(address), logger,
       onRequest: (record: RequestRecord) => this.requests.add(record),
+      ...dataPlaneTimeouts(config.dataPlane),
+      keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,
+      maxConcurrentStreams: config.limits.outbound.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
+      windows: dataPlaneWindows(config.dataPlane),
     });
     const outboundAddress = await bind('outbound', config.listen.outbound, (h, p) => outbound.listen(h, p));
     this.closers.push(() => outbound.close());
@@ -302,6 +316,15 @@ export class Gateway {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The data plane's timeouts, as the listeners take them. */
+function dataPlaneTimeouts(d: DataPlaneConfig): { connectTimeoutMs: number; idleTimeoutMs: number; headersTimeoutMs: number; maxHeadBytes: number } {
+  return { connectTimeoutMs: d.connectTimeoutMs, idleTimeoutMs: d.idleTimeoutMs, headersTimeoutMs: d.headersTimeoutMs, maxHeadBytes: d.maxHeadBytes };
+}
+
+function dataPlaneWindows(d: DataPlaneConfig): WindowTuning {
+  return { streamWindowBytes: d.streamWindowBytes, sessionWindowBytes: d.sessionWindowBytes };
 }
 
 /** Binds one listener; a failure names the listener and its address (CW_LISTEN_FAILED). */

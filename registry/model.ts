@@ -27,7 +27,8 @@ export interface Locality {
 export interface ServicePort {
   name: string;
   port: number;
-  protocol: 'http' | 'tcp';
+  /** `http`: HTTP/1.1; `grpc` and `http2`: HTTP/2 to the backend (h2c); `tcp`: bytes. */
+  protocol: 'http' | 'http2' | 'grpc' | 'tcp';
 }
 
 export interface Endpoint {

@@ -22,7 +22,7 @@ const DECLARATION_FIELDS = ['name', 'namespace', 'export', 'ports', 'endpoints']
 const RECORD_FIELDS = ['origin', 'name', 'namespace', 'version', 'deleted', 'exported', 'ports', 'endpoints'] as const;
 const VERSION_FIELDS = ['origin', 'epoch', 'seq'] as const;
 const GATEWAY_FIELDS = ['cluster', 'trustDomain', 'identity', 'eastWestAddress', 'locality'] as const;
-const PROTOCOLS: readonly ServicePort['protocol'][] = ['http', 'tcp'];
+const PROTOCOLS: readonly ServicePort['protocol'][] = ['http', 'http2', 'grpc', 'tcp'];
 
 /** Defaults a source's declarations inherit (the gateway's own locality, usually). */
 export interface DeclarationDefaults {

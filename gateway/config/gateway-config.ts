@@ -71,6 +71,25 @@ export interface LimitsConfig {
   };
 }
 
+/** Timeouts, pools and HTTP/2 windows of the data plane (docs/configuration.md, "dataPlane"). */
+export interface DataPlaneConfig {
+  /** TCP connect to an endpoint, TCP + TLS + HTTP/2 setup to a remote gateway. */
+  connectTimeoutMs: number;
+  /** No byte of an answer from the upstream (or none either way on a tunnel) for this long. */
+  idleTimeoutMs: number;
+  /** A request head must arrive whole within this. */
+  headersTimeoutMs: number;
+  /** A caller's keep-alive connection with no request in progress is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** An east-west HTTP stream with no request in progress is ended after this. */
+  streamIdleTimeoutMs: number;
+  /** Request and response head size limit (431 past it). */
+  maxHeadBytes: number;
+  streamWindowBytes: number;
+  sessionWindowBytes: number;
+  pool: { maxPerKey: number; idleTimeoutMs: number; maxLifetimeMs: number; queueTimeoutMs: number };
+}
+
 /** A validated, frozen gateway configuration. See docs/configuration.md. */
 export interface GatewayConfig {
   /** Cluster name: the origin of this cluster's records. */
@@ -91,6 +110,7 @@ export interface GatewayConfig {
   trust: TrustConfig;
   issuance: IssuanceConfig;
   limits: LimitsConfig;
+  dataPlane: DataPlaneConfig;
   logLevel: string;
 }
 

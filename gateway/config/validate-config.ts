@@ -7,6 +7,7 @@ import { isUnspecified, parseHostPort, type HostPort } from './address.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
 import { validateLimits } from './validate-limits.js';
+import { validateDataPlane } from './validate-dataplane.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -14,7 +15,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'logLevel',
+  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -210,6 +211,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const trust = validateTrust(raw.trust, errors, base);
   const issuance = validateIssuance(raw.issuance, errors, base);
   const limits = validateLimits(raw.limits, errors);
+  const dataPlane = validateDataPlane(raw.dataPlane, errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -221,7 +223,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress }, services, access,
-    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, logLevel,
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
   });
 }
 

@@ -22,9 +22,9 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = {
   },
 };
 
-type Reader = (value: unknown, at: string, fallback: number, min: number, max: number) => number;
+export type Reader = (value: unknown, at: string, fallback: number, min: number, max: number) => number;
 
-function readers(errors: string[]): { count: Reader; bytes: Reader; ms: Reader } {
+export function readers(errors: string[]): { count: Reader; bytes: Reader; ms: Reader } {
   const check = (parse: (v: unknown) => number | undefined, shape: string): Reader => (value, at, fallback, min, max) => {
     if (value === undefined) return fallback;
     const parsed = parse(value);
@@ -41,7 +41,7 @@ function readers(errors: string[]): { count: Reader; bytes: Reader; ms: Reader }
   };
 }
 
-function section(value: unknown, at: string, fields: readonly string[], errors: string[]): Record<string, unknown> {
+export function section(value: unknown, at: string, fields: readonly string[], errors: string[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) {
     errors.push(`${at}: must be a mapping of ${fields.join(', ')}`);

@@ -3,9 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   CausewayError, ErrorCodes, describeError, silentLogger,
-  type CatalogReader, type ErrorCode, type Logger, type ServiceRecord,
+  type CatalogReader, type ErrorCode, type Logger, type ServiceRecord, type ServicePort,
 } from '../../registry/index.js';
-import { MtlsServer, parseSpiffeId, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
+import { MtlsServer, parseSpiffeId, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import { authorize, type AccessRule } from './access-rules.js';
 import { bridge } from './bridge.js';
 import { localCandidates, type RandomSource } from './endpoint-picker.js';
@@ -16,6 +16,8 @@ import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { LocalHttpRouter } from './local-http-router.js';
+import { forwardRequestHeaders, forwardStream } from './h2/forward-stream.js';
+import { H2cPool } from './h2/h2c-pool.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 
 export interface EastWestServerOptions {
@@ -33,6 +35,8 @@ export interface EastWestServerOptions {
   /** An HTTP/2 session with no activity for this long is closed (GOAWAY). Default 600000 ms. */
   sessionIdleTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Caps on connections before and after the TLS handshake (MtlsServer). */
+  connectionLimits?: Partial<ConnectionLimits>;
   random?: RandomSource;
   /** An HTTP stream with no request in progress for this long is ended. Default 120000 ms. */
   streamIdleTimeoutMs?: number;
@@ -93,6 +97,7 @@ export class EastWestServer {
   private readonly tuning: Tuning;
   private readonly sweeper = new IdleSweeper();
   private readonly pool: UpstreamPool;
+  private readonly h2c: H2cPool;
   private readonly open = new Set<{ stream: ServerHttp2Stream; peer: PeerIdentity; source: string | undefined; target: MeshAuthority }>();
   private closing: Promise<void> | undefined;
   private listening = false;
@@ -110,6 +115,7 @@ export class EastWestServer {
       windows: { ...H2_WINDOWS, ...options.windows },
     };
     this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
+    this.h2c = new H2cPool({ connectTimeoutMs: this.tuning.connectTimeoutMs, idleTimeoutMs: this.tuning.streamIdleTimeoutMs, windows: this.tuning.windows, logger: this.logger });
     this.h2 = createServer({
       settings: {
         enableConnectProtocol: false,
@@ -130,6 +136,7 @@ export class EastWestServer {
       // idleTimeoutMs): a socket-level timer cannot see the traffic HTTP/2 carries for it.
       idleTimeoutMs: 0,
       ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+      limits: options.connectionLimits,
     });
   }
 
@@ -173,6 +180,7 @@ export class EastWestServer {
       for (const session of this.sessions) session.destroy();
       await this.mtls.close(0);
       this.pool.close();
+      this.h2c.close();
       this.sweeper.close();
       this.h2.close();
       this.logger.info('east-west listener closed');
@@ -241,6 +249,7 @@ export class EastWestServer {
     if (candidates.length === 0) {
       return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
     }
+    if (request.call) return this.serveCall(stream, headers, servicePort, candidates, source, peer);
     if (headers[CAUSEWAY_STREAM] === STREAM_HTTP1) return this.serveHttp(stream, target, source, peer);
 
     let upstream: Socket | undefined;
@@ -307,6 +316,31 @@ export class EastWestServer {
     connection.start();
   }
 
+  /**
+   * One HTTP/2 call (gRPC) to a grpc or http2 port: forwarded as its own stream on a pooled h2c
+   * session to a local endpoint, with the verified caller in `causeway-source`.
+   */
+  private serveCall(
+    stream: ServerHttp2Stream, headers: IncomingHttpHeaders, servicePort: ServicePort,
+    candidates: ReturnType<typeof localCandidates>, source: string | undefined, peer: PeerIdentity,
+  ): void {
+    if (servicePort.protocol !== 'grpc' && servicePort.protocol !== 'http2') {
+      return this.refuse(stream, refusal(400, ErrorCodes.REQUEST_INVALID, `port ${servicePort.port} is ${servicePort.protocol}; HTTP/2 calls go to grpc or http2 ports`), peer, headers);
+    }
+    stream.setTimeout(0);
+    const candidate = candidates[0]!;
+    const endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
+    const set = { ':method': String(headers[':method']), ':path': String(headers[':path']), ':scheme': 'http', ':authority': String(headers[':authority']), ...(source === undefined ? {} : { [CAUSEWAY_SOURCE]: source }) };
+    let upstream;
+    try {
+      upstream = this.h2c.session(candidate.endpoint.address, candidate.port).request(forwardRequestHeaders(headers, set), { endStream: false });
+    } catch (err) {
+      return this.refuse(stream, refusal(502, ErrorCodes.UPSTREAM_CONNECT, `${endpoint}: ${describeError(err)}`), peer, headers);
+    }
+    this.counters.requests += 1;
+    forwardStream(stream, upstream, { responseFields: { [CAUSEWAY_ENDPOINT]: endpoint }, done: () => {} });
+  }
+
   /** Streams open now, so that a change of access rules can re-check them. */
   private trackStream(stream: ServerHttp2Stream, peer: PeerIdentity, source: string | undefined, target: MeshAuthority): void {
     const entry = { stream, peer, source, target };
@@ -339,14 +373,23 @@ export class EastWestServer {
   }
 
   /** RFC 7540 §8.3 request shape, then the `causeway-source` rule of the design brief. */
-  private checkRequest(headers: IncomingHttpHeaders, peer: PeerIdentity): Refusal | { target: MeshAuthority; source: string | undefined } {
+  private checkRequest(headers: IncomingHttpHeaders, peer: PeerIdentity): Refusal | { target: MeshAuthority; source: string | undefined; call: boolean } {
     const method = headers[':method'];
-    if (method !== 'CONNECT') return refusal(405, ErrorCodes.REQUEST_INVALID, `method ${String(method)} is not allowed; use an HTTP/2 CONNECT stream`);
-    // §8.3: ":scheme and :path pseudo-header fields MUST be omitted"; :protocol would be an
-    // RFC 8441 extended CONNECT, which this listener does not offer.
-    for (const pseudo of [':scheme', ':path', ':protocol']) {
-      if (headers[pseudo] !== undefined) return refusal(400, ErrorCodes.REQUEST_INVALID, `CONNECT must not carry ${pseudo} (RFC 7540 §8.3)`);
+    // A CONNECT stream (RFC 9113 §8.5) carries bytes or pooled HTTP/1.1; any other method is
+    // one HTTP/2 call (gRPC) for a grpc or http2 port.
+    const call = method !== 'CONNECT';
+    if (call) {
+      if (typeof headers[':path'] !== 'string' || headers[':scheme'] !== 'https') {
+        return refusal(400, ErrorCodes.REQUEST_INVALID, 'an HTTP/2 call needs :path and :scheme https (RFC 9113 §8.3.1)');
+      }
+    } else {
+      // §8.5: ":scheme and :path pseudo-header fields MUST be omitted".
+      for (const pseudo of [':scheme', ':path']) {
+        if (headers[pseudo] !== undefined) return refusal(400, ErrorCodes.REQUEST_INVALID, `CONNECT must not carry ${pseudo} (RFC 9113 §8.5)`);
+      }
     }
+    // :protocol would be an RFC 8441 extended CONNECT, which this listener does not offer.
+    if (headers[':protocol'] !== undefined) return refusal(400, ErrorCodes.REQUEST_INVALID, 'extended CONNECT (:protocol) is not offered (RFC 8441)');
     const authority = headers[':authority'];
     const target = typeof authority === 'string' ? parseMeshAuthority(authority) : 'missing :authority';
     if (typeof target === 'string') return refusal(400, ErrorCodes.REQUEST_INVALID, `bad :authority: ${target}`);
@@ -359,9 +402,9 @@ export class EastWestServer {
       if (asserted !== undefined && asserted !== peer.spiffeId) {
         return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${peer.spiffeId} is not a gateway and may not assert ${CAUSEWAY_SOURCE} ${String(asserted).slice(0, 200)}`);
       }
-      return { target, source: peer.spiffeId };
+      return { target, source: peer.spiffeId, call };
     }
-    if (asserted === undefined) return { target, source: undefined };
+    if (asserted === undefined) return { target, source: undefined, call };
     if (typeof asserted !== 'string') return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${CAUSEWAY_SOURCE} must be one SPIFFE ID`);
     let trustDomain: string;
     let uri: string;
@@ -375,7 +418,7 @@ export class EastWestServer {
     if (trustDomain !== peer.trustDomain) {
       return refusal(403, ErrorCodes.IDENTITY_REFUSED, `gateway ${peer.spiffeId} may not assert ${uri}: outside its trust domain ${peer.trustDomain}`);
     }
-    return { target, source: uri };
+    return { target, source: uri, call };
   }
 
   /**

@@ -12,6 +12,9 @@ import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { OutboundHttpRouter } from './outbound-http-router.js';
+import { H2cPool } from './h2/h2c-pool.js';
+import { H2_PREFACE, OutboundH2 } from './h2/outbound-h2.js';
+import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 import { parseMeshHost, formatIpAddress } from './mesh-address.js';
 import { OutlierTracker } from './outlier-tracker.js';
 import { RouteDialer, statusForCode, type DialedRoute } from './route-dialer.js';
@@ -60,6 +63,11 @@ export interface OutboundProxyOptions {
   /** Request and response head size limit. Default 65536 bytes. */
   maxHeadBytes?: number;
   pool?: Partial<PoolTuning>;
+  /** HTTP/2 (h2c) callers: SETTINGS_MAX_CONCURRENT_STREAMS per connection. Default 1000. */
+  maxConcurrentStreams?: number;
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE. Default 65536. */
+  maxHeaderListSize?: number;
+  windows?: Partial<WindowTuning>;
 }
 
 interface ResolvedOptions extends OutboundProxyOptions {
@@ -89,6 +97,8 @@ export class OutboundProxy {
   private readonly dialer: RouteDialer;
   private readonly sweeper = new IdleSweeper();
   private readonly pool: UpstreamPool;
+  private readonly h2c: H2cPool;
+  private readonly h2: OutboundH2;
   private readonly sockets = new Set<Duplex>();
   private closing: Promise<void> | undefined;
 
@@ -112,6 +122,13 @@ export class OutboundProxy {
       logger: this.logger,
     });
     this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
+    const windows = { ...H2_WINDOWS, ...options.windows };
+    this.h2c = new H2cPool({ connectTimeoutMs: this.options.connectTimeoutMs, idleTimeoutMs: this.options.keepAliveTimeoutMs, windows, logger: this.logger });
+    this.h2 = new OutboundH2({
+      dialer: this.dialer, tunnels: options.tunnels, h2c: this.h2c, windows, logger: this.logger,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? 1000, maxHeaderListSize: options.maxHeaderListSize ?? 65_536,
+      onRecord: (record) => this.emit({ at: new Date().toISOString(), ...record }),
+    });
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -145,6 +162,8 @@ export class OutboundProxy {
       else this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.pool.close();
+      this.h2.close();
+      this.h2c.close();
       this.sweeper.close();
     });
     return this.closing;
@@ -154,6 +173,21 @@ export class OutboundProxy {
     this.track(socket);
     if (this.closing !== undefined) return;
     const source = this.caller(socket);
+    // HTTP/2 with prior knowledge starts with its preface (RFC 9113 §3.4); anything else is HTTP/1.1.
+    let seen: Buffer = Buffer.alloc(0);
+    const sniff = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const compared = Math.min(seen.length, H2_PREFACE.length);
+      const h2 = seen.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
+      if (h2 && seen.length < H2_PREFACE.length) return; // wait for the rest of the preface
+      socket.off('data', sniff);
+      if (h2) this.h2.accept(socket, seen, source);
+      else this.serveHttp1(socket, source, seen);
+    };
+    socket.on('data', sniff);
+  }
+
+  private serveHttp1(socket: Socket, source: string | undefined, initial: Buffer): void {
     const router = new OutboundHttpRouter({
       dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger,
       onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
@@ -171,7 +205,7 @@ export class OutboundProxy {
         });
       },
     });
-    connection.start();
+    connection.start(initial);
   }
 
   private track(socket: Duplex): void {

@@ -11,7 +11,7 @@ import { CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, STREAM_HTTP1 } from '
 import { formatIpAddress, parseIpAddress } from './mesh-address.js';
 import { gatewayKey } from './outlier-tracker.js';
 import { refuseLookup } from './tcp-connect.js';
-import { H2_WINDOWS } from './h2-windows.js';
+import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 
 export interface TunnelClientOptions {
   svid: SvidSource;
@@ -23,6 +23,7 @@ export interface TunnelClientOptions {
   responseTimeoutMs?: number;
   /** A session with no activity for this long is closed. Default 300000 ms. */
   sessionIdleTimeoutMs?: number;
+  windows?: Partial<WindowTuning>;
 }
 
 /** A CONNECT stream the remote gateway answered 2xx, ready to carry bytes. */
@@ -33,6 +34,8 @@ export interface OpenedTunnel {
 
 /** What the outbound proxy needs from a tunnel client (a seam for tests and future transports). */
 export interface TunnelOpener {
+  /** An HTTP/2 request stream to the remote gateway (gRPC and HTTP/2 calls). */
+  request?(gateway: GatewayRecord, headers: OutgoingHttpHeaders): ClientHttp2Stream;
   /** `http1`: the stream will carry pooled HTTP/1.1 requests (CAUSEWAY_STREAM), not a caller's byte stream. */
   open(gateway: GatewayRecord, authority: string, source: string | undefined, options?: { http1?: boolean }): Promise<OpenedTunnel>;
 }
@@ -73,9 +76,11 @@ export class TunnelClient implements TunnelOpener {
   private readonly live = new Set<ClientHttp2Session>();
   private readonly unsubscribe: Array<() => void>;
   private closing: Promise<void> | undefined;
+  private readonly windows: WindowTuning;
 
   constructor(options: TunnelClientOptions) {
     this.options = options;
+    this.windows = { ...H2_WINDOWS, ...options.windows };
     this.logger = (options.logger ?? silentLogger()).child({ component: 'tunnel' });
     this.unsubscribe = [
       options.svid.onRotate(() => this.retireAll('svid rotated')),
@@ -105,6 +110,21 @@ export class TunnelClient implements TunnelOpener {
       stream = pooled.session.request(headers, { endStream: false });
     }
     return this.awaitAnswer(stream, pooled, gateway, authority);
+  }
+
+  /**
+   * An HTTP/2 request stream (not CONNECT) on the pooled session to `gateway`: a gRPC or HTTP/2
+   * call carried as its own stream (design brief). The caller reads the answer itself.
+   */
+  request(gateway: GatewayRecord, headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    if (this.closing !== undefined) throw new TunnelError(ErrorCodes.CLOSED, 'tunnel client is closed');
+    const pooled = this.sessionFor(gateway);
+    try {
+      return pooled.session.request(headers, { endStream: false });
+    } catch (err) {
+      this.retire(pooled, `request failed: ${describeError(err)}`);
+      return this.sessionFor(gateway).session.request(headers, { endStream: false });
+    }
   }
 
   /** Closes every session: GOAWAY first, destroy what is left after `graceMs`. Idempotent. */
@@ -147,7 +167,7 @@ export class TunnelClient implements TunnelOpener {
     // here is ever looked up in DNS.
     const session = h2connect(`https://${where}`, {
       createConnection: () => tlsConnect({ ...tlsOptions, host: address.host, port: address.port, lookup: refuseLookup }),
-      settings: { enablePush: false, initialWindowSize: H2_WINDOWS.streamWindowBytes },
+      settings: { enablePush: false, initialWindowSize: this.windows.streamWindowBytes },
     });
     const pooled: Pooled = { key, session, failure: undefined };
     this.pool.set(key, pooled);
@@ -161,7 +181,7 @@ export class TunnelClient implements TunnelOpener {
     session.once('connect', () => {
       clearTimeout(connectTimer);
       // RFC 9113 §6.9.2: a larger connection window for answers (see h2-windows.ts).
-      session.setLocalWindowSize(H2_WINDOWS.sessionWindowBytes);
+      session.setLocalWindowSize(this.windows.sessionWindowBytes);
       this.logger.debug({ gateway: gateway.identity, address: where }, 'tunnel session up');
     });
     session.setTimeout(this.options.sessionIdleTimeoutMs ?? 300_000, () => this.retire(pooled, 'idle'));

@@ -149,11 +149,13 @@ describe('EastWestServer', () => {
     assert.equal(err.code, 'CW_UPSTREAM_CONNECT');
   });
 
-  it('refuses streams that are not HTTP/2 CONNECT (405) and CONNECTs to a malformed authority (400)', async () => {
-    const get = await h2Probe(world.gatewayB.eastWestAddress, probeCreds, { ':method': 'GET', ':path': '/', ':scheme': 'https', ':authority': 'echo.demo:8080' });
+  it('refuses HTTP/2 calls to ports that are not grpc or http2, calls without https, and CONNECTs to a malformed authority (400)', async () => {
+    const get = await h2Probe(world.gatewayB.eastWestAddress, probeCreds, { ':method': 'GET', ':path': '/', ':scheme': 'https', ':authority': 'echo.demo:8080', 'causeway-source': CLIENT });
     assert.equal(get.outcome, 'answered');
-    assert.equal(get.outcome === 'answered' && get.status, 405);
+    assert.equal(get.outcome === 'answered' && get.status, 400);
     assert.equal(get.outcome === 'answered' && get.headers['causeway-error'], 'CW_REQUEST_INVALID');
+    const plain = await h2Probe(world.gatewayB.eastWestAddress, probeCreds, { ':method': 'GET', ':path': '/', ':scheme': 'http', ':authority': 'echo.demo:8080', 'causeway-source': CLIENT });
+    assert.equal(plain.outcome === 'answered' && plain.status, 400);
     for (const authority of ['echo.demo', 'echo_x.demo:80', 'echo.demo.svc:80', '127.0.0.1:8080']) {
       const bad = await h2Probe(world.gatewayB.eastWestAddress, probeCreds, { ':method': 'CONNECT', ':authority': authority, 'causeway-source': CLIENT });
       assert.equal(bad.outcome === 'answered' && bad.status, 400, `${authority}: ${JSON.stringify(bad)}`);

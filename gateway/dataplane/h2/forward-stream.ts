@@ -1,0 +1,98 @@
+import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+
+/**
+ * Proxying one HTTP/2 request stream onto another (gRPC calls and other HTTP/2 traffic: the
+ * design brief's "an HTTP/2 or gRPC call is one HTTP/2 request stream"). Headers are
+ * rewritten; DATA is piped with HTTP/2's own flow control; trailers — where gRPC puts its
+ * status (grpc-status, grpc-message) — are carried through.
+ */
+
+/** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; never forwarded. */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+const CAUSEWAY_PREFIX = 'causeway-';
+
+/**
+ * The caller's request fields for the next hop: pseudo-headers and connection-specific fields
+ * dropped (the caller sets them again), `causeway-*` never taken from a caller, `te` only as
+ * "trailers" (§8.2.2), then `set` on top.
+ */
+export function forwardRequestHeaders(headers: IncomingHttpHeaders, set: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith(':') || CONNECTION_SPECIFIC.has(name) || name.startsWith(CAUSEWAY_PREFIX)) continue;
+    if (name === 'te' && value !== 'trailers') continue;
+    out[name] = value;
+  }
+  return Object.assign(out, set);
+}
+
+/** Response fields and trailers for the caller: connection-specific fields dropped, `:status` kept. */
+export function forwardResponseHeaders(headers: IncomingHttpHeaders, add: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || CONNECTION_SPECIFIC.has(name) || (name.startsWith(':') && name !== ':status')) continue;
+    out[name] = value;
+  }
+  return Object.assign(out, add);
+}
+
+export interface ForwardHooks {
+  /** Fields added to the caller's response head. */
+  responseFields?: OutgoingHttpHeaders;
+  /** Called once: the answer's status, or undefined when the upstream failed before answering. */
+  done(status: number | undefined, error?: Error): void;
+}
+
+/**
+ * Pipes `incoming` (the caller's stream) to `outgoing` (already requested upstream) and the
+ * answer back. A reset on either side resets the other with the same code, so a cancelled
+ * gRPC call is cancelled upstream too.
+ */
+export function forwardStream(incoming: ServerHttp2Stream, outgoing: ClientHttp2Stream, hooks: ForwardHooks): void {
+  let finished = false;
+  const finish = (status: number | undefined, error?: Error): void => {
+    if (finished) return;
+    finished = true;
+    hooks.done(status, error);
+  };
+  let status: number | undefined;
+  let trailers: IncomingHttpHeaders | undefined;
+
+  incoming.pipe(outgoing);
+  outgoing.on('response', (headers, flags) => {
+    status = Number(headers[':status']);
+    if (incoming.destroyed || incoming.headersSent) return;
+    // A trailers-only answer (gRPC errors) ends with its headers.
+    const endStream = (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0;
+    incoming.respond(forwardResponseHeaders(headers, hooks.responseFields), endStream ? { endStream: true } : { waitForTrailers: true });
+    if (!endStream) outgoing.pipe(incoming);
+  });
+  outgoing.on('trailers', (headers) => {
+    trailers = headers;
+  });
+  incoming.on('wantTrailers', () => {
+    if (trailers !== undefined) incoming.sendTrailers(forwardResponseHeaders(trailers));
+    else incoming.close(h2.NGHTTP2_NO_ERROR);
+  });
+  outgoing.on('close', () => {
+    const code = outgoing.rstCode ?? h2.NGHTTP2_NO_ERROR;
+    if (code !== h2.NGHTTP2_NO_ERROR || status === undefined) {
+      if (!incoming.destroyed) {
+        if (!incoming.headersSent && status === undefined) {
+          incoming.respond({ ':status': 502, 'causeway-error': 'CW_UPSTREAM_BROKEN', 'content-type': 'application/json' });
+          incoming.end(JSON.stringify({ code: 'CW_UPSTREAM_BROKEN', message: `upstream stream closed before answering (code ${code})` }));
+        } else {
+          incoming.close(code === h2.NGHTTP2_NO_ERROR ? h2.NGHTTP2_INTERNAL_ERROR : code);
+        }
+      }
+      finish(status, new Error(`upstream stream closed (code ${code})`));
+      return;
+    }
+    finish(status);
+  });
+  incoming.on('close', () => {
+    if (!outgoing.destroyed) outgoing.close(incoming.rstCode === h2.NGHTTP2_NO_ERROR ? h2.NGHTTP2_CANCEL : incoming.rstCode);
+  });
+  outgoing.on('error', () => { /* reported through 'close' */ });
+  incoming.on('error', () => { /* reported through 'close' */ });
+}
