@@ -244,3 +244,40 @@ describe('gateway config: limits', () => {
     assert.equal(openFileLimit(() => { throw new Error('no /proc'); }), 1024);
   });
 });
+
+describe('gateway config: dataPlane', () => {
+  const base = 'cluster: a\ntrustDomain: a.example.org\ndataDir: /tmp/x\n';
+
+  it('has a default for every setting, and reads durations and sizes', () => {
+    const defaults = parseConfigText(base).dataPlane;
+    assert.equal(defaults.pool.idleTimeoutMs, 4000);
+    assert.equal(defaults.streamWindowBytes, 1 << 20);
+    assert.equal(defaults.sessionWindowBytes, 16 << 20);
+    const set = parseConfigText(`${base}dataPlane:
+  idleTimeout: 2s
+  maxHeadSize: 16KiB
+  streamWindow: 4MiB
+  pool: { maxPerKey: 8, idleTimeout: 1s, queueTimeout: 250ms }
+`).dataPlane;
+    assert.equal(set.idleTimeoutMs, 2000);
+    assert.equal(set.maxHeadBytes, 16 * 1024);
+    assert.equal(set.streamWindowBytes, 4 << 20);
+    assert.deepEqual(set.pool, { maxPerKey: 8, idleTimeoutMs: 1000, maxLifetimeMs: 300_000, queueTimeoutMs: 250 });
+  });
+
+  it('names every bad setting with its path', () => {
+    assert.throws(() => parseConfigText(`${base}dataPlane:
+  idleTimeout: never
+  streamWindow: 4GiB
+  windows: 1
+  streamIdleTimeout: 1s
+  pool: { maxPerKey: 0, idleTimeout: 2s, size: 3 }
+`), (err: CausewayError) => {
+      const text = err.details.join('\n');
+      for (const at of ['dataPlane.idleTimeout', 'dataPlane.streamWindow', 'dataPlane.windows', 'dataPlane.pool.maxPerKey', 'dataPlane.pool.size', 'dataPlane.pool.idleTimeout']) {
+        assert.match(text, new RegExp(at.replace(/\./g, '\\.')), `${at} in ${text}`);
+      }
+      return true;
+    });
+  });
+});
