@@ -1,5 +1,6 @@
 import { constants as h2 } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { IdleSweeper } from './idle-sweeper.js';
 
 export interface BridgeResult {
   /** Why the bridge was torn down, or undefined when both sides closed cleanly. */
@@ -12,6 +13,8 @@ export interface BridgeResult {
 export interface BridgeOptions {
   /** Tear both sides down when no byte has moved either way for this long. */
   idleTimeoutMs: number;
+  /** Judges idleness on a coarse clock, so that no timer is refreshed per chunk. */
+  sweeper: IdleSweeper;
   /** Called exactly once, after the bridge ends either way. */
   onEnd?: (result: BridgeResult) => void;
 }
@@ -55,13 +58,12 @@ export function bridge(a: Duplex, b: Duplex, options: BridgeOptions): (reason?: 
   let closedA = false;
   let closedB = false;
 
-  const idle = setTimeout(() => teardown(new Error(`tunnel idle for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs);
-  idle.unref();
+  const idle = options.sweeper.watch(options.idleTimeoutMs, () => teardown(new Error(`tunnel idle for ${options.idleTimeoutMs} ms`)));
 
   function finish(error: Error | undefined): void {
     if (ended) return;
     ended = true;
-    clearTimeout(idle);
+    idle.stop();
     options.onEnd?.({ error, bytesFromA, bytesFromB });
   }
 
@@ -74,11 +76,11 @@ export function bridge(a: Duplex, b: Duplex, options: BridgeOptions): (reason?: 
 
   a.on('data', (chunk: Buffer) => {
     bytesFromA += chunk.length;
-    idle.refresh();
+    idle.active = true;
   });
   b.on('data', (chunk: Buffer) => {
     bytesFromB += chunk.length;
-    idle.refresh();
+    idle.active = true;
   });
   // Error listeners stay attached for the streams' lifetime: a late error must never become
   // an uncaught exception.

@@ -281,6 +281,7 @@ export class EastWestServer {
     this.logger.debug({ ...context, endpoint }, 'east-west tunnel open');
     bridge(stream, upstream, {
       idleTimeoutMs: this.tuning.idleTimeoutMs,
+      sweeper: this.sweeper,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.counters.activeTunnels -= 1;
         this.logger.debug({ ...context, endpoint, bytesIn: bytesFromA, bytesOut: bytesFromB, err: error?.message }, 'east-west tunnel closed');

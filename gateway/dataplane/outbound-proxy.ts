@@ -272,6 +272,7 @@ export class OutboundProxy {
     this.logger.debug({ source: base.source, service: `${target.key}:${port}`, route: dialed.route }, 'outbound tunnel open');
     bridge(socket, dialed.stream, {
       idleTimeoutMs: this.options.idleTimeoutMs,
+      sweeper: this.sweeper,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.logger.debug({ service: `${target.key}:${port}`, route: dialed.route, bytesOut: bytesFromA, bytesIn: bytesFromB, err: error?.message }, 'outbound tunnel closed');
       },
