@@ -37,7 +37,7 @@ export class LocalHttpRouter implements Http1Router {
     private readonly source: string | undefined,
   ) {}
 
-  async route(head: MessageHead): Promise<RoutedRequest | Refusal> {
+  async route(head: MessageHead, attempt: number): Promise<RoutedRequest | Refusal> {
     // RFC 9112 §3.2: the calling gateway sends origin-form (or `*` for OPTIONS).
     if (!head.target.startsWith('/') && !(head.method === 'OPTIONS' && head.target === '*')) {
       return { status: 400, code: ErrorCodes.REQUEST_INVALID, message: `request target "${head.target.slice(0, 200)}" is not origin-form` };
@@ -59,13 +59,13 @@ export class LocalHttpRouter implements Http1Router {
       const where = formatIpAddress(candidate.endpoint.address, candidate.port);
       try {
         const conn = await this.options.pool.acquire(`local ${where}`,
-          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs));
+          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs), { fresh: attempt > 0 });
         const extra = this.source === undefined ? '' : `${CAUSEWAY_SOURCE}: ${this.source}\r\n`;
         return {
           pool: this.options.pool,
           conn,
           head: requestHead(head, head.target, formatMeshAuthority(this.target), extra),
-              responseFields: () => `${CAUSEWAY_ENDPOINT}: ${where}\r\n`,
+          responseFields: () => `${CAUSEWAY_ENDPOINT}: ${where}\r\n`,
           done: (outcome) => this.options.onExchange(outcome),
         };
       } catch (err) {

@@ -61,7 +61,7 @@ export class OutboundHttpRouter implements Http1Router {
     const failures: CausewayError[] = [];
     for (const candidate of candidates) {
       try {
-        return await this.routeTo(candidate, head, target, started);
+        return await this.routeTo(candidate, head, target, started, attempt);
       } catch (err) {
         const failure = err instanceof CausewayError ? err : new CausewayError(ErrorCodes.UPSTREAM_CONNECT, describeError(err), { cause: err });
         failures.push(failure);
@@ -72,7 +72,7 @@ export class OutboundHttpRouter implements Http1Router {
     return this.refused(head, started, statusForCode(e.code), e.code, e.message, authority.key, authority.port);
   }
 
-  private async routeTo(candidate: RouteTarget, head: MessageHead, target: Target, started: number): Promise<RoutedRequest> {
+  private async routeTo(candidate: RouteTarget, head: MessageHead, target: Target, started: number, attempt: number): Promise<RoutedRequest> {
     const { pool, dialer, connectTimeoutMs } = this.options;
     const authorityText = formatMeshAuthority(target.authority);
     let key: string;
@@ -93,7 +93,8 @@ export class OutboundHttpRouter implements Http1Router {
       route = `remote ${candidate.cluster} via ${candidate.gateway.identity}`;
       create = async () => (await dialer.openTunnel(candidate, authorityText, this.source, { http1: true })).stream;
     }
-    const conn = await pool.acquire(key, create);
+    // A retry (attempt 1) follows a stale pooled connection: it gets a fresh one (issue 7).
+    const conn = await pool.acquire(key, create, { fresh: attempt > 0 });
     return {
       pool,
       conn,

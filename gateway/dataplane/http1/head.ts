@@ -52,12 +52,24 @@ export function hasBody(head: MessageHead): boolean {
  * is faulty framing (§6.1). Returns what is wrong, or undefined.
  */
 export function requestFramingError(head: MessageHead): string | undefined {
+  // RFC 9112 §3.2: more than one Host is a 400; the next hop might route by another one.
+  if (fieldValues(head, 'host').length > 1) return 'more than one Host field';
   const codings = fieldValues(head, 'transfer-encoding');
   if (codings.length === 0) return undefined;
   if (head.versionMinor === 0) return 'Transfer-Encoding in an HTTP/1.0 request';
   if (codings.length > 1) return 'more than one Transfer-Encoding field';
   if (codings[0]!.trim().toLowerCase() !== 'chunked') return `Transfer-Encoding "${codings[0]!.slice(0, 100)}" is not "chunked"`;
   return undefined;
+}
+
+/**
+ * Only HTTP/1.0 and HTTP/1.1 are spoken here. llhttp also reads an HTTP/0.9 request line (no
+ * version, no fields) and HTTP/2.0 in HTTP/1 syntax; neither may be forwarded as HTTP/1.1
+ * (RFC 9110 §15.6.6: 505). Returns what is wrong, or undefined.
+ */
+export function requestVersionError(head: MessageHead): string | undefined {
+  if (head.versionMajor === 1 && (head.versionMinor === 0 || head.versionMinor === 1)) return undefined;
+  return `HTTP/${head.versionMajor}.${head.versionMinor} is not supported; send HTTP/1.1`;
 }
 
 /** Field names listed in Connection (RFC 9110 §7.6.1): hop-by-hop for this connection. */
@@ -118,6 +130,7 @@ const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
   413: 'Content Too Large', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
 };
 
 /** A whole error answer of our own: JSON `{code, message}` with the code in `causeway-error`. */

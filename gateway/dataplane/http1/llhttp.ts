@@ -61,6 +61,7 @@ export interface MessageHead {
   status: number;
   /** Reason phrase (responses only). */
   reason: string;
+  versionMajor: number;
   versionMinor: number;
   /** Field names (as sent) and values, alternating. */
   rawHeaders: string[];
@@ -286,6 +287,7 @@ export class Http1Parser {
       target: this.target,
       status: request ? 0 : status,
       reason: this.reason,
+      versionMajor: exports.llhttp_get_http_major(ptr),
       versionMinor: exports.llhttp_get_http_minor(ptr),
       rawHeaders: this.fields,
       keepAlive,

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
 import type { IdleSweeper, IdleWatch } from '../idle-sweeper.js';
-import { errorResponse, hasBody, isIdempotent, requestFramingError, responseHead } from './head.js';
+import { errorResponse, hasBody, isIdempotent, requestFramingError, requestVersionError, responseHead } from './head.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './llhttp.js';
 import type { ConnectionOwner, PooledConnection, UpstreamPool } from './upstream-pool.js';
 
@@ -182,6 +182,8 @@ export class Http1ProxyConnection {
     this.phase = 'routing';
     this.downstream.pause();
     if (this.request.tooLarge) return this.refuseAndClose(431, ErrorCodes.REQUEST_INVALID, `request head over ${this.options.maxHeadBytes} bytes`);
+    const version = requestVersionError(head);
+    if (version !== undefined) return this.refuseAndClose(505, ErrorCodes.REQUEST_INVALID, version);
     const framing = requestFramingError(head);
     if (framing !== undefined) return this.refuseAndClose(400, ErrorCodes.REQUEST_INVALID, `malformed HTTP request: ${framing}`);
     if (head.method === 'CONNECT') {
@@ -212,7 +214,7 @@ export class Http1ProxyConnection {
       }
       return;
     }
-    if (!('conn' in routed)) return this.refuse(head, routed);
+    if (!('conn' in routed)) return this.refuse(head, routed, attempt);
     const exchange = new Exchange(this, head, routed, attempt);
     this.exchange = exchange;
     this.phase = 'exchange';
@@ -261,11 +263,14 @@ export class Http1ProxyConnection {
     this.maybeFinish(exchange);
   }
 
-  private refuse(head: MessageHead, refusal: Refusal): void {
+  private refuse(head: MessageHead, refusal: Refusal, attempt: number): void {
     // A refused request with a body would leave the body to be read as the next request.
     const close = !head.keepAlive || hasBody(head);
     this.downstream.write(errorResponse(refusal.status, refusal.code, refusal.message, { close }));
     if (close) return this.finishClient();
+    // A retry's request was read to its end the first time: the next request starts at `pending`.
+    // (Reading on would find no end, and cut a connection just answered as kept alive.)
+    if (attempt > 0) return this.nextRequest();
     try {
       // Reaches the end of the bodiless message, which is where the next request starts.
       if (!this.request.execute(this.pending ?? EMPTY).end) return this.finishClient();
@@ -367,7 +372,9 @@ export class Http1ProxyConnection {
         // come; the final answer follows on the same connection (RFC 9110 §15.2).
         if (head.status < 200) this.downstream.write(responseHead(head, '', false));
         else this.writeResponseHead(exchange, head);
-      } else if (step.consumed > 0) {
+      } else if (step.consumed > 0 && exchange.answered) {
+        // Body bytes of the final answer. Bytes consumed before a head is complete are the
+        // head itself, split across reads: it is rewritten, never forwarded as it came.
         this.writeDownstream(exchange, step.consumed === input.length ? input : input.subarray(0, step.consumed));
       }
       input = step.consumed === 0 ? input : input.subarray(step.consumed);

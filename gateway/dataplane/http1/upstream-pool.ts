@@ -79,12 +79,21 @@ export class UpstreamPool {
 
   constructor(private readonly options: UpstreamPoolOptions) {}
 
-  /** A connection for `key`: an idle one, a new one from `create`, or the next one released. */
-  acquire(key: string, create: () => Promise<Duplex>): Promise<PooledConnection> {
+  /**
+   * A connection for `key`: an idle one, a new one from `create`, or the next one released.
+   * `fresh`: never an idle one (a retry after a stale connection must not meet another).
+   */
+  acquire(key: string, create: () => Promise<Duplex>, options: { fresh?: boolean } = {}): Promise<PooledConnection> {
     if (this.closed) return Promise.reject(new CausewayError(ErrorCodes.CLOSED, 'upstream pool is closed'));
     const state = this.state(key);
-    const idle = this.takeIdle(state);
-    if (idle !== undefined) return Promise.resolve(idle);
+    if (options.fresh === true) {
+      // At the limit, the oldest idle connection makes room for the fresh one.
+      const oldest = state.count >= this.options.maxPerKey ? state.idle[0] : undefined;
+      if (oldest !== undefined) this.discard(oldest);
+    } else {
+      const idle = this.takeIdle(state);
+      if (idle !== undefined) return Promise.resolve(idle);
+    }
     if (state.count < this.options.maxPerKey) return this.open(key, state, create);
     return new Promise<PooledConnection>((resolve, reject) => {
       const waiter: Waiter = {
@@ -169,7 +178,11 @@ export class UpstreamPool {
       if (conn === undefined) return undefined;
       conn.watch?.stop();
       conn.watch = undefined;
-      if (conn.dead) continue;
+      // A stream destroyed with its 'close' still queued is dead already.
+      if (conn.dead || conn.stream.destroyed || !conn.stream.writable) {
+        this.discard(conn);
+        continue;
+      }
       conn.uses += 1;
       return conn;
     }

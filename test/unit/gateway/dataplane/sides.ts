@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Catalog, type Endpoint, type GatewayRecord, type Locality, type ServiceRecord } from '../../../../registry/index.js';
 import { CertificateAuthority, SvidRotator, TrustStore } from '../../../../federation/index.js';
 import type { AccessRule } from '../../../../gateway/dataplane/access-rules.js';
-import { EastWestServer } from '../../../../gateway/dataplane/eastwest-server.js';
+import { EastWestServer, type EastWestServerOptions } from '../../../../gateway/dataplane/eastwest-server.js';
 
 export interface Side {
   cluster: string;
@@ -125,7 +125,12 @@ function startEchoBackend(): Promise<Backend> {
   }));
 }
 
-export async function makeWorld(): Promise<World> {
+export interface WorldOptions {
+  /** Extra options for B's east-west listener (pool limits, timeouts). */
+  eastWest?: Partial<EastWestServerOptions>;
+}
+
+export async function makeWorld(options: WorldOptions = {}): Promise<World> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'causeway-dataplane-'));
   const a = await makeSide(tmp, 'a', { cloud: 'local', region: 'region-a', zone: 'z1' });
   const b = await makeSide(tmp, 'b', { cloud: 'local', region: 'region-b', zone: 'z1' });
@@ -141,7 +146,7 @@ export async function makeWorld(): Promise<World> {
   const rulesB: AccessRule[] = [];
   const eastWestB = new EastWestServer({
     svid: b.svid, trust: b.trust, catalog: b.catalog, localTrustDomain: b.trustDomain, access: () => rulesB,
-    connectTimeoutMs: 2000, random: () => 0.5,
+    connectTimeoutMs: 2000, random: () => 0.5, ...options.eastWest,
   });
   const bound = await eastWestB.listen('127.0.0.1', 0);
   const gatewayB: GatewayRecord = {
