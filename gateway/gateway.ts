@@ -20,6 +20,7 @@ import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker } from './dataplane/outlier-tracker.js';
 import { PriorityPicker } from './dataplane/endpoint-picker.js';
 import { identityBySourceAddress } from './caller-identity.js';
+import { anonymousCallerHint } from './anonymous-caller.js';
 import { AdminServer } from './admin/admin-server.js';
 import { IdentityServer } from './identity/identity-server.js';
 import { readJwks } from './identity/read-jwks.js';
@@ -251,6 +252,9 @@ export class Gateway {
       keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,
       maxConcurrentStreams: config.limits.outbound.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
       windows: dataPlaneWindows(config.dataPlane),
+      anonymousHint: (address) => anonymousCallerHint({
+        identifyBySourceAddress: config.outbound.identifyCallersBySourceAddress, catalog: this.catalog, address,
+      }),
     });
     const outboundAddress = await bind('outbound', config.listen.outbound, (h, p) => outbound.listen(h, p));
     this.closers.push(() => outbound.close());

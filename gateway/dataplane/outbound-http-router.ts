@@ -27,6 +27,8 @@ export interface OutboundHttpRouterOptions {
   connectTimeoutMs: number;
   logger: Logger;
   onRecord: (record: RoutedRecord) => void;
+  /** Why this connection's caller is anonymous and how to identify it, added to its access refusals. */
+  anonymousHint?: () => string;
 }
 
 /** The request target as a mesh authority and an origin-form path. */
@@ -119,7 +121,10 @@ export class OutboundHttpRouter implements Http1Router {
     };
   }
 
-  private refused(head: MessageHead, started: number, status: number, code: Refusal['code'], message: string, service: string, port: number): Refusal {
+  private refused(head: MessageHead, started: number, status: number, code: Refusal['code'], text: string, service: string, port: number): Refusal {
+    // The refusing gateway only knows that no identity arrived; this one knows why none was sent.
+    const hint = code === ErrorCodes.ACCESS_DENIED && this.source === undefined ? this.options.anonymousHint?.() : undefined;
+    const message = hint === undefined ? text : `${text}; ${hint}`;
     this.options.logger.info({ source: this.source ?? 'anonymous', service: `${service}:${port}`, status, code, reason: message }, 'outbound request refused');
     this.options.onRecord({ method: head.method, service, port, route: undefined, status, code, durationMs: performance.now() - started });
     return { status, code, message };

@@ -68,6 +68,8 @@ export interface OutboundProxyOptions {
   /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE. Default 65536. */
   maxHeaderListSize?: number;
   windows?: Partial<WindowTuning>;
+  /** Why a caller from this address is anonymous, and which config key would identify it (CW_ACCESS_DENIED refusals). */
+  anonymousHint?: (remoteAddress: string) => string;
 }
 
 interface ResolvedOptions extends OutboundProxyOptions {
@@ -191,6 +193,7 @@ export class OutboundProxy {
     const router = new OutboundHttpRouter({
       dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger,
       onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
+      ...(this.options.anonymousHint === undefined ? {} : { anonymousHint: () => this.hintFor(socket) }),
     }, source);
     const connection = new Http1ProxyConnection(socket, {
       router, sweeper: this.sweeper, logger: this.logger,
@@ -206,6 +209,14 @@ export class OutboundProxy {
       },
     });
     connection.start(initial);
+  }
+
+  private hintFor(socket: Duplex): string {
+    try {
+      return this.options.anonymousHint?.((socket as Socket).remoteAddress ?? '') ?? '';
+    } catch (err) {
+      return `(no hint: ${describeError(err)})`;
+    }
   }
 
   private track(socket: Duplex): void {
@@ -237,7 +248,9 @@ export class OutboundProxy {
     const started = performance.now();
     const base = { at: new Date().toISOString(), method: 'CONNECT', source: source ?? 'anonymous' };
     const authority = request.target;
-    const fail = (status: number, err: CausewayError, service: string, port: number): void => {
+    const fail = (status: number, refusal: CausewayError, service: string, port: number): void => {
+      const err = refusal.code === ErrorCodes.ACCESS_DENIED && source === undefined && this.options.anonymousHint !== undefined
+        ? new CausewayError(refusal.code, `${refusal.message}; ${this.hintFor(socket)}`) : refusal;
       this.logger.info({ source: base.source, service: authority, status, code: err.code, reason: err.message }, 'outbound tunnel refused');
       if (socket.writable) socket.end(errorResponse(status, err.code, err.message, { close: true }));
       else socket.destroy();

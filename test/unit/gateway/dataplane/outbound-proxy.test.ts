@@ -218,6 +218,27 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
     assert.equal(records.at(-1)?.source, 'anonymous');
   });
 
+  it('tells an anonymous caller that was denied why it is anonymous, for requests and CONNECT', async () => {
+    const hinted = await startProxy({ anonymousHint: (address) => `hint: set outbound.identifyCallersBySourceAddress for ${address}` });
+    try {
+      caller = undefined;
+      world.rulesB.splice(0, world.rulesB.length);
+      const denied = await viaProxy(hinted.address, 'http://echo.demo:8080/');
+      assert.equal(denied.status, 403);
+      assert.match((JSON.parse(denied.body) as { message: string }).message, /no access rule allows .*; hint: set outbound\.identifyCallersBySourceAddress for (::ffff:)?127\.0\.0\.1$/);
+      const tunnel = await connectVia(hinted.address, 'tcpecho.demo:8080');
+      assert.equal(tunnel.status, 403);
+      assert.match(await tunnel.body(), /hint: set outbound\.identifyCallersBySourceAddress/);
+      // A caller with an identity is told nothing about anonymity.
+      caller = CLIENT;
+      const named = await viaProxy(hinted.address, 'http://echo.demo:8080/');
+      assert.equal(named.status, 403);
+      assert.doesNotMatch(named.body, /hint:/);
+    } finally {
+      await hinted.proxy.close();
+    }
+  });
+
   it('ejects a remote gateway after 3 consecutive connect failures, and retries it after the ejection time', async () => {
     let now = 1_000_000;
     const outliers = new OutlierTracker({ now: () => now });
