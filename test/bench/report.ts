@@ -46,7 +46,7 @@ export function ratios(results: BenchResults): Array<{ comparison: string; rps: 
   ];
 }
 
-/** The targets of issue 7, each with the numbers it was judged on. */
+/** The data plane's targets, each with the numbers it was judged on. */
 export function targets(results: BenchResults): Array<{ target: string; met: boolean | undefined; detail: string }> {
   const sat = (id: string): SaturationRow | undefined => results.keepAlive.find((r) => r.path === id);
   const fixed = (id: string): number => {
@@ -101,7 +101,7 @@ export function renderReport(results: BenchResults): string {
     table(['comparison', 'rps', 'p99', 'CPU/request', 'bulk MB/s'], ratios(results).map((r) => [
       r.comparison, ratio(r.rps), ratio(r.p99), ratio(r.cpuPerRequest), ratio(r.transfer),
     ])),
-    '', '### Targets (issue 7)',
+    '', '### Targets',
     table(['target', 'met', 'measured'], targets(results).map((t) => [t.target, t.met === undefined ? 'not measured' : t.met ? 'yes' : 'no', t.detail])),
   ];
   return `${parts.join('\n')}\n`;

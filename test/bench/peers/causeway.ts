@@ -86,8 +86,10 @@ export async function startCausewayPair(dir: string, backendPort: number, grpcBa
   const files = { a: path.join(dir, 'bench-a.yaml'), b: path.join(dir, 'bench-b.yaml') };
   await writeFile(files.a, stringify(configA(dir)));
   await writeFile(files.b, stringify(configB(dir, backendPort, grpcBackendPort, grpcPort.protocol)));
-  const b = track(await spawnGateway(files.b, { logFile: path.join(dir, 'gateway-b.log') }));
-  const a = track(await spawnGateway(files.a, { logFile: path.join(dir, 'gateway-a.log') }));
+  // CW_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles both gateways.
+  const nodeArgs = (process.env.CW_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const b = track(await spawnGateway(files.b, { logFile: path.join(dir, 'gateway-b.log'), nodeArgs }));
+  const a = track(await spawnGateway(files.a, { logFile: path.join(dir, 'gateway-a.log'), nodeArgs }));
   const { token } = (await admin(b, path.join(dir, 'bench-b'), 'POST', '/v1/peering/token', { ttlSeconds: 60 })) as { token: string };
   await admin(a, path.join(dir, 'bench-a'), 'POST', '/v1/peers', { token });
   type Services = { services: Array<{ key: string; clusters: Record<string, { endpoints: unknown[] }> }> };
