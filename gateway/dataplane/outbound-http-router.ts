@@ -5,21 +5,11 @@ import { fieldValue, headerSafe, requestHead } from './http1/head.js';
 import type { MessageHead } from './http1/llhttp.js';
 import type { ExchangeOutcome, Http1Router, Refusal, RoutedRequest } from './http1/proxy-connection.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
+import type { RoutedRecord } from './request-record.js';
 import { formatIpAddress, formatMeshAuthority, isIpAddressText, parseMeshHost, type MeshAuthority } from './mesh-address.js';
 import { describeTarget, statusForCode, summarise, type RouteDialer } from './route-dialer.js';
 import type { RouteTarget } from './endpoint-picker.js';
 import { connectTcp } from './tcp-connect.js';
-
-/** One routed request, for telemetry, the status API and the demo. */
-export interface RoutedRecord {
-  method: string;
-  service: string;
-  port: number;
-  route: string | undefined;
-  status: number;
-  code?: string;
-  durationMs: number;
-}
 
 export interface OutboundHttpRouterOptions {
   dialer: RouteDialer;

@@ -12,6 +12,9 @@ import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { OutboundHttpRouter } from './outbound-http-router.js';
+import type { RequestRecord } from './request-record.js';
+
+export type { RequestRecord } from './request-record.js';
 import { H2cPool } from './h2/h2c-pool.js';
 import { H2_PREFACE, OutboundH2 } from './h2/outbound-h2.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
@@ -19,27 +22,6 @@ import { parseMeshHost, formatIpAddress } from './mesh-address.js';
 import { OutlierTracker } from './outlier-tracker.js';
 import { RouteDialer, statusForCode, type DialedRoute } from './route-dialer.js';
 import type { TunnelOpener } from './tunnel-client.js';
-
-/** One proxied request or tunnel, for telemetry, the status API and the demo. */
-export interface RequestRecord {
-  /** When the request arrived (ISO 8601). */
-  at: string;
-  /** The HTTP method, or CONNECT for a tunnel. */
-  method: string;
-  /** The mesh name as asked for (a service key when it is one). */
-  service: string;
-  port: number;
-  /** `local <ip:port>` / `remote <cluster> via <gateway> -> <endpoint>`; undefined when nothing was reached. */
-  route: string | undefined;
-  /** Status answered to the caller (200 for an established tunnel). */
-  status: number;
-  /** The CW_* code of a refusal or failure. */
-  code?: string;
-  /** Until the response finished (absolute-form) or the tunnel was established (CONNECT). */
-  durationMs: number;
-  /** The caller's SPIFFE ID, or "anonymous". */
-  source: string;
-}
 
 export interface OutboundProxyOptions {
   catalog: CatalogReader;

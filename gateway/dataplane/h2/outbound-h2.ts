@@ -6,6 +6,7 @@ import type { WindowTuning } from '../h2-windows.js';
 import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE, CAUSEWAY_SOURCE } from '../headers.js';
 import { formatIpAddress, formatMeshAuthority, parseMeshAuthority, type MeshAuthority } from '../mesh-address.js';
 import { statusForCode, type RouteDialer } from '../route-dialer.js';
+import type { RequestRecord } from '../request-record.js';
 import type { TunnelOpener } from '../tunnel-client.js';
 import { forwardRequestHeaders, forwardStream } from './forward-stream.js';
 import type { H2cPool } from './h2c-pool.js';
@@ -21,7 +22,7 @@ export interface OutboundH2Options {
   maxHeaderListSize: number;
   windows: WindowTuning;
   logger: Logger;
-  onRecord: (record: { source: string; method: string; service: string; port: number; route: string | undefined; status: number; code?: string; durationMs: number }) => void;
+  onRecord: (record: Omit<RequestRecord, 'at'>) => void;
 }
 
 /**
