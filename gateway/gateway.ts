@@ -252,6 +252,7 @@ export class Gateway {
       keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,
       maxConcurrentStreams: config.limits.outbound.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
       windows: dataPlaneWindows(config.dataPlane),
+      maxConnections: connectionLimits(config.limits).maxConnections,
       anonymousHint: (address) => anonymousCallerHint({
         identifyBySourceAddress: config.outbound.identifyCallersBySourceAddress, catalog: this.catalog, address,
       }),

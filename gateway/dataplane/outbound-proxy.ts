@@ -50,6 +50,11 @@ export interface OutboundProxyOptions {
   /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE. Default 65536. */
   maxHeaderListSize?: number;
   windows?: Partial<WindowTuning>;
+  /**
+   * Caller connections held at once; beyond it new ones are closed as they arrive, so a flood
+   * cannot take the descriptors the rest of the gateway needs (limits.maxConnections).
+   */
+  maxConnections?: number;
   /** Why a caller from this address is anonymous, and which config key would identify it (CW_ACCESS_DENIED refusals). */
   anonymousHint?: (remoteAddress: string) => string;
 }
@@ -114,6 +119,7 @@ export class OutboundProxy {
       onRecord: (record) => this.emit({ at: new Date().toISOString(), ...record }),
     });
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -159,11 +165,23 @@ export class OutboundProxy {
     const source = this.caller(socket);
     // HTTP/2 with prior knowledge starts with its preface (RFC 9113 §3.4); anything else is HTTP/1.1.
     let seen: Buffer = Buffer.alloc(0);
+    // Until the first bytes say which protocol it is, the connection has no owner: a caller
+    // that sends nothing (or only half a preface) is closed at the headers timeout, and one
+    // that half-closes is closed at once.
+    const quiet = this.sweeper.watch(this.options.headersTimeoutMs, () => socket.destroy());
+    const ended = (): void => {
+      quiet.stop();
+      socket.destroy();
+    };
+    socket.once('end', ended);
+    socket.once('close', () => quiet.stop());
     const sniff = (chunk: Buffer): void => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
       const compared = Math.min(seen.length, H2_PREFACE.length);
       const h2 = seen.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
       if (h2 && seen.length < H2_PREFACE.length) return; // wait for the rest of the preface
+      quiet.stop();
+      socket.off('end', ended);
       socket.off('data', sniff);
       if (h2) this.h2.accept(socket, seen, source);
       else this.serveHttp1(socket, source, seen);

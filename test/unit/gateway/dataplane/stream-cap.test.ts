@@ -50,3 +50,74 @@ describe('east-west SETTINGS_MAX_CONCURRENT_STREAMS (limits.eastWest.maxConcurre
     assert.equal(world.eastWestB.stats().refused.CW_REQUEST_INVALID ?? 0, 0);
   });
 });
+
+describe('outbound listener connection cap (limits.maxConnections)', () => {
+  it('closes caller connections beyond the cap as they arrive, and serves again once one leaves', async () => {
+    const { OutboundProxy } = await import('../../../../gateway/dataplane/outbound-proxy.js');
+    const { Catalog } = await import('../../../../registry/index.js');
+    const { connect } = await import('node:net');
+    const catalog = new Catalog({ localCluster: 'a' });
+    const proxy = new OutboundProxy({
+      catalog, locality: { cloud: 'c', region: 'r', zone: 'z', cluster: 'a' }, maxConnections: 2,
+      tunnels: { open: () => Promise.reject(new Error('unused')) },
+    });
+    const address = await proxy.listen('127.0.0.1', 0);
+    const sockets: import('node:net').Socket[] = [];
+    try {
+      const closedEarly = (socket: import('node:net').Socket): Promise<boolean> => new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), 500);
+        socket.once('close', () => { clearTimeout(timer); resolve(true); });
+      });
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(address.port, '127.0.0.1');
+        socket.on('error', () => {});
+        sockets.push(socket);
+        await new Promise((resolve) => socket.once('connect', resolve));
+      }
+      assert.equal(await closedEarly(sockets[2]!), true, 'the third connection is closed');
+      assert.equal(await closedEarly(sockets[0]!), false, 'the first two stay');
+      sockets[0]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const again = connect(address.port, '127.0.0.1');
+      sockets.push(again);
+      again.write('GET http://nope.demo:80/ HTTP/1.1\r\nHost: nope.demo\r\n\r\n');
+      again.on('error', () => {});
+      const answer = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('no answer'), 5000);
+        again.once('data', (chunk: Buffer) => { clearTimeout(timer); resolve(chunk.toString()); });
+        again.once('close', () => { clearTimeout(timer); resolve('closed'); });
+      });
+      assert.match(answer, /^HTTP\/1\.1 502 /);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await proxy.close();
+    }
+  });
+});
+
+describe('outbound listener: a caller that never says which protocol it speaks', () => {
+  it('is closed at the headers timeout when silent, and at once when it half-closes', async () => {
+    const { OutboundProxy } = await import('../../../../gateway/dataplane/outbound-proxy.js');
+    const { Catalog } = await import('../../../../registry/index.js');
+    const { connect } = await import('node:net');
+    const proxy = new OutboundProxy({
+      catalog: new Catalog({ localCluster: 'a' }), locality: { cloud: 'c', region: 'r', zone: 'z', cluster: 'a' }, headersTimeoutMs: 300,
+      tunnels: { open: () => Promise.reject(new Error('unused')) },
+    });
+    const address = await proxy.listen('127.0.0.1', 0);
+    try {
+      const closedWithin = (ms: number, act: (s: import('node:net').Socket) => void): Promise<boolean> => new Promise((resolve) => {
+        const socket = connect(address.port, '127.0.0.1');
+        socket.on('error', () => {});
+        const timer = setTimeout(() => { socket.destroy(); resolve(false); }, ms);
+        socket.once('connect', () => act(socket));
+        socket.once('close', () => { clearTimeout(timer); resolve(true); });
+      });
+      assert.equal(await closedWithin(5000, () => {}), true, 'a silent caller is closed');
+      assert.equal(await closedWithin(5000, (s) => s.end()), true, 'a caller that half-closes is closed');
+      assert.equal(proxy.connectionCount(), 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
