@@ -57,6 +57,7 @@ export function forwardStream(incoming: ServerHttp2Stream, outgoing: ClientHttp2
   };
   let status: number | undefined;
   let trailers: IncomingHttpHeaders | undefined;
+  let piping = false;
 
   incoming.pipe(outgoing);
   outgoing.on('response', (headers, flags) => {
@@ -65,18 +66,25 @@ export function forwardStream(incoming: ServerHttp2Stream, outgoing: ClientHttp2
     // A trailers-only answer (gRPC errors) ends with its headers.
     const endStream = (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0;
     incoming.respond(forwardResponseHeaders(headers, hooks.responseFields), endStream ? { endStream: true } : { waitForTrailers: true });
-    if (!endStream) outgoing.pipe(incoming);
+    if (!endStream) {
+      piping = true;
+      outgoing.pipe(incoming);
+    }
   });
   outgoing.on('trailers', (headers) => {
     trailers = headers;
   });
   incoming.on('wantTrailers', () => {
-    if (trailers !== undefined) incoming.sendTrailers(forwardResponseHeaders(trailers));
-    else incoming.close(h2.NGHTTP2_NO_ERROR);
+    // Without trailers an empty HEADERS frame with END_STREAM ends the stream (what Node does
+    // when nobody handles 'wantTrailers'); close() would leave it open.
+    incoming.sendTrailers(trailers === undefined ? {} : forwardResponseHeaders(trailers));
   });
   outgoing.on('close', () => {
     const code = outgoing.rstCode ?? h2.NGHTTP2_NO_ERROR;
-    if (code !== h2.NGHTTP2_NO_ERROR || status === undefined) {
+    // A stream that closed before its END_STREAM was cut, whatever the reset code says: the
+    // caller must not take a partial answer for a whole one.
+    const cut = piping && !outgoing.readableEnded;
+    if (code !== h2.NGHTTP2_NO_ERROR || status === undefined || cut) {
       if (!incoming.destroyed) {
         if (!incoming.headersSent && status === undefined) {
           incoming.respond({ ':status': 502, 'causeway-error': 'CW_UPSTREAM_BROKEN', 'content-type': 'application/json' });
@@ -91,7 +99,8 @@ export function forwardStream(incoming: ServerHttp2Stream, outgoing: ClientHttp2
     finish(status);
   });
   incoming.on('close', () => {
-    if (!outgoing.destroyed) outgoing.close(incoming.rstCode === h2.NGHTTP2_NO_ERROR ? h2.NGHTTP2_CANCEL : incoming.rstCode);
+    const code = incoming.rstCode;
+    if (!outgoing.destroyed) outgoing.close(code === undefined || code === h2.NGHTTP2_NO_ERROR ? h2.NGHTTP2_CANCEL : code);
   });
   outgoing.on('error', () => { /* reported through 'close' */ });
   incoming.on('error', () => { /* reported through 'close' */ });

@@ -104,9 +104,11 @@ function wasm(): LlhttpExports {
   const module = new WebAssemblyApi.Module(bytes);
   // Each callback reports (parser pointer, offset into wasm memory, length); spans are decoded
   // straight from the scratch copy of the input.
-  const span = (fn: (p: Http1Parser, text: string) => void) => (_p: number, at: number, len: number): number => {
-    if (current !== undefined) fn(current, current.text(at, len));
-    return 0;
+  // A callback returning -1 fails the parse (llhttp HPE_USER), which the caller sees as a
+  // malformed message.
+  const span = (fn: (p: Http1Parser, text: string) => number | void) => (_p: number, at: number, len: number): number => {
+    if (current === undefined) return 0;
+    return fn(current, current.text(at, len)) === -1 ? -1 : 0;
   };
   const created = new WebAssemblyApi.Instance(module, {
     env: {
@@ -258,24 +260,54 @@ export class Http1Parser {
     this.lastWasValue = false;
     this.headBytes = 0;
     this.inHead = true;
+    this.trailerName = '';
+    this.trailerBytes = 0;
     return 0;
   }
 
   /** @internal */
-  onField(text: string): void {
+  onField(text: string): number {
+    // After the head, fields are a chunked body's trailer section (RFC 9112 §7.1.2): kept out
+    // of the head, bounded by the same limit, and never carrying our own fields — a trailer is
+    // forwarded as it came, so a `causeway-*` one would reach the backend unfiltered.
+    if (!this.inHead) return this.onTrailerField(text);
     if (this.lastWasValue || this.fields.length === 0) {
       this.fields.push(text, '');
     } else {
       this.fields[this.fields.length - 2] += text;
     }
     this.lastWasValue = false;
+    return 0;
+  }
+
+  private trailerName = '';
+  private trailerBytes = 0;
+  /** Why a trailer section was refused, for the error the parse then throws. */
+  trailerError: string | undefined;
+
+  private onTrailerField(text: string): number {
+    this.trailerName = this.lastWasValue ? text : this.trailerName + text;
+    this.lastWasValue = false;
+    return this.checkTrailer(text.length);
+  }
+
+  private checkTrailer(bytes: number): number {
+    this.trailerBytes += bytes;
+    if (this.trailerBytes > this.maxHeadBytes) this.trailerError = `trailer section over ${this.maxHeadBytes} bytes`;
+    else if (this.trailerName.toLowerCase().startsWith('causeway-')) this.trailerError = `trailer field ${this.trailerName.slice(0, 100)} is reserved for gateways`;
+    return this.trailerError === undefined ? 0 : -1;
   }
 
   /** @internal */
-  onValue(text: string): void {
-    if (this.fields.length === 0) return;
+  onValue(text: string): number {
+    if (!this.inHead) {
+      this.lastWasValue = true;
+      return this.checkTrailer(text.length);
+    }
+    if (this.fields.length === 0) return 0;
     this.fields[this.fields.length - 1] += text;
     this.lastWasValue = true;
+    return 0;
   }
 
   /** @internal */
@@ -294,6 +326,8 @@ export class Http1Parser {
       upgrade,
     };
     this.inHead = false;
+    this.lastWasValue = true;
+    this.lastStatus = status;
     if (this.headBytes > this.maxHeadBytes) this.tooLarge = true;
     // A response to HEAD has no body: llhttp moves straight on to message complete, where the
     // parser pauses; every other head pauses here so that the caller can route it first.
@@ -304,16 +338,19 @@ export class Http1Parser {
   /** @internal */
   onMessageComplete(): number {
     this.ended = true;
-    this.skipBody = false;
+    // A 1xx before the final answer to a HEAD request leaves the HEAD rule in force (RFC 9110 §15.2).
+    if (this.kind === 'request' || this.lastStatus >= 200) this.skipBody = false;
     return HPE_PAUSED;
   }
+
+  private lastStatus = 0;
 
   /** Set when a head exceeded the limit; the caller answers 431 (RFC 6585 §5). */
   tooLarge = false;
 
   private error(ret: number): HttpParseError {
     const name = cString(this.exports, this.exports.llhttp_errno_name(ret));
-    const reason = cString(this.exports, this.exports.llhttp_get_error_reason(this.ptr));
+    const reason = this.trailerError ?? cString(this.exports, this.exports.llhttp_get_error_reason(this.ptr));
     return new HttpParseError(name, reason === '' ? name : reason);
   }
 }

@@ -290,6 +290,15 @@ export class Http1ProxyConnection {
     if (this.clientEnded && (this.pending === undefined || this.pending.length === 0)) return this.finishClient();
     this.phase = 'head';
     this.exchange = undefined;
+    // A caller that pipelines requests but does not read the answers would have them pile up
+    // in our send buffer: the next request is read only once the last answer has drained.
+    if (this.downstream.writableNeedDrain) {
+      this.downstream.pause();
+      this.downstream.once('drain', () => {
+        if (this.phase === 'head') this.nextRequest();
+      });
+      return;
+    }
     this.readHead();
     if (this.phase === 'head') this.downstream.resume();
   }
@@ -370,7 +379,10 @@ export class Http1ProxyConnection {
         }
         // 1xx informational answers (100 Continue, 103 Early Hints) are passed on as they
         // come; the final answer follows on the same connection (RFC 9110 §15.2).
-        if (head.status < 200) this.downstream.write(responseHead(head, '', false));
+        // Not to an HTTP/1.0 caller, which cannot know them (RFC 9110 §15.2).
+        if (head.status < 200) {
+          if (exchange.head.versionMinor > 0) this.writeDownstream(exchange, Buffer.from(responseHead(head, '', false), 'latin1'));
+        }
         else this.writeResponseHead(exchange, head);
       } else if (step.consumed > 0 && exchange.answered) {
         // Body bytes of the final answer. Bytes consumed before a head is complete are the
@@ -506,11 +518,14 @@ export class Http1ProxyConnection {
 /** The response has framing of its own (RFC 9112 §6.3): no body by rule, Content-Length or chunked. */
 function framed(head: MessageHead, method: string): boolean {
   if (method === 'HEAD' || head.status === 204 || head.status === 304) return true;
+  // A Transfer-Encoding whose last coding is not chunked is delimited by close (§6.3 (7)).
+  let framedBy = false;
   for (let i = 0; i < head.rawHeaders.length; i += 2) {
     const name = head.rawHeaders[i]!.toLowerCase();
-    if (name === 'content-length' || name === 'transfer-encoding') return true;
+    if (name === 'transfer-encoding') return /(^|,)\s*chunked\s*$/i.test(head.rawHeaders[i + 1]!);
+    if (name === 'content-length') framedBy = true;
   }
-  return false;
+  return framedBy;
 }
 
 function headerOf(head: MessageHead, name: string): string {

@@ -134,10 +134,10 @@ export class UpstreamPool {
 
   /** Destroys a connection and lets the next waiter open a fresh one. */
   discard(conn: PooledConnection): void {
-    if (!conn.dead) {
-      conn.dead = true;
-      conn.stream.destroy();
-    }
+    conn.dead = true;
+    // Also when the peer already ended its side: our sockets allow half-open connections, so
+    // one the peer ended stays open until we close it.
+    if (!conn.stream.destroyed) conn.stream.destroy();
     this.forget(conn);
   }
 
