@@ -1,4 +1,6 @@
 import type { DataPlaneConfig } from './gateway-config.js';
+import { H2_WINDOWS } from '../dataplane/h2-windows.js';
+import { DEFAULT_POOL } from '../dataplane/http1/upstream-pool.js';
 import { readers, section } from './validate-limits.js';
 
 export const DEFAULT_DATA_PLANE: Readonly<DataPlaneConfig> = {
@@ -8,11 +10,9 @@ export const DEFAULT_DATA_PLANE: Readonly<DataPlaneConfig> = {
   keepAliveTimeoutMs: 60_000,
   streamIdleTimeoutMs: 120_000,
   maxHeadBytes: 64 * 1024,
-  // RFC 9113 §6.9.2 defaults are 64 KiB; see gateway/dataplane/h2-windows.ts.
-  streamWindowBytes: 1 << 20,
-  sessionWindowBytes: 16 << 20,
-  // The idle timeout stays below Node's 5 s server keep-alive timeout so that we close first.
-  pool: { maxPerKey: 256, idleTimeoutMs: 4000, maxLifetimeMs: 300_000, queueTimeoutMs: 10_000 },
+  // The data plane's own defaults, defined once next to what they tune.
+  ...H2_WINDOWS,
+  pool: DEFAULT_POOL,
 };
 
 /** `dataPlane:` — timeouts, keep-alive pools and HTTP/2 windows (docs/configuration.md). */

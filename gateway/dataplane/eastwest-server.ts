@@ -16,7 +16,7 @@ import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { LocalHttpRouter } from './local-http-router.js';
-import { forwardRequestHeaders, forwardStream } from './h2/forward-stream.js';
+import { callHeaders, forwardStream } from './h2/forward-stream.js';
 import { H2cPool } from './h2/h2c-pool.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 
@@ -66,6 +66,8 @@ export interface EastWestStats {
   sessions: number;
   activeTunnels: number;
   tunnelsOpened: number;
+  /** HTTP requests (on pooled streams) and HTTP/2 calls served to local endpoints. */
+  requests: number;
   /** Refused streams by error code (or HTTP status for malformed requests). */
   refused: Readonly<Record<string, number>>;
   /** TLS handshakes the mTLS layer refused (bad or missing client certificate). */
@@ -163,6 +165,7 @@ export class EastWestServer {
       sessions: this.sessions.size,
       activeTunnels: this.counters.activeTunnels,
       tunnelsOpened: this.counters.tunnelsOpened,
+      requests: this.counters.requests,
       refused: { ...this.counters.refused },
       tlsRefusals: this.mtls.refusals(),
       tlsHandshakes: this.mtls.handshakes(),
@@ -331,10 +334,10 @@ export class EastWestServer {
     stream.setTimeout(0);
     const candidate = candidates[0]!;
     const endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
-    const set = { ':method': String(headers[':method']), ':path': String(headers[':path']), ':scheme': 'http', ':authority': String(headers[':authority']), ...(source === undefined ? {} : { [CAUSEWAY_SOURCE]: source }) };
+    const out = callHeaders(headers, { method: String(headers[':method']), path: String(headers[':path']), scheme: 'http', authority: String(headers[':authority']) }, source);
     let upstream;
     try {
-      upstream = this.h2c.session(candidate.endpoint.address, candidate.port).request(forwardRequestHeaders(headers, set), { endStream: false });
+      upstream = this.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
     } catch (err) {
       return this.refuse(stream, refusal(502, ErrorCodes.UPSTREAM_CONNECT, `${endpoint}: ${describeError(err)}`), peer, headers);
     }

@@ -10,6 +10,7 @@ import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type
 /** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; never forwarded. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
 const CAUSEWAY_PREFIX = 'causeway-';
+const CAUSEWAY_SOURCE = 'causeway-source';
 
 /**
  * The caller's request fields for the next hop: pseudo-headers and connection-specific fields
@@ -24,6 +25,18 @@ export function forwardRequestHeaders(headers: IncomingHttpHeaders, set: Outgoin
     out[name] = value;
   }
   return Object.assign(out, set);
+}
+
+/**
+ * The request head of a call for its next hop: the caller's fields (see above) with the
+ * pseudo-headers of that hop and, when known, the caller's verified identity.
+ */
+export function callHeaders(
+  headers: IncomingHttpHeaders, hop: { method: string; path: string; scheme: 'http' | 'https'; authority: string }, source: string | undefined,
+): OutgoingHttpHeaders {
+  const set: OutgoingHttpHeaders = { ':method': hop.method, ':path': hop.path, ':scheme': hop.scheme, ':authority': hop.authority };
+  if (source !== undefined) set[CAUSEWAY_SOURCE] = source;
+  return forwardRequestHeaders(headers, set);
 }
 
 /** Response fields and trailers for the caller: connection-specific fields dropped, `:status` kept. */

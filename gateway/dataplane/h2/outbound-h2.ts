@@ -3,12 +3,12 @@ import type { Socket } from 'node:net';
 import { CausewayError, ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
 import type { RouteTarget } from '../endpoint-picker.js';
 import type { WindowTuning } from '../h2-windows.js';
-import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE, CAUSEWAY_SOURCE } from '../headers.js';
+import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE } from '../headers.js';
 import { formatIpAddress, formatMeshAuthority, parseMeshAuthority, type MeshAuthority } from '../mesh-address.js';
 import { statusForCode, type RouteDialer } from '../route-dialer.js';
 import type { RequestRecord } from '../request-record.js';
 import type { TunnelOpener } from '../tunnel-client.js';
-import { forwardRequestHeaders, forwardStream } from './forward-stream.js';
+import { callHeaders, forwardStream } from './forward-stream.js';
 import type { H2cPool } from './h2c-pool.js';
 
 /** The connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
@@ -105,14 +105,13 @@ export class OutboundH2 {
     try {
       if (candidate.kind === 'local') {
         route = `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`;
-        const set = { ':method': method, ':path': path, ':scheme': 'http', ':authority': formatMeshAuthority(target), ...(source === undefined ? {} : { [CAUSEWAY_SOURCE]: source }) };
-        upstream = this.options.h2c.session(candidate.endpoint.address, candidate.port).request(forwardRequestHeaders(headers, set), { endStream: false });
+        const out = callHeaders(headers, { method, path, scheme: 'http', authority: formatMeshAuthority(target) }, source);
+        upstream = this.options.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
       } else {
         route = `remote ${candidate.cluster} via ${candidate.gateway.identity}`;
         const request = this.options.tunnels.request;
         if (request === undefined) throw new Error('this tunnel client cannot carry HTTP/2 calls');
-        const set = { ':method': method, ':path': path, ':scheme': 'https', ':authority': formatMeshAuthority(target), ...(source === undefined ? {} : { [CAUSEWAY_SOURCE]: source }) };
-        upstream = request.call(this.options.tunnels, candidate.gateway, forwardRequestHeaders(headers, set));
+        upstream = request.call(this.options.tunnels, candidate.gateway, callHeaders(headers, { method, path, scheme: 'https', authority: formatMeshAuthority(target) }, source));
       }
     } catch (err) {
       this.options.dialer.settle(candidate, false);

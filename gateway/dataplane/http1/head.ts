@@ -44,6 +44,17 @@ export function hasBody(head: MessageHead): boolean {
 }
 
 /**
+ * The response has framing of its own (RFC 9112 §6.3): no body by rule, chunked as the last
+ * transfer coding, or Content-Length. Anything else is delimited by the connection closing.
+ */
+export function responseFramed(head: MessageHead, method: string): boolean {
+  if (method === 'HEAD' || head.status === 204 || head.status === 304) return true;
+  const coding = fieldValue(head, 'transfer-encoding');
+  if (coding !== undefined) return /(^|,)\s*chunked\s*$/i.test(coding);
+  return fieldValue(head, 'content-length') !== undefined;
+}
+
+/**
  * Framing rules llhttp leaves to the application (it already refuses Content-Length with
  * Transfer-Encoding, duplicate or malformed Content-Length and bad chunks). RFC 9112 §6.3 (4):
  * a request whose Transfer-Encoding does not end in chunked cannot be delimited — 400. We are

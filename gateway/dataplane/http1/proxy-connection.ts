@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
 import type { IdleSweeper, IdleWatch } from '../idle-sweeper.js';
-import { errorResponse, hasBody, isIdempotent, requestFramingError, requestVersionError, responseHead } from './head.js';
+import { errorResponse, fieldValue, hasBody, isIdempotent, requestFramingError, requestVersionError, responseFramed, responseHead } from './head.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './llhttp.js';
 import type { ConnectionOwner, PooledConnection, UpstreamPool } from './upstream-pool.js';
 
@@ -194,7 +194,7 @@ export class Http1ProxyConnection {
       return;
     }
     if (head.upgrade) {
-      return this.refuseAndClose(501, ErrorCodes.REQUEST_INVALID, `Upgrade to ${headerOf(head, 'upgrade')} is not proxied; use CONNECT for a byte stream`);
+      return this.refuseAndClose(501, ErrorCodes.REQUEST_INVALID, `Upgrade to ${(fieldValue(head, 'upgrade') ?? '').slice(0, 100)} is not proxied; use CONNECT for a byte stream`);
     }
     this.routeRequest(head, 0);
   }
@@ -406,7 +406,7 @@ export class Http1ProxyConnection {
   private writeResponseHead(exchange: Exchange, head: MessageHead): void {
     exchange.answered = true;
     exchange.status = head.status;
-    const untilClose = !head.keepAlive && !framed(head, exchange.head.method);
+    const untilClose = !head.keepAlive && !responseFramed(head, exchange.head.method);
     // A caller's connection outlives the upstream's Connection: close only when the body is
     // framed; a body delimited by close ends the caller's connection too (RFC 9112 §6.3 (8)).
     exchange.closeAfter = !exchange.head.keepAlive || untilClose;
@@ -513,24 +513,6 @@ export class Http1ProxyConnection {
       this.options.logger.warn({ err: describeError(err) }, 'exchange listener threw');
     }
   }
-}
-
-/** The response has framing of its own (RFC 9112 §6.3): no body by rule, Content-Length or chunked. */
-function framed(head: MessageHead, method: string): boolean {
-  if (method === 'HEAD' || head.status === 204 || head.status === 304) return true;
-  // A Transfer-Encoding whose last coding is not chunked is delimited by close (§6.3 (7)).
-  let framedBy = false;
-  for (let i = 0; i < head.rawHeaders.length; i += 2) {
-    const name = head.rawHeaders[i]!.toLowerCase();
-    if (name === 'transfer-encoding') return /(^|,)\s*chunked\s*$/i.test(head.rawHeaders[i + 1]!);
-    if (name === 'content-length') framedBy = true;
-  }
-  return framedBy;
-}
-
-function headerOf(head: MessageHead, name: string): string {
-  for (let i = 0; i < head.rawHeaders.length; i += 2) if (head.rawHeaders[i]!.toLowerCase() === name) return head.rawHeaders[i + 1]!.slice(0, 100);
-  return '';
 }
 
 function parseReason(err: unknown): string {

@@ -37,7 +37,8 @@ export interface PoolTuning {
   queueTimeoutMs: number;
 }
 
-export const DEFAULT_POOL: PoolTuning = { maxPerKey: 256, idleTimeoutMs: 4000, maxLifetimeMs: 300_000, queueTimeoutMs: 10_000 };
+/** The idle timeout stays below Node's 5 s server keep-alive timeout, so that we close first. */
+export const DEFAULT_POOL: Readonly<PoolTuning> = { maxPerKey: 256, idleTimeoutMs: 4000, maxLifetimeMs: 300_000, queueTimeoutMs: 10_000 };
 
 export interface UpstreamPoolOptions {
   /** Connections per key, in use and idle together. */
