@@ -116,8 +116,7 @@ export class UpstreamPool {
    */
   release(conn: PooledConnection, reusable: boolean): void {
     conn.owner = undefined;
-    const tooOld = this.options.maxLifetimeMs > 0 && Date.now() - conn.createdAt >= this.options.maxLifetimeMs;
-    if (!reusable || conn.dead || this.closed || tooOld) {
+    if (!reusable || conn.dead || this.closed || this.tooOld(conn)) {
       this.discard(conn);
       return;
     }
@@ -173,14 +172,19 @@ export class UpstreamPool {
     return state;
   }
 
+  private tooOld(conn: PooledConnection): boolean {
+    return this.options.maxLifetimeMs > 0 && Date.now() - conn.createdAt >= this.options.maxLifetimeMs;
+  }
+
   private takeIdle(state: KeyState): PooledConnection | undefined {
     for (;;) {
       const conn = state.idle.pop();
       if (conn === undefined) return undefined;
       conn.watch?.stop();
       conn.watch = undefined;
-      // A stream destroyed with its 'close' still queued is dead already.
-      if (conn.dead || conn.stream.destroyed || !conn.stream.writable) {
+      // A stream destroyed with its 'close' still queued is dead already; one that aged past
+      // its lifetime while idle is retired here, as it would have been on release.
+      if (conn.dead || conn.stream.destroyed || !conn.stream.writable || this.tooOld(conn)) {
         this.discard(conn);
         continue;
       }
