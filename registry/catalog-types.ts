@@ -78,6 +78,21 @@ export interface LocalRegistryWriter {
   nextVersion(): Version;
 }
 
+/** What an active health check concluded about an endpoint (undefined: no verdict yet). */
+export type ObservedHealth = 'healthy' | 'unhealthy';
+
+/**
+ * Where active health checks record their verdicts (LocalRegistry). An endpoint is named by
+ * `endpointKey` (address and ports), as the registry unions them. The effective health is the
+ * observed one, except that a source's declared `unhealthy` (a drain) always wins.
+ */
+export interface ObservedHealthWriter {
+  /** Records (or, with undefined, forgets) a verdict. Returns whether a new version was committed. */
+  setObservedHealth(key: ServiceKey, endpointId: string, health: ObservedHealth | undefined): boolean;
+  /** Forgets every verdict of a service, so its declared health returns. Returns whether a new version was committed. */
+  clearObservedHealth(key: ServiceKey): boolean;
+}
+
 /** Where sources push what they discover (static config, Kubernetes, Consul, agents). */
 export type SourceSink = Pick<LocalRegistryWriter, 'replaceSource' | 'upsert' | 'remove'>;
 

@@ -1,5 +1,5 @@
 import type { Catalog } from './catalog.js';
-import type { LocalRegistryWriter } from './catalog-types.js';
+import type { LocalRegistryWriter, ObservedHealth, ObservedHealthWriter } from './catalog-types.js';
 import { CausewayError, ErrorCodes } from './errors.js';
 import { deepEqual } from './immutable.js';
 import { silentLogger, type Logger } from './log.js';
@@ -32,11 +32,19 @@ export interface LocalRegistryOptions {
  * address and ports, exported if any source exports. A merged result that differs from the
  * held record gets the next local version; an unchanged one gets none, so re-declaring is
  * free and a restart does not re-version (and re-replicate) everything.
+ *
+ * Active health checks add an overlay on top of the declarations: an endpoint's observed
+ * health replaces its declared one, except that a declared `unhealthy` (a source draining the
+ * endpoint) always wins. The overlay takes part in the merge like a declaration, so a change
+ * of effective health is a new version that replicates and is persisted like any other, and
+ * an unchanged verdict costs nothing.
  */
-export class LocalRegistry implements LocalRegistryWriter {
+export class LocalRegistry implements LocalRegistryWriter, ObservedHealthWriter {
   private readonly catalog: Catalog;
   private readonly log: Logger;
   private readonly sources = new Map<string, Map<ServiceKey, ServiceDeclaration>>();
+  /** Observed health per service, by endpointKey. Entries of endpoints that disappear are dropped at the merge. */
+  private readonly observed = new Map<ServiceKey, Map<string, ObservedHealth>>();
   private epoch: number;
   private seq: number;
 
@@ -100,6 +108,29 @@ export class LocalRegistry implements LocalRegistryWriter {
     });
   }
 
+  setObservedHealth(key: ServiceKey, endpointId: string, health: ObservedHealth | undefined): boolean {
+    if (health !== undefined && health !== 'healthy' && health !== 'unhealthy') {
+      throw new CausewayError(ErrorCodes.CATALOG_INVALID, `observed health of ${key} ${endpointId}: ${JSON.stringify(health)} is not healthy or unhealthy`);
+    }
+    if (this.observed.get(key)?.get(endpointId) === health) return false;
+    // A verdict on an endpoint the record does not have (gone between the check and its
+    // answer) is dropped: kept, it would silently apply to a later endpoint of the same key.
+    const held = this.catalog.get(this.catalog.localCluster, key);
+    if (health !== undefined && (held === undefined || held.deleted || !held.endpoints.some((e) => endpointKey(e) === endpointId))) return false;
+    return this.commit(new Set([key]), () => {
+      const verdicts = this.observed.get(key) ?? new Map<string, ObservedHealth>();
+      if (health === undefined) verdicts.delete(endpointId);
+      else verdicts.set(endpointId, health);
+      if (verdicts.size === 0) this.observed.delete(key);
+      else this.observed.set(key, verdicts);
+    }).length > 0;
+  }
+
+  clearObservedHealth(key: ServiceKey): boolean {
+    if (!this.observed.has(key)) return false;
+    return this.commit(new Set([key]), () => { this.observed.delete(key); }).length > 0;
+  }
+
   /**
    * Tombstones every live local record that no source declares. Call it once every source
    * has finished its first sync (Source.start resolved): records restored from the data dir
@@ -119,6 +150,7 @@ export class LocalRegistry implements LocalRegistryWriter {
    */
   private commit(keys: ReadonlySet<ServiceKey>, mutate: () => void): ServiceRecord[] {
     const saved = new Map([...this.sources].map(([name, declared]) => [name, new Map(declared)]));
+    const savedObserved = new Map([...this.observed].map(([key, verdicts]) => [key, new Map(verdicts)]));
     const savedSeq = this.seq;
     mutate();
     const records: ServiceRecord[] = [];
@@ -134,6 +166,8 @@ export class LocalRegistry implements LocalRegistryWriter {
     } catch (err) {
       this.sources.clear();
       for (const [name, declared] of saved) this.sources.set(name, declared);
+      this.observed.clear();
+      for (const [key, verdicts] of savedObserved) this.observed.set(key, verdicts);
       this.seq = savedSeq;
       throw err;
     }
@@ -152,7 +186,9 @@ export class LocalRegistry implements LocalRegistryWriter {
       .filter((d): d is ServiceDeclaration => d !== undefined);
     const first = declarations[0];
     let content: Omit<ServiceRecord, 'version' | 'origin'>;
+    const verdicts = this.observed.get(key);
     if (first === undefined) {
+      this.observed.delete(key);
       if (held === undefined || held.deleted) return undefined;
       content = { name: held.name, namespace: held.namespace, deleted: true, exported: held.exported, ports: [], endpoints: [] };
     } else {
@@ -163,10 +199,12 @@ export class LocalRegistry implements LocalRegistryWriter {
         for (const p of d.ports) if (!ports.some((q) => q.name === p.name)) ports.push(p);
         for (const e of d.endpoints) {
           const id = endpointKey(e);
-          if (!seen.has(id)) endpoints.push(e);
+          if (!seen.has(id)) endpoints.push(withObserved(e, verdicts?.get(id)));
           seen.add(id);
         }
       }
+      for (const id of verdicts?.keys() ?? []) if (!seen.has(id)) verdicts?.delete(id);
+      if (verdicts?.size === 0) this.observed.delete(key);
       content = {
         name: first.name, namespace: first.namespace, deleted: false,
         exported: declarations.some((d) => d.exported), ports, endpoints,
@@ -176,6 +214,12 @@ export class LocalRegistry implements LocalRegistryWriter {
     this.seq += 1;
     return { origin: this.catalog.localCluster, version: { origin: this.catalog.localCluster, epoch: this.epoch, seq: this.seq }, ...content };
   }
+}
+
+/** The endpoint with its observed health applied; a declared `unhealthy` is a drain and stays. */
+function withObserved(endpoint: Endpoint, observed: ObservedHealth | undefined): Endpoint {
+  if (observed === undefined || endpoint.health === 'unhealthy' || endpoint.health === observed) return endpoint;
+  return { ...endpoint, health: observed };
 }
 
 function sameContent(held: ServiceRecord, next: Omit<ServiceRecord, 'version' | 'origin'>): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Catalog, LocalRegistry, isCausewayError, type CatalogChange } from '../../../registry/index.js';
+import { Catalog, LocalRegistry, endpointKey, isCausewayError, type CatalogChange } from '../../../registry/index.js';
 import { declaration, endpoint } from './fixtures.js';
 
 function setup(version = { epoch: 5, seq: 0 }): { catalog: Catalog; registry: LocalRegistry; batches: (readonly CatalogChange[])[] } {
@@ -109,5 +109,84 @@ describe('LocalRegistry', () => {
     const catalog = new Catalog({ localCluster: 'east' });
     assert.deepEqual(new LocalRegistry({ catalog, now: () => 1_700_000_000_123 }).versionState(), { epoch: 1_700_000_000_123, seq: 0 });
     assert.throws(() => new LocalRegistry({ catalog, version: { epoch: -1, seq: 0 } }), (e) => isCausewayError(e, 'CW_CATALOG_INVALID'));
+  });
+
+  describe('observed health (active health checks)', () => {
+    const id = (address: string): string => endpointKey(endpoint(address, 'east'));
+    const healthOf = (catalog: Catalog): string[] => catalog.get('east', 'pay.prod')?.endpoints.map((e) => `${e.address}=${e.health}`) ?? [];
+
+    it('overrides the declared health; each change of effective health is one new version, a repeat is none', () => {
+      const { catalog, registry, batches } = setup();
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1', '10.0.0.2'], true)]);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy'), true);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=unhealthy', '10.0.0.2=healthy']);
+      assert.equal(catalog.get('east', 'pay.prod')?.version.seq, 2);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy'), false, 'the same verdict again');
+      // Observed healthy on a declared-healthy endpoint: the effective health does not change.
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.2'), 'healthy'), false);
+      assert.equal(batches.length, 2);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'healthy'), true);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy', '10.0.0.2=healthy']);
+      assert.deepEqual(registry.versionState(), { epoch: 5, seq: 3 });
+      // The source re-declaring the same services does not undo the verdicts or bump anything.
+      registry.setObservedHealth('pay.prod', id('10.0.0.2'), 'unhealthy');
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1', '10.0.0.2'], true)]);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy', '10.0.0.2=unhealthy']);
+      assert.deepEqual(registry.versionState(), { epoch: 5, seq: 4 });
+    });
+
+    it('a declared unhealthy (drain) always wins; declared unknown takes the verdict', () => {
+      const { catalog, registry } = setup();
+      const base = declaration('pay', 'east', []);
+      registry.upsert('config', {
+        ...base, endpoints: [endpoint('10.0.0.1', 'east', 8080, { health: 'unhealthy' }), endpoint('10.0.0.2', 'east', 8080, { health: 'unknown' })],
+      });
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'healthy'), false);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.2'), 'healthy'), true);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=unhealthy', '10.0.0.2=healthy']);
+      // The drain lifted: the verdict kept meanwhile applies at once.
+      registry.upsert('config', declaration('pay', 'east', ['10.0.0.1', '10.0.0.2']));
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy', '10.0.0.2=healthy']);
+      registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy');
+      registry.upsert('config', { ...base, endpoints: [endpoint('10.0.0.1', 'east', 8080, { health: 'unhealthy' }), endpoint('10.0.0.2', 'east')] });
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=unhealthy', '10.0.0.2=healthy']);
+    });
+
+    it('clearing restores the declared health; verdicts of endpoints that disappear are forgotten', () => {
+      const { catalog, registry } = setup();
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1', '10.0.0.2'])]);
+      registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy');
+      registry.setObservedHealth('pay.prod', id('10.0.0.2'), 'unhealthy');
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.0.0.2'), undefined), true);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=unhealthy', '10.0.0.2=healthy']);
+      assert.equal(registry.clearObservedHealth('pay.prod'), true);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy', '10.0.0.2=healthy']);
+      assert.equal(registry.clearObservedHealth('pay.prod'), false, 'nothing left to clear');
+
+      registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy');
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.2'])]);
+      // 10.0.0.1 comes back (same address and ports): it starts from its declared health.
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1', '10.0.0.2'])]);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy', '10.0.0.2=healthy']);
+      // So does a service removed and declared again.
+      registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unhealthy');
+      registry.replaceSource('config', []);
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1'])]);
+      assert.deepEqual(healthOf(catalog), ['10.0.0.1=healthy']);
+    });
+
+    it('ignores verdicts on unknown services and endpoints, and refuses a bad health value', () => {
+      const { registry, batches } = setup();
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1'])]);
+      assert.equal(registry.setObservedHealth('nope.prod', id('10.0.0.1'), 'unhealthy'), false);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.9.9.9'), 'unhealthy'), false);
+      assert.equal(registry.setObservedHealth('pay.prod', id('10.9.9.9'), undefined), false);
+      assert.throws(() => registry.setObservedHealth('pay.prod', id('10.0.0.1'), 'unknown' as never), (e) => isCausewayError(e, 'CW_CATALOG_INVALID'));
+      assert.equal(batches.length, 1);
+      // Nothing was kept for the unknown endpoint: when it appears, its declared health stands.
+      registry.replaceSource('config', [declaration('pay', 'east', ['10.0.0.1', '10.9.9.9'])]);
+      assert.equal(batches.length, 2);
+      assert.deepEqual(registry.versionState(), { epoch: 5, seq: 2 });
+    });
   });
 });
