@@ -9,7 +9,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** HTTP status for an error code: bad input 400, auth 401/403, missing 404, conflict 409, upstream 502. */
+/** HTTP status for an error code: bad input 400, auth 401/403, missing 404, conflict 409, refused content 422, upstream 502. */
 export function statusFor(err: CausewayError): number {
   switch (err.code) {
     case ErrorCodes.BODY_INVALID:
@@ -28,10 +28,15 @@ export function statusFor(err: CausewayError): number {
     case ErrorCodes.PEER_REFUSED:
       return 403;
     case ErrorCodes.PEER_UNKNOWN:
+    case ErrorCodes.POLICY_UNKNOWN:
       return 404;
     case ErrorCodes.PEER_EXISTS:
     case ErrorCodes.CA_ROTATION:
+    case ErrorCodes.POLICY_FILE_OWNED:
       return 409;
+    // RFC 9110 §15.5.21: the body was understood, its content cannot be applied.
+    case ErrorCodes.POLICY_INVALID:
+      return 422;
     case ErrorCodes.PEER_UNREACHABLE:
       return 502;
     default:
