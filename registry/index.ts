@@ -12,3 +12,4 @@ export * from './catalog-persister.js';
 export * from './sources/static-source.js';
 export { checkFields, isPlainObject, type PlainObject } from './field-checks.js';
 export { listenOn } from './listen.js';
+export { readOptional, syncDirectory, writeAtomic } from './atomic-file.js';
