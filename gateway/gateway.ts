@@ -28,6 +28,8 @@ import { ensureAdminToken } from './admin/admin-token.js';
 import { RecentRequests } from './recent-requests.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { EndpointHealthChecker } from './health/endpoint-health-checker.js';
+import { EMPTY_POLICY_SET, type PolicySource } from './policy/policy-set.js';
 
 export interface GatewayListeners {
   eastWest: string;
@@ -41,6 +43,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** The file the config came from; `reload()` re-reads it (SIGHUP, POST /v1/reload). */
   configFile?: string;
+  /** The policy set the health checks read until the policy store is wired in; default none. */
+  policies?: PolicySource;
 }
 
 /** Fields a reload may change; anything else needs a restart. */
@@ -65,6 +69,7 @@ export class Gateway {
   private listenersValue: GatewayListeners | undefined;
   private ready = false;
   private closing: Promise<void> | undefined;
+  private policySource: PolicySource = { current: () => EMPTY_POLICY_SET, onChange: () => () => undefined };
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -74,6 +79,7 @@ export class Gateway {
     outbound: OutboundProxy;
     admin: AdminServer;
     outliers: OutlierTracker;
+    healthChecks: EndpointHealthChecker;
   };
 
   private constructor(config: GatewayConfig, logger: Logger, configFile: string | undefined) {
@@ -88,6 +94,7 @@ export class Gateway {
   static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const logger = options.logger ?? createLogger({ level: config.logLevel, name: `gateway/${config.cluster}` });
     const gateway = new Gateway(config, logger, options.configFile);
+    if (options.policies !== undefined) gateway.policySource = options.policies;
     try {
       await gateway.startComponents();
     } catch (err) {
@@ -142,6 +149,10 @@ export class Gateway {
 
   get outliers(): OutlierTracker {
     return this.components.outliers;
+  }
+
+  get healthChecks(): EndpointHealthChecker {
+    return this.components.healthChecks;
   }
 
   get svid(): SvidRotator {
@@ -210,6 +221,11 @@ export class Gateway {
     // (removed from the config while the gateway was down).
     localRegistry.sweepUndeclared();
     this.closers.push(() => staticSource.close());
+    // After the first sync, so the first round sees every local service; verdicts go to the
+    // local registry and travel to peers with the records.
+    const healthChecks = new EndpointHealthChecker({ catalog: this.catalog, registry: localRegistry, policies: this.policySource, logger });
+    healthChecks.start();
+    this.closers.push(() => healthChecks.close());
 
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
@@ -288,7 +304,7 @@ export class Gateway {
     const adminAddress = await bind('admin', config.listen.admin, (h, p) => admin.listen(h, p));
     this.closers.push(() => admin.close());
 
-    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers };
+    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers, healthChecks };
     this.listenersValue = {
       eastWest: formatHostPort(toHostPort(eastWestAddress)),
       federation: formatHostPort(toHostPort(federationAddress)),

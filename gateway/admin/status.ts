@@ -1,5 +1,5 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import type { Health } from '../../registry/index.js';
+import { endpointKey, type Endpoint, type Health } from '../../registry/index.js';
 import type { PeerState } from '../../federation/index.js';
 import { gatewayKey } from '../dataplane/outlier-tracker.js';
 import type { Gateway } from '../gateway.js';
@@ -67,6 +67,14 @@ export function endpointState(health: Health, reachability: Reachability): Healt
   return reachability === 'unreachable' || reachability === 'ejected' ? reachability : health;
 }
 
+/** A local endpoint's active health checks (absent when its service has none). */
+function activeCheckOf(gateway: Gateway, key: string, endpoint: Endpoint): Record<string, unknown> | undefined {
+  const status = gateway.healthChecks.endpointStatus(key, endpointKey(endpoint));
+  if (status === undefined) return undefined;
+  const { endpoint: _id, address: _address, ...check } = status;
+  return check;
+}
+
 /** Every live service with its endpoints grouped by cluster, local cluster first. */
 export function buildServices(gateway: Gateway): Array<Record<string, unknown>> {
   const { catalog, outliers } = gateway;
@@ -91,6 +99,7 @@ export function buildServices(gateway: Gateway): Array<Record<string, unknown>> 
         endpoints: endpoints.map((e) => ({
           address: e.address, ports: e.ports, kind: e.kind, identity: e.identity, health: e.health,
           state: endpointState(e.health, reachability), weight: e.weight, locality: e.locality, labels: e.labels,
+          check: local ? activeCheckOf(gateway, key, e) : undefined,
         })),
       };
     }
