@@ -3,8 +3,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 /**
  * The policy resources, defined once as JSON Schema (TypeBox). The validator (ajv), the
  * TypeScript types (Static<>) and the Kubernetes CRDs (openAPIV3Schema) are all derived from
- * these definitions; nothing restates them. Only constructs in the structural subset that
- * Kubernetes accepts for CRDs are used (no $ref, no patternProperties, no oneOf at the root).
+ * these definitions; nothing restates them. Only constructs that map onto a Kubernetes
+ * structural schema are used (no $ref, no oneOf); crd.ts rewrites the few that need it (a
+ * Record's patternProperties become additionalProperties, a union of literals an enum, an
+ * integer-or-string union x-kubernetes-int-or-string). A `description` on a string with a
+ * pattern is also the validator's message when the pattern fails ("expected <description>").
  */
 
 export const POLICY_GROUP = 'causeway.dev';
@@ -30,15 +33,30 @@ export const ServiceName = Type.String({
  * segment each (a `*` as the last segment matches one or more). Checked further by the set
  * compiler (source-pattern.ts), which names what is wrong.
  */
-export const SourceText = Type.String({ minLength: 1, maxLength: 2048, description: 'anonymous, class:<name>, spiffe://<trust-domain>, a SPIFFE ID, or a SPIFFE ID pattern with * segments.' });
+export const SourceText = Type.String({
+  minLength: 1, maxLength: 2048, format: 'policy-source',
+  description: 'anonymous, class:<name>, spiffe://<trust-domain>, a SPIFFE ID, or a SPIFFE ID pattern with * segments.',
+});
+
+/** A member of a traffic class: a source, but never `class:` (a class is made of callers). */
+export const ClassMemberText = Type.String({
+  minLength: 1, maxLength: 2048, format: 'policy-class-member',
+  description: 'anonymous, spiffe://<trust-domain>, a SPIFFE ID, or a SPIFFE ID pattern with * segments.',
+});
+
+/** Custom formats above, checked by the validator (schema-errors.ts), dropped from CRDs. */
+export const POLICY_FORMATS = ['policy-source', 'policy-class-member', 'policy-destination'] as const;
 
 export const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 63 }), Type.String({ maxLength: 63 }), {
   description: 'Endpoint labels; every one must match.',
 });
 
 const Metadata = Type.Object({
-  name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253, description: 'Unique per kind within the policy set.' }),
-  namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 })),
+  name: Type.String({
+    pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253,
+    description: 'A name of lower-case letters, digits, "-" and "." (unique per kind within the policy set).',
+  }),
+  namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'A DNS-1123 label (lower-case letters, digits and "-").' })),
   labels: Type.Optional(Type.Record(Type.String(), Type.String())),
   annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
 }, {
@@ -52,16 +70,16 @@ const Metadata = Type.Object({
 export const AccessRuleSchema = Type.Object({
   action: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'Default allow. A matching deny wins over every allow.' })),
   from: Type.Array(SourceText, { minItems: 1, maxItems: 256, description: 'Callers this rule matches.' }),
-  to: Type.Array(Type.String({ minLength: 1, maxLength: 127 }), {
+  to: Type.Array(Type.String({ minLength: 1, maxLength: 127, format: 'policy-destination', description: '*, *.<namespace> or <name>.<namespace>.' }), {
     minItems: 1, maxItems: 256, description: 'Services (<name>.<namespace>), every service of a namespace (*.<namespace>), or * for all.',
   }),
-  methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]{1,20}$' }), { minItems: 1, maxItems: 16, description: 'HTTP methods; absent: any. A rule with methods or paths never allows a TCP connection, and always denies one.' })),
-  paths: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 1024 }), { minItems: 1, maxItems: 64, description: 'HTTP path prefixes; absent: any.' })),
+  methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]{1,20}$', description: 'An HTTP method in capitals, such as GET.' }), { minItems: 1, maxItems: 16, description: 'HTTP methods; absent: any. A rule with methods or paths never allows a TCP connection, and always denies one.' })),
+  paths: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 1024, description: 'A path prefix beginning with /.' }), { minItems: 1, maxItems: 64, description: 'HTTP path prefixes; absent: any.' })),
 }, strict);
 
 export const TrafficClassSchema = Type.Object({
-  name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
-  from: Type.Array(SourceText, { minItems: 1, maxItems: 256, description: 'Callers in the class (no class: references).' }),
+  name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'A class name of lower-case letters, digits and "-".' }),
+  from: Type.Array(ClassMemberText, { minItems: 1, maxItems: 256, description: 'Callers in the class (no class: references).' }),
 }, strict);
 
 export const AccessPolicySpec = Type.Object({
@@ -87,7 +105,7 @@ export const FailoverTargetSchema = Type.Object({
 
 export const HealthCheckSchema = Type.Object({
   http: Type.Optional(Type.Object({
-    path: Type.String({ pattern: '^/', maxLength: 1024 }),
+    path: Type.String({ pattern: '^/', maxLength: 1024, description: 'A path beginning with /, requested with GET.' }),
     port: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Service port name; default the first http port.' })),
     expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1, description: 'Default 200-399.' })),
   }, strict)),
@@ -124,7 +142,10 @@ export const ClassRouteSchema = Type.Object({
 export const FailoverPolicySpec = Type.Object({
   service: ServiceName,
   targets: Type.Optional(Type.Array(FailoverTargetSchema, { maxItems: 64, description: 'After the local cluster, in this order; clusters named by no target follow, nearest first.' })),
-  minHealthy: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 100_000 }), Type.String({ pattern: '^([0-9]|[1-9][0-9]|100)%$' })], {
+  minHealthy: Type.Optional(Type.Union([
+    Type.Integer({ minimum: 0, maximum: 100_000, description: 'A number of endpoints from 0 to 100000.' }),
+    Type.String({ pattern: '^([0-9]|[1-9][0-9]|100)%$', description: 'A share of the endpoints from 0% to 100%.' }),
+  ], {
     description: 'Fail over from a cluster when fewer than this many (or this share) of its endpoints are healthy. Default 1.',
   })),
   failback: Type.Optional(Type.Object({ delay: Type.Optional(DurationText) }, strict)),
@@ -170,9 +191,9 @@ export const SmiTrafficSplitSchema = Type.Object({
   kind: Type.Literal('TrafficSplit'),
   metadata: Metadata,
   spec: Type.Object({
-    service: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'The root service.' }),
+    service: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'A service name (a DNS-1123 label) in metadata.namespace: the root service.' }),
     backends: Type.Array(Type.Object({
-      service: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
+      service: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'A service name (a DNS-1123 label) in metadata.namespace.' }),
       weight: Type.Integer({ minimum: 0 }),
     }, { additionalProperties: true }), { minItems: 1 }),
     matches: Type.Optional(Type.Array(Type.Unknown())),

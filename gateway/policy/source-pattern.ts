@@ -26,6 +26,10 @@ export function parseSource(text: string): SourcePattern | string {
   }
   if (!text.startsWith('spiffe://')) return `"${text.slice(0, 200)}" is not anonymous, class:<name> or a spiffe:// ID or pattern`;
   const wild = text.split('/').slice(3);
+  // Before the ID check, which would only say that "*" is not a path character.
+  for (const [i, part] of wild.entries()) {
+    if (part !== '*' && part.includes('*')) return `"${text.slice(0, 200)}": * must be a whole path segment (segment ${i + 1} is "${part}")`;
+  }
   if (!wild.includes('*')) {
     try {
       const id = parseSpiffeId(text);
@@ -43,9 +47,6 @@ export function parseSource(text: string): SourcePattern | string {
   }
   const segments = parsed.path.slice(1).split('/').map((s, i) => (wild[i] === '*' ? '*' : s));
   if (segments.length === 1 && segments[0] === '*') return { kind: 'domain', text, trustDomain: parsed.trustDomain };
-  for (const [i, part] of wild.entries()) {
-    if (part !== '*' && part.includes('*')) return `"${text.slice(0, 200)}": * must be a whole path segment (segment ${i + 1} is "${part}")`;
-  }
   return { kind: 'pattern', text, trustDomain: parsed.trustDomain, segments, rest: segments[segments.length - 1] === '*' };
 }
 
