@@ -17,6 +17,8 @@ export type { PolicyError } from './policy-error.js';
 export interface PolicyInput {
   origin: string;
   document: unknown;
+  /** 1-based position within its origin (a file's documents); default: its order among the inputs of that origin. */
+  position?: number;
 }
 
 export interface CompileOptions {
@@ -115,9 +117,10 @@ function checkDocuments(inputs: ReadonlyArray<PolicyInput>, errors: PolicyError[
   const checked: Checked[] = [];
   const looseClasses = new Set<string>();
   const counts = new Map<string, number>();
-  for (const { origin, document } of inputs) {
-    const n = (counts.get(origin) ?? 0) + 1;
-    counts.set(origin, n);
+  for (const { origin, document, position } of inputs) {
+    const count = (counts.get(origin) ?? 0) + 1;
+    counts.set(origin, count);
+    const n = position ?? count;
     if (!isPlainObject(document)) {
       new DocumentProblems(origin, `document ${n}`, errors).add('', 'must be a mapping with apiVersion, kind, metadata and spec');
       continue;

@@ -51,9 +51,12 @@ export const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 63 }), 
   description: 'Endpoint labels; every one must match.',
 });
 
+/** A policy's metadata.name; also part of the file name the admin API writes, so never a "/". */
+export const METADATA_NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$';
+
 const Metadata = Type.Object({
   name: Type.String({
-    pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253,
+    pattern: METADATA_NAME_PATTERN, maxLength: 253,
     description: 'A name of lower-case letters, digits, "-" and "." (unique per kind within the policy set).',
   }),
   namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'A DNS-1123 label (lower-case letters, digits and "-").' })),
