@@ -15,7 +15,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'access', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
+  'services', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -145,6 +145,23 @@ function validateAccess(value: unknown, errors: string[]): AccessRule[] {
   return rules;
 }
 
+/** `policy: { directory }`; the default is `<dataDir>/policies`, a relative path is the config file's. */
+function validatePolicy(value: unknown, base: string, dataDir: string, errors: string[]): GatewayConfig['policy'] {
+  const fallback = { directory: path.join(dataDir, 'policies') };
+  if (value === undefined) return fallback;
+  if (!isPlainObject(value)) {
+    errors.push('policy: must be a mapping with directory');
+    return fallback;
+  }
+  checkFields(value, ['directory'], 'policy', errors);
+  if (value.directory === undefined) return fallback;
+  if (typeof value.directory !== 'string' || value.directory === '') {
+    errors.push('policy.directory: must be a non-empty path (default <dataDir>/policies)');
+    return fallback;
+  }
+  return { directory: path.resolve(base, value.directory) };
+}
+
 function validateServices(value: unknown, cluster: string, locality: Omit<Locality, 'cluster'>, errors: string[]): ServiceDeclaration[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
@@ -205,6 +222,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   const services = validateServices(raw.services, cluster, locality, errors);
   const access = validateAccess(raw.access, errors);
+  const policy = validatePolicy(raw.policy, source.file === undefined ? process.cwd() : path.dirname(source.file), dataDir, errors);
   const ttl = raw.gatewaySvidTtl === undefined ? 86400 : parseDuration(raw.gatewaySvidTtl);
   if (ttl === undefined || ttl < 120 || ttl > 30 * 86400) errors.push('gatewaySvidTtl: must be a duration from 2m to 30d such as "24h"');
   const base = source.file === undefined ? process.cwd() : path.dirname(source.file);
@@ -222,7 +240,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
-    outbound: { identifyCallersBySourceAddress }, services, access,
+    outbound: { identifyCallersBySourceAddress }, services, access, policy,
     gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
   });
 }

@@ -281,3 +281,19 @@ describe('gateway config: dataPlane', () => {
     });
   });
 });
+
+describe('gateway config: policy', () => {
+  it('defaults the policy directory to <dataDir>/policies and resolves a relative one against the config file', () => {
+    assert.equal(parseConfigText(MINIMAL, '/etc/causeway/a.yaml').policy.directory, '/var/lib/causeway/policies');
+    assert.equal(parseConfigText(`${MINIMAL}policy: { directory: ./policies.d }\n`, '/etc/causeway/a.yaml').policy.directory, '/etc/causeway/policies.d');
+    assert.equal(parseConfigText(`${MINIMAL}policy: {}\n`, '/etc/causeway/a.yaml').policy.directory, '/var/lib/causeway/policies');
+  });
+
+  it('names a bad policy section', () => {
+    assert.deepEqual(problemsOf(`${MINIMAL}policy: { directory: 7, directry: x }\n`), [
+      'policy.directry: unknown field (did you mean "directory"?)',
+      'policy.directory: must be a non-empty path (default <dataDir>/policies)',
+    ]);
+    assert.deepEqual(problemsOf(`${MINIMAL}policy: /etc/policies\n`), ['policy: must be a mapping with directory']);
+  });
+});
