@@ -30,6 +30,7 @@ import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { EndpointHealthChecker } from './health/endpoint-health-checker.js';
 import { EMPTY_POLICY_SET, type PolicySource } from './policy/policy-set.js';
+import { PolicyStore } from './policy/policy-store.js';
 
 export interface GatewayListeners {
   eastWest: string;
@@ -43,12 +44,15 @@ export interface GatewayOptions {
   logger?: Logger;
   /** The file the config came from; `reload()` re-reads it (SIGHUP, POST /v1/reload). */
   configFile?: string;
-  /** The policy set the health checks read until the policy store is wired in; default none. */
+  /** A fixed policy source in place of the policy store's set (tests); default the store. */
   policies?: PolicySource;
 }
 
 /** Fields a reload may change; anything else needs a restart. */
 const RELOADABLE: ReadonlySet<keyof GatewayConfig> = new Set<keyof GatewayConfig>(['services', 'access', 'logLevel']);
+
+/** No GatewayOptions.policies: what is read is the policy store, once started. */
+const NO_POLICIES: PolicySource = { current: () => EMPTY_POLICY_SET, onChange: () => () => undefined };
 
 /**
  * One gateway: local registry, trust-domain CA, peer links, east-west and outbound
@@ -69,7 +73,8 @@ export class Gateway {
   private listenersValue: GatewayListeners | undefined;
   private ready = false;
   private closing: Promise<void> | undefined;
-  private policySource: PolicySource = { current: () => EMPTY_POLICY_SET, onChange: () => () => undefined };
+  private policySource: PolicySource = NO_POLICIES;
+  private policyStore: PolicyStore | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -125,7 +130,10 @@ export class Gateway {
     if (changed.includes('services')) this.staticSource?.update(next.services);
     if (changed.includes('logLevel')) this.logger.level = next.logLevel;
     // Open east-west streams were authorized under the old rules: those no longer allowed are reset.
-    if (changed.includes('access')) this.components.eastWest.recheckAccess();
+    if (changed.includes('access')) {
+      await this.policyStore?.recompile();
+      this.components.eastWest.recheckAccess();
+    }
     this.logger.info({ changed }, 'config reloaded');
     return { changed };
   }
@@ -155,6 +163,12 @@ export class Gateway {
     return this.components.healthChecks;
   }
 
+  /** The policy resources: the set in force, its directory, apply and delete (admin API). */
+  get policies(): PolicyStore {
+    if (this.policyStore === undefined) throw new Error('gateway not started');
+    return this.policyStore;
+  }
+
   get svid(): SvidRotator {
     return this.components.svid;
   }
@@ -175,6 +189,14 @@ export class Gateway {
     this.closers.push(() => lock.release());
     const store = new FileStore(`${config.dataDir}/state`);
     this.closers.push(() => store.close());
+
+    // The policy set is in force before anything decides or listens: the last good set saved
+    // in the data dir stays in force even when the directory is broken (docs/policy.md).
+    const policies = new PolicyStore({ directory: config.policy.directory, state: store, configAccess: () => this.configValue.access, logger });
+    await policies.start();
+    this.closers.push(() => policies.close());
+    this.policyStore = policies;
+    if (this.policySource === NO_POLICIES) this.policySource = policies;
 
     const ca = await CertificateAuthority.loadOrCreate({
       dir: `${config.dataDir}/ca`, trustDomain: config.trustDomain, logger,
