@@ -140,6 +140,12 @@ interface Buckets {
   fit: Placed[];
   later: Placed[];
   lastResort: Placed[];
+  /** `<service>|<address>:<port>` of each local endpoint placed: one endpoint is one candidate, whatever steps take it. */
+  localPlaced: Set<string>;
+  /** `<service>|<cluster>` of each cluster some step took (explain names the others). */
+  taken: Set<string>;
+  /** Each service placed, with its port (explain accounts for all its clusters and local endpoints). */
+  looked: Map<ServiceKey, { service: ResolvedService; servicePort: ServicePort }>;
 }
 
 interface Placed {
@@ -175,8 +181,9 @@ function targetTier(target: FailoverTarget, why: string): Tier {
  * Order: the caller's class route, if one applies (exclusive: the class is served by its
  * targets alone, or refused); else a TrafficSplit backend drawn by weight, then the other
  * backends; else the local cluster, the FailoverPolicy's targets in order, then every other
- * cluster nearest first (same region, same cloud, anywhere). Within a step, clusters and
- * gateways are shuffled so load spreads; local endpoints are weighted. A cluster with no
+ * cluster nearest first (same region, same cloud, anywhere). Within a step the local endpoints
+ * come first (weighted), then the remote clusters and their gateways, shuffled so load
+ * spreads; a local endpoint several steps take is placed once, by the first. A cluster with no
  * healthy endpoint, or whose gateways are all dead, is out; one below minHealthy, or back
  * within its failback delay, is used only after every fit one; ejected gateways and gateways
  * whose federation link is down are a last resort (panic mode); a dead gateway is never tried.
@@ -203,7 +210,7 @@ export class RouteDecider {
       }
     }
     const split = classEntry === undefined ? this.splitFor(set, request) : undefined;
-    const buckets: Buckets = { fit: [], later: [], lastResort: [] };
+    const buckets: Buckets = { fit: [], later: [], lastResort: [], localPlaced: new Set(), taken: new Set(), looked: new Map() };
     if (classEntry !== undefined && classEntry[1].targets !== undefined) {
       const tiers = classEntry[1].targets.map((t, i) => targetTier(t, `class ${classEntry[0]} route, target ${i + 1}`));
       this.place(decision, buckets, set, resolved.service, resolved.servicePort, tiers, 0, request);
@@ -212,6 +219,7 @@ export class RouteDecider {
     } else {
       this.place(decision, buckets, set, resolved.service, resolved.servicePort, this.failoverTiers(failover, catalog.localCluster), 0, request);
     }
+    if (request.explain === true) this.noteLeftOut(decision, buckets, request);
     const byPlace = (x: Placed, y: Placed): number => x.tier - y.tier || x.order - y.order;
     // Panic mode (as Envoy's panic threshold): when nothing fit or degraded is left, trying an
     // ejected gateway may succeed where skipping it surely fails; a dead one is never tried.
@@ -301,6 +309,7 @@ export class RouteDecider {
     const now = this.context.now();
     const ejectedShare = this.ejectedShare(service, servicePort);
     const ignoreEjections = ejectedShare * 100 > policy.outlier.maxEjectedPercent;
+    if (!buckets.looked.has(service.key)) buckets.looked.set(service.key, { service, servicePort });
 
     for (const [cluster, endpoints] of service.clusters) {
       const local = cluster === catalog.localCluster;
@@ -311,6 +320,7 @@ export class RouteDecider {
         const subsetKey = formatLabels(tier.subset);
         if (placed.has(`${cluster}|${subsetKey}`)) return;
         placed.add(`${cluster}|${subsetKey}`);
+        buckets.taken.add(`${service.key}|${cluster}`);
         const tierNo = tierBase + index;
         const where = tier.subset === undefined ? cluster : `${cluster} [${subsetKey}]`;
         const members = endpoints.filter((e) => hasLabels(e, tier.subset) && (!local || endpointPort(e, servicePort) !== undefined));
@@ -336,17 +346,21 @@ export class RouteDecider {
           demoted = `${healthy} of ${members.length} endpoints healthy, below minHealthy ${required}`;
         }
 
+        const failingBack = (): string | undefined => {
+          const since = this.context.failback.seenFit(failbackKey, now, policy.failbackMs);
+          return since === undefined ? undefined : `recovered ${formatAge(now - since)} ago; failback after ${formatAge(policy.failbackMs)}`;
+        };
+
         if (local) {
-          const targets = localCandidates(members, servicePort, undefined, random);
-          const downAt = this.context.failback.downAt(failbackKey);
-          if (demoted === undefined && downAt !== undefined) {
-            if (now - downAt < policy.failbackMs) demoted = `recovered ${formatAge(now - downAt)} ago; failback after ${formatAge(policy.failbackMs)}`;
-            else this.context.failback.recovered(failbackKey);
-          }
+          demoted ??= failingBack();
+          const placedKey = (t: Extract<RouteTarget, { kind: 'local' }>): string => `${service.key}|${t.endpoint.address}:${t.port}`;
+          const targets = localCandidates(members, servicePort, undefined, random).filter((t) => !buckets.localPlaced.has(placedKey(t)));
           const bucket = demoted === undefined ? fit : later;
           for (const [i, target] of targets.entries()) {
+            buckets.localPlaced.add(placedKey(target));
             const why = explain ? `${tier.why}; ${healthy} of ${members.length} healthy${demoted === undefined ? '' : `; ${demoted}`}` : '';
-            bucket.push({ tier: tierNo, order: i, candidate: { target, service: service.key, port: servicePort.port, why } });
+            // Negative: within a step the local endpoints come before every remote cluster (order 0..1).
+            bucket.push({ tier: tierNo, order: i - targets.length, candidate: { target, service: service.key, port: servicePort.port, why } });
             note(cluster, `endpoint ${target.endpoint.address}:${target.port}`, demoted === undefined ? 'candidate' : 'after the others', () => why);
           }
           return;
@@ -381,11 +395,7 @@ export class RouteDecider {
           else recovering.push({ gateway, since: 0 });
         }
         if (usable === 0) this.context.failback.markDown(failbackKey, now);
-        const downAt = this.context.failback.downAt(failbackKey);
-        if (usable > 0 && demoted === undefined && downAt !== undefined) {
-          if (now - downAt < policy.failbackMs) demoted = `recovered ${formatAge(now - downAt)} ago; failback after ${formatAge(policy.failbackMs)}`;
-          else this.context.failback.recovered(failbackKey);
-        }
+        else demoted ??= failingBack();
         for (const { gateway, since } of recovering) {
           const back = since > 0 ? `gateway back up ${formatAge(now - since)} ago; failback after ${formatAge(policy.failbackMs)}` : undefined;
           const reason = demoted ?? back;
@@ -408,6 +418,34 @@ export class RouteDecider {
           note(cluster, `gateway ${gateway.identity}`, 'last resort', () => why);
         }
       });
+    }
+  }
+
+  /**
+   * Explain only: an `out` line for every cluster no step took and every local endpoint that
+   * is no candidate, so each endpoint of the service is accounted for.
+   */
+  private noteLeftOut(decision: RouteDecision, buckets: Buckets, request: RouteRequest): void {
+    const localCluster = this.context.catalog.localCluster;
+    for (const { service, servicePort } of buckets.looked.values()) {
+      const note = (cluster: string, subject: string, why: string): void => {
+        decision.considered.push({ service: service.key, cluster, subject, verdict: 'out', why });
+      };
+      for (const [cluster, endpoints] of service.clusters) {
+        const taken = buckets.taken.has(`${service.key}|${cluster}`);
+        if (!taken) note(cluster, 'cluster', `no step of this route takes cluster ${cluster}`);
+        if (cluster !== localCluster) continue;
+        for (const endpoint of endpoints) {
+          const port = endpointPort(endpoint, servicePort);
+          if (port !== undefined && buckets.localPlaced.has(`${service.key}|${endpoint.address}:${port}`)) continue;
+          const why = port === undefined ? `declares no port ${servicePort.name}`
+            : endpoint.health !== 'healthy' ? `health ${endpoint.health}`
+              : !taken ? 'its cluster is not taken'
+                : request.localAccess?.allowed === false ? `access denied here: ${request.localAccess.reason}`
+                  : 'lacks the labels of every step that takes the local cluster';
+          note(cluster, port === undefined ? `endpoint ${endpoint.address}` : `endpoint ${endpoint.address}:${port}`, why);
+        }
+      }
     }
   }
 
