@@ -76,6 +76,11 @@ export interface RouteRequest {
   port: number;
   /** This gateway's access verdict for the caller (its own endpoints obey it); undefined: not checked. */
   localAccess: AccessVerdict | undefined;
+  /**
+   * The verdict for another service a TrafficSplit sends the request to: its local endpoints
+   * obey that service's rules, as its remote gateways do. Absent: `localAccess` for every service.
+   */
+  localAccessTo?: (service: ServiceKey) => AccessVerdict | undefined;
   /** Build `considered` and every `why` (explain); the data plane leaves it off. */
   explain?: boolean;
 }
@@ -200,7 +205,10 @@ export class RouteDecider {
       service: request.service, port: request.port, servicePort: resolved.servicePort, failover, classes,
       classRoute: undefined, split: undefined, candidates: [], considered: [], refusal: undefined,
     };
-    const classEntry = [...failover.classes].find(([name]) => request.caller.classes.has(name));
+    // A caller in several routed classes: a refusal wins over any route (as a deny wins over
+    // allows), else the first route listed.
+    const matching = [...failover.classes].filter(([name]) => request.caller.classes.has(name));
+    const classEntry = matching.find(([, route]) => route.refuse) ?? matching[0];
     if (classEntry !== undefined) {
       const [name, route] = classEntry;
       decision.classRoute = { class: name, policy: failover.policy };
@@ -335,8 +343,9 @@ export class RouteDecider {
           note(cluster, 'cluster', 'out', () => `${where}: none of its ${members.length} endpoints is healthy`);
           return;
         }
-        if (local && request.localAccess !== undefined && !request.localAccess.allowed) {
-          note(cluster, 'cluster', 'out', () => `${where}: access denied here: ${request.localAccess?.reason ?? ''}`);
+        const access = local ? localAccessFor(request, service.key) : undefined;
+        if (access !== undefined && !access.allowed) {
+          note(cluster, 'cluster', 'out', () => `${where}: access denied here: ${access.reason}`);
           return;
         }
         const required = 'count' in policy.minHealthy ? policy.minHealthy.count : Math.ceil((policy.minHealthy.percent * members.length) / 100);
@@ -428,6 +437,7 @@ export class RouteDecider {
   private noteLeftOut(decision: RouteDecision, buckets: Buckets, request: RouteRequest): void {
     const localCluster = this.context.catalog.localCluster;
     for (const { service, servicePort } of buckets.looked.values()) {
+      const access = localAccessFor(request, service.key);
       const note = (cluster: string, subject: string, why: string): void => {
         decision.considered.push({ service: service.key, cluster, subject, verdict: 'out', why });
       };
@@ -441,7 +451,7 @@ export class RouteDecider {
           const why = port === undefined ? `declares no port ${servicePort.name}`
             : endpoint.health !== 'healthy' ? `health ${endpoint.health}`
               : !taken ? 'its cluster is not taken'
-                : request.localAccess?.allowed === false ? `access denied here: ${request.localAccess.reason}`
+                : access?.allowed === false ? `access denied here: ${access.reason}`
                   : 'lacks the labels of every step that takes the local cluster';
           note(cluster, port === undefined ? `endpoint ${endpoint.address}` : `endpoint ${endpoint.address}:${port}`, why);
         }
@@ -463,6 +473,11 @@ export class RouteDecider {
     }
     return total === 0 ? 0 : ejected / total;
   }
+}
+
+/** This gateway's access verdict for `service` (the one asked for, or one a split sends to). */
+function localAccessFor(request: RouteRequest, service: ServiceKey): AccessVerdict | undefined {
+  return service === request.service ? request.localAccess : (request.localAccessTo?.(service) ?? request.localAccess);
 }
 
 function describeBackend(backend: CompiledSplitBackend): string {

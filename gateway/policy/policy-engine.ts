@@ -77,7 +77,11 @@ export class PolicyEngine {
   route(caller: Caller, service: ServiceKey, port: number, scope: AccessScope, options: { explain?: boolean } = {}): RouteDecision {
     const set = this.policies();
     const localAccess = this.access(caller, service, scope, set);
-    return this.decider.decide(set, { caller, service, port, localAccess, explain: options.explain === true });
+    return this.decider.decide(set, {
+      caller, service, port, localAccess, explain: options.explain === true,
+      // A TrafficSplit to another service: its local endpoints obey that service's rules.
+      localAccessTo: (other) => this.access(caller, other, scope, set),
+    });
   }
 
   /** Looks at every port of `service` so the failback clock sees changes with no traffic. */

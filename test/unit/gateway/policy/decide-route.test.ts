@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorCodes } from '../../../../registry/index.js';
 import type { RouteDecision } from '../../../../gateway/policy/decide-route.js';
 import type { PolicySet } from '../../../../gateway/policy/policy-set.js';
-import { allow, backend, failover, policySet, scripted, seeded, split, trafficClass, type FailoverOverrides } from './policy-builders.js';
+import { allow, backend, deny, failover, policySet, scripted, seeded, split, trafficClass, type FailoverOverrides } from './policy-builders.js';
 import { PORT, RouteWorld, SERVICE, anyone, clusterOrder, gatewayId, places } from './route-fixture.js';
 
 const RANDOMS: Array<[string, () => () => number]> = [
@@ -437,6 +437,14 @@ describe('RouteDecider: traffic classes', () => {
     const toD = withFailover({ classes: { dev: { targets: [{ cluster: 'd' }] } } }, { classes });
     assert.deepEqual(places(world.decide(toD, { caller: anyone(['dev']) })), ['d']);
   });
+
+  it('refuses a caller in a refused class even when another of its classes has a route listed first', () => {
+    const world = devWorld();
+    const both = withFailover({ classes: { dev: { targets: [{ labels: { env: 'dev' } }] }, batch: { refuse: true } } }, { classes });
+    const decision = world.decide(both, { caller: anyone(['dev', 'batch']) });
+    assert.equal(decision.refusal?.code, ErrorCodes.ACCESS_DENIED);
+    assert.deepEqual(decision.classRoute, { class: 'batch', policy: 'FailoverPolicy/payments' });
+  });
 });
 
 describe('RouteDecider: TrafficSplit', () => {
@@ -499,6 +507,21 @@ describe('RouteDecider: TrafficSplit', () => {
     assert.equal(decision.split?.backend, 'service payments-v2.prod');
   });
 
+  it('judges the local endpoints of a split\'s other service by that service\'s access verdict', () => {
+    const world = versions();
+    world.put('a', [{ n: 7 }], 'payments-v2.prod');
+    world.put('c', [{ n: 7 }], 'payments-v2.prod');
+    const set = policySet({ splits: { [SERVICE]: [split('move', [backend(100, { service: 'payments-v2.prod' })])] } });
+    const allowed = { allowed: true, rule: undefined, reason: 'in the local trust domain' };
+    const denied = { allowed: false, rule: undefined, reason: 'AccessPolicy/v2 rules[0] denies it' };
+    const decision = world.decider.decide(set, {
+      caller: anyone(), service: SERVICE, port: PORT, explain: true, localAccess: allowed,
+      localAccessTo: (service) => (service === 'payments-v2.prod' ? denied : allowed),
+    });
+    assert.deepEqual(places(decision), ['payments-v2.prod/c'], 'the remote gateway judges for itself');
+    assert.ok(decision.considered.some((c) => c.service === 'payments-v2.prod' && c.cluster === 'a' && /access denied here: AccessPolicy\/v2/.test(c.why)));
+  });
+
   it('splits across clusters, and applies a class-bound split to that class only', () => {
     const world = versions();
     world.put('c', [{ n: 1 }]);
@@ -529,6 +552,25 @@ describe('RouteDecider: local access and explain', () => {
       const scott = engine.caller('spiffe://a.example/ns/default/sa/scott');
       assert.deepEqual(clusterOrder(engine.route(alice, SERVICE, PORT, { method: 'GET', path: '/' })), ['b', 'c', 'd']);
       assert.deepEqual(clusterOrder(engine.route(scott, SERVICE, PORT, { method: 'GET', path: '/' })), ['a', 'b', 'c', 'd']);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('through the engine: a split to another service obeys that service\'s rules at the local endpoints', () => {
+    const world = standard();
+    world.put('a', [{ n: 7 }], 'payments-v2.prod');
+    world.put('c', [{ n: 7 }], 'payments-v2.prod');
+    const set = policySet({
+      accessRules: [deny('AccessPolicy/v2', 0, ['spiffe://a.example/ns/default/sa/alice'], ['payments-v2.prod'])],
+      splits: { [SERVICE]: [split('move', [backend(100, { service: 'payments-v2.prod' })])] },
+    });
+    const engine = world.engine(() => set);
+    try {
+      const alice = engine.caller('spiffe://a.example/ns/default/sa/alice');
+      const bob = engine.caller('spiffe://a.example/ns/default/sa/bob');
+      assert.deepEqual(places(engine.route(alice, SERVICE, PORT, { method: 'GET', path: '/' })), ['payments-v2.prod/c']);
+      assert.deepEqual(places(engine.route(bob, SERVICE, PORT, { method: 'GET', path: '/' })), ['payments-v2.prod/a:10.1.0.7', 'payments-v2.prod/c']);
     } finally {
       engine.close();
     }
