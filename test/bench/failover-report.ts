@@ -11,6 +11,8 @@ export interface FailoverRun {
   figures: FailoverFigures;
   /** B carried the whole stream before the fault; a run without it measured nothing. */
   healthyBefore: boolean;
+  /** Whether A read its FailoverPolicy file (a build without the policy store ignores it). */
+  policy: string;
 }
 
 export interface FailoverResults {
@@ -18,8 +20,6 @@ export interface FailoverResults {
   commit: string;
   machine: { cpus: number; model: string; node: string; kernel: string };
   settings: { rate: number; timeoutMs: number; faultSeconds: number; restoreSeconds: number; quick: boolean; gatewayConfig: unknown };
-  /** Whether A's build serves the policy API (and so reads the FailoverPolicy file at all). */
-  policyApi: string;
   runs: FailoverRun[];
 }
 
@@ -71,8 +71,10 @@ export function targets(results: FailoverResults): Array<{ target: string; measu
 export function renderReport(results: FailoverResults): string {
   const { settings } = results;
   const lines: string[] = [];
+  const policies = [...new Set(results.runs.map((r) => r.policy))];
+  const policy = policies.length === 1 ? policies[0]! : results.runs.map((r) => `${FAULTS[r.fault].tag} retries ${r.retries ? 'on' : 'off'}: ${r.policy}`).join('; ');
   lines.push(`Failover, ${settings.rate} req/s open loop through A, ${settings.timeoutMs / 1000} s timeout per request, `
-    + `fault held ${settings.faultSeconds} s${settings.quick ? ' (quick)' : ''}; commit ${results.commit}; policy API on A: ${results.policyApi}`);
+    + `fault held ${settings.faultSeconds} s${settings.quick ? ' (quick)' : ''}; commit ${results.commit}; A's FailoverPolicy: ${policy}`);
   lines.push('');
   lines.push(table(
     ['fault', 'retries', 'failed (fault)', 'last failed after fault', 'first answer from C', 'all on C after', 'failed (failback)', 'all back on B after restore'],

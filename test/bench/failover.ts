@@ -20,7 +20,7 @@
 //   CW_BENCH_RECORDS            a directory: every request of every run as JSON lines (times
 //                               relative to the fault), for a closer look at one outage
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startFailoverCluster, type FailoverCluster } from '../helpers/failover-cluster.js';
@@ -74,16 +74,24 @@ function commitOf(): string {
   return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : ' + uncommitted changes'}`;
 }
 
-/** Whether A serves the policy API: a build without it ignores A's FailoverPolicy file. */
-async function policyApiOf(cluster: FailoverCluster): Promise<string> {
+/**
+ * Whether A read its FailoverPolicy file: a build without the policy store ignores it (and
+ * then "retries on" and "off" run the same code). Judged from A's log: the store logs every
+ * set it puts in force, and every refusal.
+ */
+async function policyStateOf(dir: string): Promise<string> {
+  let lines: Array<{ component?: string; msg?: string; version?: number; documents?: number; level?: number }>;
   try {
-    const response = await fetch(`http://${cluster.gateways.a.listeners.admin}/v1/policies`, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) return `absent (GET /v1/policies answered ${response.status}); the FailoverPolicy file is not read`;
-    const body = (await response.json()) as { version?: unknown };
-    return `present${body.version === undefined ? '' : ` (policy set version ${String(body.version)})`}`;
+    lines = (await readFile(path.join(dir, 'a.log'), 'utf8')).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as (typeof lines)[number]);
   } catch (err) {
     return `unknown (${(err as Error).message})`;
   }
+  const store = lines.filter((l) => l.component === 'policy-store');
+  if (store.length === 0) return 'not read (this build has no policy store)';
+  const refused = store.filter((l) => (l.level ?? 0) >= 40);
+  const inForce = store.filter((l) => l.msg === 'policy set in force' && (l.documents ?? 0) > 0).at(-1);
+  if (inForce !== undefined) return `in force (policy set version ${inForce.version ?? '?'})${refused.length > 0 ? `, ${refused.length} refusals logged` : ''}`;
+  return refused.length > 0 ? `refused: ${refused.at(-1)!.msg ?? ''}` : 'not in force';
 }
 
 async function main(): Promise<void> {
@@ -96,7 +104,6 @@ async function main(): Promise<void> {
       rate: settings.rate, timeoutMs: settings.timeoutMs, faultSeconds: settings.faultSeconds,
       restoreSeconds: settings.restoreSeconds, quick: settings.quick, gatewayConfig: settings.gatewayConfig,
     },
-    policyApi: 'unknown',
     runs: [],
   };
   let current: { cluster?: FailoverCluster; tmp?: Awaited<ReturnType<typeof makeTempDir>> } = {};
@@ -120,13 +127,15 @@ async function main(): Promise<void> {
           dir: tmp.dir, retries, extraConfig: settings.gatewayConfig as Record<string, unknown> | undefined,
         });
         current.cluster = cluster;
-        if (results.policyApi === 'unknown') results.policyApi = await policyApiOf(cluster);
         say(`  ${settings.rate} req/s; fault held ${settings.faultSeconds} s, then up to ${settings.restoreSeconds} s for failback`);
         const run = await runFailoverScenario(cluster, {
           fault, rate: settings.rate, timeoutMs: settings.timeoutMs, warmMs: 2000,
           faultMs: settings.faultSeconds * 1000, untilMoved: false, restoreMs: settings.restoreSeconds * 1000,
         });
-        const row: FailoverRun = { fault, retries, heldMs: run.event.restoreMs - run.event.faultMs, figures: run.figures, healthyBefore: run.healthyBefore };
+        const row: FailoverRun = {
+          fault, retries, heldMs: run.event.restoreMs - run.event.faultMs, figures: run.figures, healthyBefore: run.healthyBefore,
+          policy: await policyStateOf(tmp.dir),
+        };
         results.runs.push(row);
         if (settings.recordsDir !== undefined) {
           await mkdir(settings.recordsDir, { recursive: true });
