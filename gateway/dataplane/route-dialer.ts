@@ -1,22 +1,22 @@
 import type { Duplex } from 'node:stream';
 import {
   CausewayError, ErrorCodes, describeError, silentLogger,
-  type CatalogReader, type ErrorCode, type Locality, type Logger,
+  type ErrorCode, type Logger,
 } from '../../registry/index.js';
-import type { EndpointPicker, PickContext, RouteTarget } from './endpoint-picker.js';
+import type { AccessScope } from '../policy/decide-access.js';
+import { formatLabels, type Candidate, type RouteDecision, type RouteTarget } from '../policy/decide-route.js';
+import type { PolicyEngine } from '../policy/policy-engine.js';
 import { CAUSEWAY_ENDPOINT } from './headers.js';
 import { formatIpAddress, formatMeshAuthority, isIpAddressText, type MeshAuthority } from './mesh-address.js';
-import { gatewayKey, type OutlierTracker } from './outlier-tracker.js';
+import { outlierKey, type OutlierTracker } from './outlier-tracker.js';
+import { failoverOf } from '../policy/policy-set.js';
 import { connectTcp } from './tcp-connect.js';
-import { TunnelError, type OpenedTunnel, type TunnelOpener } from './tunnel-client.js';
+import { TunnelError, type OpenOptions, type OpenedTunnel, type TunnelOpener } from './tunnel-client.js';
 
 export interface RouteDialerOptions {
-  catalog: CatalogReader;
-  picker: EndpointPicker;
+  engine: PolicyEngine;
   outliers: OutlierTracker;
   tunnels: TunnelOpener;
-  /** Locality of this gateway (remote clusters are ranked against it). */
-  locality: Locality;
   connectTimeoutMs: number;
   logger?: Logger;
 }
@@ -50,11 +50,18 @@ export function statusForCode(code: string): number {
 /** Refusals that answer the question "may this caller go there" — worth more than a connect error. */
 const POLICY_CODES: ReadonlySet<string> = new Set([ErrorCodes.ACCESS_DENIED, ErrorCodes.IDENTITY_REFUSED]);
 
+/** The caller left: nothing more is dialed for it. */
+export class CallerGone extends CausewayError {
+  constructor() {
+    super(ErrorCodes.CLOSED, 'the caller went away before its request was sent');
+  }
+}
+
 /**
- * Resolves a mesh name in the federated catalog and walks the picker's candidates until one
- * connects: a TCP connection to a local endpoint, or a CONNECT tunnel through a remote
- * cluster's gateway. Connect failures and 5xx answers of remote gateways feed the outlier
- * tracker (refusals do not: the gateway is working). Nothing is ever resolved through DNS.
+ * Asks the policy engine where a request goes and walks its candidates until one connects: a
+ * TCP connection to a local endpoint, or a CONNECT tunnel through a remote cluster's gateway.
+ * Connect failures and 5xx answers of remote gateways feed the outlier tracker (refusals do
+ * not: the gateway is working). Nothing is ever resolved through DNS.
  */
 export class RouteDialer {
   private readonly logger: Logger;
@@ -63,57 +70,49 @@ export class RouteDialer {
     this.logger = options.logger ?? silentLogger();
   }
 
+  get engine(): PolicyEngine {
+    return this.options.engine;
+  }
+
   /**
-   * Resolves `target` and orders its candidates (the picker's order, ejected gateways skipped).
-   * Throws CW_SERVICE_UNKNOWN or CW_NO_HEALTHY_ENDPOINT.
+   * The route decision for `source` (a verified SPIFFE ID, or undefined: anonymous) to `target`.
+   * Throws CW_SERVICE_UNKNOWN, or the decision's refusal (CW_NO_HEALTHY_ENDPOINT, CW_ACCESS_DENIED).
    */
-  plan(target: MeshAuthority): RouteTarget[] {
-    const { catalog } = this.options;
-    const service = catalog.resolve(target.key);
-    if (service === undefined) {
-      throw new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target.key} is not in the federated catalog (mesh names are never looked up in DNS)`);
+  plan(target: MeshAuthority, source: string | undefined, scope: AccessScope): RouteDecision {
+    const { engine } = this.options;
+    const decision = engine.route(engine.caller(source), target.key, target.port, scope);
+    if (decision.refusal !== undefined) {
+      const message = decision.refusal.code === ErrorCodes.NO_HEALTHY_ENDPOINT ? noHealthyMessage(target, decision) : decision.refusal.message;
+      throw new CausewayError(decision.refusal.code, message);
     }
-    const servicePort = service.ports.find((p) => p.port === target.port);
-    if (servicePort === undefined) {
-      const ports = service.ports.map((p) => p.port).join(', ');
-      throw new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target.key} has no port ${target.port} (ports: ${ports})`);
-    }
-    const context: PickContext = {
-      localCluster: catalog.localCluster,
-      locality: this.options.locality,
-      gatewaysOf: (cluster) => catalog.gatewaysOf(cluster),
-      isEjected: (gateway) => this.options.outliers.isEjected(gatewayKey(gateway)),
-    };
-    const candidates = this.options.picker.pick(service, servicePort, context);
-    if (candidates.length === 0) {
-      throw new CausewayError(ErrorCodes.NO_HEALTHY_ENDPOINT,
-        `${formatMeshAuthority(target)} has no healthy local endpoint and no remote cluster with a healthy endpoint behind a reachable gateway`);
-    }
-    return candidates;
+    return decision;
   }
 
   /** Opens a byte stream (a TCP connection or a CONNECT tunnel) to the first candidate that answers. */
-  async dial(target: MeshAuthority, source: string | undefined): Promise<DialedRoute> {
-    const candidates = this.plan(target);
+  async dial(target: MeshAuthority, source: string | undefined, callerGone: () => boolean = () => false): Promise<DialedRoute> {
+    const decision = this.plan(target, source, 'tcp');
     const failures: CausewayError[] = [];
-    for (const candidate of candidates) {
+    for (const candidate of decision.candidates) {
+      // A request whose caller has gone is never dialed (it would only be reset at once).
+      if (callerGone()) throw new CallerGone();
       try {
-        return await this.dialOne(candidate, target, source);
+        return await this.dialOne(candidate, source);
       } catch (err) {
         const failure = err instanceof CausewayError ? err : new CausewayError(ErrorCodes.UPSTREAM_CONNECT, describeError(err), { cause: err });
         failures.push(failure);
-        this.logger.debug({ service: formatMeshAuthority(target), candidate: describeTarget(candidate), err: failure.message }, 'candidate failed; trying the next');
+        this.logger.debug({ service: formatMeshAuthority(target), candidate: describeTarget(candidate.target), err: failure.message }, 'candidate failed; trying the next');
       }
     }
     throw summarise(target, failures);
   }
 
-  private async dialOne(candidate: RouteTarget, target: MeshAuthority, source: string | undefined): Promise<DialedRoute> {
+  private async dialOne(planned: Candidate, source: string | undefined): Promise<DialedRoute> {
+    const candidate = planned.target;
     if (candidate.kind === 'local') {
       const socket = await connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs);
       return { stream: socket, target: candidate, route: `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`, settle: () => {} };
     }
-    const tunnel = await this.openTunnel(candidate, formatMeshAuthority(target), source);
+    const tunnel = await this.openTunnel(planned, source);
     const announced = tunnel.headers[CAUSEWAY_ENDPOINT];
     // Echoed into a response header: only an ip:port is passed on, never arbitrary peer text.
     const endpoint = typeof announced === 'string' && isIpAddressText(announced) ? announced : 'unknown endpoint';
@@ -125,7 +124,7 @@ export class RouteDialer {
       settle: (ok) => {
         if (settled) return;
         settled = true;
-        this.settle(candidate, ok);
+        this.settle(planned, ok);
       },
     };
   }
@@ -134,30 +133,41 @@ export class RouteDialer {
    * A CONNECT tunnel through a remote cluster's gateway. No answer at all, or a 5xx, counts
    * against the gateway for outlier detection; a 4xx refusal means it works.
    */
-  async openTunnel(candidate: Extract<RouteTarget, { kind: 'remote' }>, authority: string, source: string | undefined, options: { http1?: boolean } = {}): Promise<OpenedTunnel> {
-    const key = gatewayKey(candidate.gateway);
+  async openTunnel(planned: Candidate, source: string | undefined, options: Omit<OpenOptions, 'subset'> = {}): Promise<OpenedTunnel> {
+    const candidate = planned.target;
+    if (candidate.kind !== 'remote') throw new CausewayError(ErrorCodes.INTERNAL, 'a tunnel goes to a remote gateway');
+    const subset = candidate.subset === undefined ? {} : { subset: formatLabels(candidate.subset) };
     try {
-      return await this.options.tunnels.open(candidate.gateway, authority, source, options);
+      return await this.options.tunnels.open(candidate.gateway, `${planned.service}:${planned.port}`, source, { ...options, ...subset });
     } catch (err) {
+      // A caller that left says nothing about the gateway.
+      if (options.signal?.aborted === true) throw new CallerGone();
       const status = err instanceof TunnelError ? err.status : undefined;
-      if (status === undefined || status >= 500) this.options.outliers.recordFailure(key);
-      else this.options.outliers.recordSuccess(key);
+      this.settle(planned, status !== undefined && status < 500, describeError(err));
       throw err;
     }
   }
 
   /** Counts how an exchange through a remote gateway went (connect errors and 5xx are failures). */
-  settle(candidate: RouteTarget, ok: boolean): void {
+  settle(planned: Candidate, ok: boolean, reason?: string): void {
+    const candidate = planned.target;
     if (candidate.kind !== 'remote') return;
-    if (ok) this.options.outliers.recordSuccess(gatewayKey(candidate.gateway));
-    else this.options.outliers.recordFailure(gatewayKey(candidate.gateway));
+    const key = outlierKey(candidate.gateway, planned.service, planned.port);
+    if (ok) this.options.outliers.recordSuccess(key);
+    else this.options.outliers.recordFailure(key, failoverOf(this.options.engine.policies(), planned.service).outlier, reason);
   }
 }
 
 export function describeTarget(target: RouteTarget): string {
   return target.kind === 'local'
     ? `local ${formatIpAddress(target.endpoint.address, target.port)}`
-    : `remote ${target.cluster} via ${target.gateway.identity}`;
+    : `remote ${target.cluster} via ${target.gateway.identity}${target.subset === undefined ? '' : ` [${formatLabels(target.subset)}]`}`;
+}
+
+/** CW_NO_HEALTHY_ENDPOINT, with what the decision saw when it explains itself in one line. */
+function noHealthyMessage(target: MeshAuthority, decision: RouteDecision): string {
+  return `${formatMeshAuthority(target)} has no healthy local endpoint and no remote cluster with a healthy endpoint behind a usable gateway`
+    + (decision.classRoute === undefined ? '' : ` (traffic class ${decision.classRoute.class} is routed by ${decision.classRoute.policy})`);
 }
 
 /**

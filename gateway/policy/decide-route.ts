@@ -234,7 +234,11 @@ export class RouteDecider {
     const chosen = buckets.fit.length + buckets.later.length > 0
       ? [...buckets.fit.sort(byPlace), ...buckets.later.sort(byPlace)] : buckets.lastResort.sort(byPlace);
     decision.candidates = chosen.map((p) => p.candidate);
-    if (decision.candidates.length === 0) {
+    const localAccess = request.localAccess;
+    if (decision.candidates.length === 0 && localAccess !== undefined && !localAccess.allowed && resolved.service.clusters.has(catalog.localCluster)) {
+      // Nothing else could take it: the caller is told it is refused, not that nothing is up.
+      decision.refusal = { code: ErrorCodes.ACCESS_DENIED, message: localAccess.reason };
+    } else if (decision.candidates.length === 0) {
       decision.refusal = {
         code: ErrorCodes.NO_HEALTHY_ENDPOINT,
         message: `${request.service}:${request.port} has no healthy endpoint this caller may use here and no remote cluster with a healthy endpoint behind a usable gateway`,

@@ -49,6 +49,10 @@ export class PolicyEngine {
     }));
   }
 
+  get catalog(): CatalogReader {
+    return this.options.catalog;
+  }
+
   get localTrustDomain(): string | undefined {
     return this.options.localTrustDomain;
   }

@@ -20,6 +20,23 @@ export interface ExchangeOutcome {
   code?: ErrorCode;
   /** The upstream failed (connect error, broken or malformed answer, timeout, 5xx counted by the router). */
   upstreamFailed: boolean;
+  /** This try failed and the request goes on to another one: the caller got nothing from it. */
+  retried?: boolean;
+}
+
+/** Why a request is being routed again. */
+export type RetryReason = 'stale' | 'reset' | '5xx' | 'timeout';
+
+/** One try at routing a request. */
+export interface RouteAttempt {
+  /** 0 for the first try, then 1, 2, ... */
+  attempt: number;
+  /** Why the previous try is being retried; undefined on the first. */
+  retryOf: RetryReason | undefined;
+  /** True once the caller's connection is gone: nothing more is dialed for it. */
+  callerGone(): boolean;
+  /** Aborted when the caller's connection is gone (an unanswered tunnel open is abandoned). */
+  signal: AbortSignal;
 }
 
 /** Where the router sent a request: a pooled connection and what to write on it. */
@@ -32,11 +49,21 @@ export interface RoutedRequest {
   responseFields: (response: MessageHead) => string;
   /** Called exactly once when the exchange is over. */
   done(outcome: ExchangeOutcome): void;
+  /**
+   * Whether to route the request again after this try failed for `why`. Asked only when a
+   * retry is safe: the request is idempotent, has no body, and no byte of an answer was passed
+   * on (RFC 9110 §9.2.2). Absent: never.
+   */
+  retry?: (why: Exclude<RetryReason, 'stale'>) => boolean;
+  /** Bound on the wait for this try's answer head; undefined: dataPlane.idleTimeout alone. */
+  answerTimeoutMs?: number;
+  /** Bound on the wait for the answer head across every try of the request; set on the first try. */
+  requestTimeoutMs?: number;
 }
 
 export interface Http1Router {
-  /** Picks an upstream for `head`. `attempt` is 1 for the one retry after a stale pooled connection. */
-  route(head: MessageHead, attempt: number): Promise<RoutedRequest | Refusal>;
+  /** Picks an upstream for `head` (again, on a retry). */
+  route(head: MessageHead, attempt: RouteAttempt): Promise<RoutedRequest | Refusal>;
 }
 
 export interface Http1ProxyOptions {
@@ -73,12 +100,22 @@ class Exchange implements ConnectionOwner {
   closeAfter = false;
   status: number | undefined;
   finished = false;
+  /** A 5xx answer being read to its end and dropped, so the request can go elsewhere. */
+  discarding = false;
+  /** Some byte (a 1xx, the final head) went to the caller: the request can no longer be retried. */
+  passedOn = false;
   watch: IdleWatch;
+  answerTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly owner: Http1ProxyConnection, readonly head: MessageHead, readonly routed: RoutedRequest, readonly attempt: number) {
     this.response = new Http1Parser('response', owner.options.maxHeadBytes);
     this.response.expectNoBody(head.method === 'HEAD');
     this.watch = owner.options.sweeper.watch(owner.options.idleTimeoutMs, () => owner.upstreamIdle(this));
+    if (routed.answerTimeoutMs !== undefined) {
+      // Sub-second bounds: the sweeper's coarse clock would round them up to a second.
+      this.answerTimer = setTimeout(() => owner.answerTimedOut(this), routed.answerTimeoutMs);
+      this.answerTimer.unref();
+    }
   }
 
   onData(chunk: Buffer): void {
@@ -114,6 +151,12 @@ export class Http1ProxyConnection {
   private readonly onData = (chunk: Buffer): void => this.downstreamBytes(chunk);
   private readonly onEnd = (): void => this.downstreamEnded();
   private headDeadline: IdleWatch | undefined;
+  /** The request's bound across tries (RoutedRequest.requestTimeoutMs), until its answer head. */
+  private requestTimer: NodeJS.Timeout | undefined;
+  /** The caller ended its side while its request waited for an answer (see downstreamEnded). */
+  private leftWaiting = false;
+  private readonly callerGone = (): boolean => this.phase === 'closed' || this.leftWaiting;
+  private readonly gone = new AbortController();
 
   constructor(readonly downstream: Duplex, readonly options: Http1ProxyOptions) {
     this.request = new Http1Parser('request', options.maxHeadBytes);
@@ -151,8 +194,12 @@ export class Http1ProxyConnection {
   }
 
   private downstreamEnded(): void {
-    // A half-close while idle ends the connection; during an exchange the answer still goes out.
+    // A half-close while idle ends the connection; during an exchange the answer still goes
+    // out, but nothing more is dialed for the request: a caller that stops sending while it
+    // waits has usually left (timed out, closed), and a retry for it would only be reset — the
+    // retry storm of issue 9. (nginx treats a client's EOF the same way, as an abort: 499.)
     this.clientEnded = true;
+    if (this.phase === 'routing' || this.phase === 'exchange') this.leftWaiting = true;
     if (this.phase === 'head' && (this.pending === undefined || this.pending.length === 0)) this.finishClient();
   }
 
@@ -196,11 +243,11 @@ export class Http1ProxyConnection {
     if (head.upgrade) {
       return this.refuseAndClose(501, ErrorCodes.REQUEST_INVALID, `Upgrade to ${(fieldValue(head, 'upgrade') ?? '').slice(0, 100)} is not proxied; use CONNECT for a byte stream`);
     }
-    this.routeRequest(head, 0);
+    this.routeRequest(head, 0, undefined);
   }
 
-  private routeRequest(head: MessageHead, attempt: number): void {
-    this.options.router.route(head, attempt).then(
+  private routeRequest(head: MessageHead, attempt: number, retryOf: RetryReason | undefined): void {
+    this.options.router.route(head, { attempt, retryOf, callerGone: this.callerGone, signal: this.gone.signal }).then(
       (routed) => this.onRouted(head, routed, attempt),
       (err: unknown) => this.onRouted(head, { status: 500, code: ErrorCodes.INTERNAL, message: describeError(err) }, attempt),
     );
@@ -215,6 +262,10 @@ export class Http1ProxyConnection {
       return;
     }
     if (!('conn' in routed)) return this.refuse(head, routed, attempt);
+    if (attempt === 0 && routed.requestTimeoutMs !== undefined) {
+      this.requestTimer = setTimeout(() => this.requestTimedOut(routed.requestTimeoutMs ?? 0), routed.requestTimeoutMs);
+      this.requestTimer.unref();
+    }
     const exchange = new Exchange(this, head, routed, attempt);
     this.exchange = exchange;
     this.phase = 'exchange';
@@ -259,11 +310,16 @@ export class Http1ProxyConnection {
     }
     exchange.requestEnded = true;
     this.pending = step.consumed < chunk.length ? chunk.subarray(step.consumed) : undefined;
-    this.downstream.pause();
+    // With nothing pipelined behind the request, reading goes on while the answer is awaited,
+    // so a caller's FIN is seen (a paused socket reports no end); the first byte of a next
+    // request pauses it again (downstreamBytes) until this answer is over.
+    if (this.pending === undefined) this.downstream.resume();
+    else this.downstream.pause();
     this.maybeFinish(exchange);
   }
 
   private refuse(head: MessageHead, refusal: Refusal, attempt: number): void {
+    this.clearRequestTimer();
     // A refused request with a body would leave the body to be read as the next request.
     const close = !head.keepAlive || hasBody(head);
     this.downstream.write(errorResponse(refusal.status, refusal.code, refusal.message, { close }));
@@ -286,7 +342,14 @@ export class Http1ProxyConnection {
     this.finishClient();
   }
 
+  private clearRequestTimer(): void {
+    clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
+  }
+
   private nextRequest(): void {
+    this.clearRequestTimer();
+    this.leftWaiting = false;
     if (this.clientEnded && (this.pending === undefined || this.pending.length === 0)) return this.finishClient();
     this.phase = 'head';
     this.exchange = undefined;
@@ -322,6 +385,8 @@ export class Http1ProxyConnection {
   }
 
   private release(): void {
+    this.clearRequestTimer();
+    this.gone.abort();
     this.watch.stop();
     this.headDeadline?.stop();
     this.request.close();
@@ -382,9 +447,15 @@ export class Http1ProxyConnection {
         // Not to an HTTP/1.0 caller, which cannot know them (RFC 9110 §15.2).
         if (head.status < 200) {
           if (exchange.head.versionMinor > 0) this.writeDownstream(exchange, Buffer.from(responseHead(head, '', false), 'latin1'));
-        }
-        else this.writeResponseHead(exchange, head);
-      } else if (step.consumed > 0 && exchange.answered) {
+        } else if (head.status >= 500 && this.retryable(exchange) && exchange.routed.retry?.('5xx') === true) {
+          // Read the answer to its end (the connection stays usable) and pass nothing on.
+          exchange.answered = true;
+          exchange.discarding = true;
+          exchange.status = head.status;
+          clearTimeout(exchange.answerTimer);
+          if (!head.keepAlive) exchange.tainted = true;
+        } else this.writeResponseHead(exchange, head);
+      } else if (step.consumed > 0 && exchange.answered && !exchange.discarding) {
         // Body bytes of the final answer. Bytes consumed before a head is complete are the
         // head itself, split across reads: it is rewritten, never forwarded as it came.
         this.writeDownstream(exchange, step.consumed === input.length ? input : input.subarray(0, step.consumed));
@@ -405,6 +476,8 @@ export class Http1ProxyConnection {
 
   private writeResponseHead(exchange: Exchange, head: MessageHead): void {
     exchange.answered = true;
+    clearTimeout(exchange.answerTimer);
+    this.clearRequestTimer();
     exchange.status = head.status;
     const untilClose = !head.keepAlive && !responseFramed(head, exchange.head.method);
     // A caller's connection outlives the upstream's Connection: close only when the body is
@@ -419,6 +492,7 @@ export class Http1ProxyConnection {
   }
 
   private writeDownstream(exchange: Exchange, bytes: Buffer): void {
+    exchange.passedOn = true;
     if (!this.downstream.write(bytes)) {
       const upstream = exchange.routed.conn.stream;
       upstream.pause();
@@ -453,13 +527,15 @@ export class Http1ProxyConnection {
     const { head, routed, attempt } = exchange;
     // RFC 9110 §9.2.2: an idempotent request that got no byte of an answer on a reused
     // connection (the peer closed it as we wrote) is sent again, once, on a fresh one.
-    if (!exchange.heard && routed.conn.uses > 1 && attempt === 0 && isIdempotent(head.method) && !hasBody(head) && exchange.requestEnded) {
-      this.endExchange(exchange, { status: undefined, upstreamFailed: false });
+    if (!exchange.heard && routed.conn.uses > 1 && attempt === 0 && this.retryable(exchange)) {
+      this.endExchange(exchange, { status: undefined, upstreamFailed: false, retried: true });
       this.phase = 'routing';
       this.options.logger.debug({ err: describeError(err) }, 'stale pooled connection; retrying once');
-      this.routeRequest(head, 1);
+      this.routeRequest(head, 1, 'stale');
       return;
     }
+    if (exchange.discarding) return this.retryElsewhere(exchange, '5xx');
+    if (this.retryable(exchange) && routed.retry?.('reset') === true) return this.retryElsewhere(exchange, 'reset');
     this.failExchange(exchange, 502, ErrorCodes.UPSTREAM_BROKEN, describeError(err), true);
   }
 
@@ -467,7 +543,50 @@ export class Http1ProxyConnection {
   upstreamIdle(exchange: Exchange): void {
     if (exchange.finished) return;
     exchange.tainted = true;
+    if (exchange.discarding) return this.retryElsewhere(exchange, '5xx');
+    if (this.retryable(exchange) && exchange.routed.retry?.('timeout') === true) return this.retryElsewhere(exchange, 'timeout');
     this.failExchange(exchange, 504, ErrorCodes.UPSTREAM_TIMEOUT, `no answer from upstream within ${this.options.idleTimeoutMs} ms`, true);
+  }
+
+  /** @internal from Exchange: no answer head within the try's bound (RoutedRequest.answerTimeoutMs). */
+  answerTimedOut(exchange: Exchange): void {
+    if (exchange.finished || exchange.answered) return;
+    exchange.tainted = true;
+    if (this.retryable(exchange) && exchange.routed.retry?.('timeout') === true) return this.retryElsewhere(exchange, 'timeout');
+    this.failExchange(exchange, 504, ErrorCodes.UPSTREAM_TIMEOUT, `no answer from upstream within ${exchange.routed.answerTimeoutMs ?? 0} ms`, true);
+  }
+
+  /** The request's bound across tries is up before any answer head was passed on. */
+  private requestTimedOut(timeoutMs: number): void {
+    this.requestTimer = undefined;
+    const message = `no answer within the route's timeout of ${timeoutMs} ms`;
+    const exchange = this.exchange;
+    if (exchange !== undefined && !exchange.finished) {
+      if (exchange.passedOn) return;
+      exchange.tainted = true;
+      // A 5xx being dropped for a retry was never passed on: the caller gets the 504.
+      exchange.answered = false;
+      this.failExchange(exchange, 504, ErrorCodes.UPSTREAM_TIMEOUT, message, true);
+      return;
+    }
+    // Between tries (routing again): nothing is on the wire for this request.
+    if (this.phase === 'routing') this.refuseAndClose(504, ErrorCodes.UPSTREAM_TIMEOUT, message);
+  }
+
+  /**
+   * A retry is safe only for an idempotent request without a body, read to its end, whose
+   * caller is still there and has been passed nothing of an answer (RFC 9110 §9.2.2).
+   */
+  private retryable(exchange: Exchange): boolean {
+    return !exchange.passedOn && exchange.requestEnded && isIdempotent(exchange.head.method) && !hasBody(exchange.head) && !this.callerGone();
+  }
+
+  /** This try failed: end it (counted against its upstream) and route the request again. */
+  private retryElsewhere(exchange: Exchange, why: Exclude<RetryReason, 'stale'>): void {
+    this.endExchange(exchange, { status: exchange.discarding ? exchange.status : undefined, upstreamFailed: true, retried: true });
+    this.phase = 'routing';
+    this.options.logger.debug({ why, attempt: exchange.attempt + 1 }, 'retrying the request on another candidate');
+    this.routeRequest(exchange.head, exchange.attempt + 1, why);
   }
 
   /** Gives up on an exchange: an error answer when none has started, else a cut connection. */
@@ -487,6 +606,7 @@ export class Http1ProxyConnection {
 
   private maybeFinish(exchange: Exchange): void {
     if (!exchange.responseEnded || exchange.finished) return;
+    if (exchange.discarding) return this.retryElsewhere(exchange, '5xx');
     if (!exchange.requestEnded) {
       // Answered before the request was all sent (a refusal of an upload, say): what is left
       // of the request cannot be told from a next request, so this connection ends here.
@@ -501,6 +621,7 @@ export class Http1ProxyConnection {
   private endExchange(exchange: Exchange, outcome: ExchangeOutcome): void {
     exchange.finished = true;
     exchange.watch.stop();
+    clearTimeout(exchange.answerTimer);
     exchange.response.close();
     const { pool, conn } = exchange.routed;
     const upstream = conn.stream;
