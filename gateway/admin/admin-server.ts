@@ -4,6 +4,7 @@ import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type 
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
 import { decodePath, readJsonObject, sendError, sendJson } from './http-json.js';
+import { servePolicies } from './policy-routes.js';
 import { buildBundles, buildServices, buildStatus } from './status.js';
 
 export interface AdminServerOptions {
@@ -147,6 +148,7 @@ export class AdminServer {
       default:
         break;
     }
+    if (await servePolicies(req, res, segments, gateway.policies, () => this.requireAuth(req))) return;
     if (segments.length === 3 && segments[0] === 'v1' && segments[1] === 'peers' && segments[2] !== '' && req.method === 'DELETE') {
       this.requireAuth(req);
       await gateway.peers.removePeer(segments[2] ?? '');

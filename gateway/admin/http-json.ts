@@ -63,22 +63,16 @@ export function decodePath(pathname: string): string[] {
   });
 }
 
-/** Reads a JSON object body of at most MAX_BODY_BYTES; anything else is CW_BODY_INVALID. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** Reads a JSON object body of at most `maxBytes`; anything else is CW_BODY_INVALID. */
+export async function readJsonObject(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('application/json')) {
     throw new CausewayError(ErrorCodes.BODY_INVALID, `request body must be application/json, got "${type || 'none'}"`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new CausewayError(ErrorCodes.BODY_INVALID, `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  const text = await readBodyText(req, maxBytes);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new CausewayError(ErrorCodes.BODY_INVALID, `request body is not JSON: ${(err as Error).message}`);
   }
@@ -86,4 +80,16 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
     throw new CausewayError(ErrorCodes.BODY_INVALID, 'request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+/** The body as UTF-8 text; past `maxBytes` it is CW_BODY_INVALID. */
+export async function readBodyText(req: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new CausewayError(ErrorCodes.BODY_INVALID, `request body exceeds ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

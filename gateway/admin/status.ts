@@ -19,11 +19,21 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
       ready: gateway.isReady(),
     },
     listeners: gateway.listeners,
+    // The policy set in force and the last refusal (its errors in full at GET /v1/policies).
+    policies: policySummary(gateway),
     peers: gateway.peers.list(),
     bundles: buildBundles(gateway),
     services: buildServices(gateway),
     eastWest: { stats: gateway.eastWest.stats(), recentConnections: gateway.eastWest.recentConnections() },
     outbound: { ejectedGateways: gateway.outliers.snapshot(), recentRequests: gateway.requests.list() },
+  };
+}
+
+function policySummary(gateway: Gateway): Record<string, unknown> {
+  const { version, appliedAt, documents, directory, lastRefusal } = gateway.policies.status();
+  return {
+    version, appliedAt, documents, directory,
+    lastRefusal: lastRefusal === undefined ? undefined : { at: lastRefusal.at, source: lastRefusal.source, errors: lastRefusal.errors.length, first: lastRefusal.errors[0] },
   };
 }
 

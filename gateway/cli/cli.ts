@@ -4,6 +4,8 @@ import { peerAdd, peerList, peerRemove, peerToken, reload } from './commands.js'
 import { TARGET_HELP, usageError, type Command } from './command.js';
 import { gatewayCommand } from './gateway-command.js';
 import { demoCommand } from './demo-command.js';
+import { allowCommand } from './allow-command.js';
+import { policyApply, policyDelete, policyGet } from './policy-commands.js';
 import { services, status } from './status-commands.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
@@ -18,6 +20,10 @@ const COMMANDS: Record<string, Command> = {
   'trust show': trustShow,
   'trust rotate': trustRotate,
   'token create': tokenCreate,
+  'policy apply': policyApply,
+  'policy get': policyGet,
+  'policy delete': policyDelete,
+  allow: allowCommand,
   services,
   status,
   reload,
@@ -29,6 +35,7 @@ const GROUPS: Record<string, string> = {
   peer: 'manage peerings',
   trust: 'inspect and rotate trust bundles and the CA',
   token: 'mint join tokens for agents and workloads',
+  policy: 'apply, list and delete policy resources (AccessPolicy, FailoverPolicy, TrafficSplit)',
 };
 
 function mainHelp(): string {
@@ -94,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       throw usageError(`${describeError(err)} (run \`causeway ${name} --help\`)`);
     }
     const values = parsed.values as Record<string, string | boolean | undefined>;
-    format = 'output' in command.options ? outputFormat(values) : format;
+    format = 'output' in command.options ? outputFormat(values, command.formats) : format;
     const allowed = command.args ?? [];
     if (parsed.positionals.length > allowed.length) {
       const takes = allowed.length === 0 ? 'takes no arguments' : `takes ${allowed.join(' ')}`;

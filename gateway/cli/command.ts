@@ -16,6 +16,8 @@ export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   /** Names of the positional arguments it takes, in order; one more is a usage error. */
   args?: readonly string[];
+  /** The -o formats it prints; default table and json. */
+  formats?: readonly OutputFormat[];
   run(input: CommandInput): Promise<void>;
 }
 

@@ -41,7 +41,8 @@ export function reportFailure(err: unknown, format: OutputFormat): number {
   return error.exitCode;
 }
 
-export type OutputFormat = 'table' | 'json';
+/** `yaml` only for commands that list it in Command.formats (policy get: documents as written). */
+export type OutputFormat = 'table' | 'json' | 'yaml';
 
 /** `-o json|table` (`--output`), and `--json` kept as an alias of `-o json`. */
 export const OUTPUT_OPTIONS = {
@@ -53,15 +54,15 @@ export const OUTPUT_HELP = `Output:
   -o, --output FORMAT  table (default) or json; errors are JSON {code, message} too
   --json               same as -o json`;
 
-/** The format asked for by parsed options; anything but table or json is a usage error. */
-export function outputFormat(values: Record<string, unknown>): OutputFormat {
+/** The format asked for by parsed options; anything but the command's formats is a usage error. */
+export function outputFormat(values: Record<string, unknown>, formats: readonly OutputFormat[] = ['table', 'json']): OutputFormat {
   const asked = values.output;
   if (asked === undefined) return values.json === true ? 'json' : 'table';
-  if (asked !== 'json' && asked !== 'table') {
-    throw new CausewayError(ErrorCodes.USAGE, `-o/--output: "${String(asked)}" is not a format (json or table)`);
+  if (!formats.includes(asked as OutputFormat)) {
+    throw new CausewayError(ErrorCodes.USAGE, `-o/--output: "${String(asked)}" is not a format (${formats.join(' or ')})`);
   }
-  if (values.json === true && asked !== 'json') throw new CausewayError(ErrorCodes.USAGE, '--json contradicts -o table');
-  return asked;
+  if (values.json === true && asked !== 'json') throw new CausewayError(ErrorCodes.USAGE, `--json contradicts -o ${String(asked)}`);
+  return asked as OutputFormat;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { adminRequest, resolveTarget } from './admin-client.js';
 import { TARGET_OPTIONS, targetFlags, type Command } from './command.js';
 import { print, printJson, table } from './output.js';
+import { formatPolicyError, type PolicyError } from '../policy/policy-error.js';
 
 interface ClusterView {
   local: boolean;
@@ -58,6 +59,20 @@ function outlierLine(o: OutlierView): string {
   return `failing   ${o.key}  ${o.consecutiveFailures} consecutive failure(s)`;
 }
 
+interface PolicySummaryView {
+  version: number; documents: number; appliedAt: string;
+  lastRefusal?: { at: string; source: string; errors: number; first?: PolicyError };
+}
+
+/** The set in force, and a refusal only while it is the latest news (newer than the set). */
+function policyLine(p: PolicySummaryView): string {
+  const line = `policies  version ${p.version}, ${p.documents} document${p.documents === 1 ? '' : 's'}`;
+  const refusal = p.lastRefusal;
+  if (refusal === undefined || refusal.at < p.appliedAt) return line;
+  const first = refusal.first === undefined ? '' : `: ${formatPolicyError(refusal.first)}`;
+  return `${line}; refused ${refusal.at} (${refusal.source}, ${refusal.errors} problem${refusal.errors === 1 ? '' : 's'})${first}`;
+}
+
 export const status: Command = {
   summary: 'show the gateway: identity, listeners, peers, bundles, services, ejected gateways',
   usage: 'causeway status [target options]',
@@ -76,6 +91,8 @@ export const status: Command = {
     const unreachable = serviceList.flatMap((s) => Object.entries(s.clusters)
       .filter(([, c]) => c.reachability === 'unreachable' || c.reachability === 'ejected').map(([cluster, c]) => `${s.key}@${cluster} ${c.reachability}`));
     print(`services  ${serviceList.length}${unreachable.length === 0 ? '' : `  (${unreachable.join(', ')})`}`);
+    const policies = answer.policies as PolicySummaryView | undefined;
+    if (policies !== undefined) print(policyLine(policies));
     const outliers = (answer.outbound?.ejectedGateways ?? []) as OutlierView[];
     if (outliers.length === 0) print('ejected   none');
     for (const outlier of outliers) print(outlierLine(outlier));

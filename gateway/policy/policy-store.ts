@@ -151,9 +151,10 @@ export class PolicyStore implements PolicySource {
   /**
    * Adds or replaces documents (same kind and name) and writes each to its own file
    * `<kind>-<name>.yaml`, but only if the whole resulting set is valid; otherwise nothing
-   * changes and CW_POLICY_INVALID lists every problem. `source` names the documents in it.
+   * changes and CW_POLICY_INVALID lists every problem. `source` names the documents in it;
+   * `parseErrors` are problems found reading them (YAML syntax), refused with the rest.
    */
-  apply(documents: readonly unknown[], source = 'request'): Promise<{ version: number; applied: AppliedPolicy[] }> {
+  apply(documents: readonly unknown[], source = 'request', parseErrors: readonly PolicyError[] = []): Promise<{ version: number; applied: AppliedPolicy[] }> {
     return this.run(async () => {
       const dir = await readPolicyDirectory(this.o.directory);
       const ids = documents.map(identityOf);
@@ -165,7 +166,7 @@ export class PolicyStore implements PolicySource {
       ];
       const nameErrors = ids.flatMap((id, i) => (id !== undefined && apiFileName(id.kind, id.name).length > 255
         ? [{ origin: source, document: `${id.kind}/${id.name}`, path: 'metadata.name', message: `is too long for a file name (document ${i + 1})` }] : []));
-      this.check(inputs, [...dir.errors, ...nameErrors]);
+      this.check(inputs, [...parseErrors, ...dir.errors, ...nameErrors]);
       const applied: AppliedPolicy[] = [];
       const writes: FileWrite[] = [];
       documents.forEach((document, i) => {

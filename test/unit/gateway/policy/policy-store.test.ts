@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FileStore, isCausewayError, silentLogger } from '../../../../registry/index.js';
 import { PolicyStore } from '../../../../gateway/policy/policy-store.js';
 import type { PolicySet } from '../../../../gateway/policy/policy-set.js';
-import { makeTempDir } from '../../../helpers/paths.js';
+import { FIXTURES, makeTempDir } from '../../../helpers/paths.js';
 import { waitFor } from '../../../helpers/wait-for.js';
 
-const CLASSES = `apiVersion: causeway.dev/v1alpha1
-kind: AccessPolicy
-metadata: { name: classes }
-spec:
-  trafficClasses:
-    - { name: dev, from: ["spiffe://dev.example"] }
----
-apiVersion: causeway.dev/v1alpha1
-kind: FailoverPolicy
-metadata: { name: payments }
-spec:
-  service: payments.prod
-  classes: [{ class: dev, refuse: true }]
-`;
+const CLASSES = readFileSync(path.join(FIXTURES, 'policies', 'dev-off-prod.yaml'), 'utf8');
 
 const SPLIT_JSON = JSON.stringify({
   apiVersion: 'causeway.dev/v1alpha1', kind: 'TrafficSplit', metadata: { name: 'web' },
@@ -96,7 +84,7 @@ describe('PolicyStore', () => {
     assert.deepEqual(set.documents.map((d) => `${d.kind}/${d.name}@${d.origin}`), [
       'AccessPolicy/classes@10-classes.yaml', 'FailoverPolicy/payments@10-classes.yaml', 'TrafficSplit/web@20-split.json',
     ]);
-    assert.equal(set.failover.get('payments.prod')?.classes.get('dev')?.refuse, true);
+    assert.deepEqual(set.failover.get('payments.prod')?.classes.get('dev')?.targets, [{ labels: { env: 'dev' } }]);
     const saved = JSON.parse(await readFile(path.join(stateDir, 'policies.json'), 'utf8')) as { version: number; documents: unknown[] };
     assert.equal(saved.version, 1);
     assert.equal(saved.documents.length, 3);
