@@ -3,8 +3,10 @@
  * `/public/../admin`, `//admin` or `/%61dmin`, so the path is brought to one form first:
  * query and fragment dropped, percent-encoded unreserved characters decoded (RFC 3986 §6.2.2.2),
  * dot segments removed (§5.2.4), repeated slashes merged. A path whose meaning depends on the
- * backend — an encoded `/` or `\`, a raw `\` — is `ambiguous`: deny rules on paths match it and
- * allow rules on paths do not, so the uncertainty always falls on the side of refusing.
+ * backend — an encoded `/` or `\`, a raw `\`, a raw `;` (path parameters, which servlet
+ * containers strip from each segment: to Tomcat `/public/..;/admin` is `/admin`) — is
+ * `ambiguous`: deny rules on paths match it and allow rules on paths do not, so the
+ * uncertainty always falls on the side of refusing.
  */
 export interface NormalisedPath {
   path: string;
@@ -20,7 +22,7 @@ export function normalisePath(target: string): NormalisedPath {
     if (at !== -1 && at < end) end = at;
   }
   const raw = target.slice(0, end);
-  let ambiguous = raw.includes('\\') || /%(2f|5c)/i.test(raw);
+  let ambiguous = raw.includes('\\') || raw.includes(';') || /%(2f|5c)/i.test(raw);
   const decoded = raw.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
     const char = String.fromCharCode(Number.parseInt(hex, 16));
     return UNRESERVED.test(char) ? char : whole.toUpperCase();

@@ -44,8 +44,14 @@ describe('normalisePath', () => {
     ['/100%', '/100%', true],
     ['/%zz', '/%zz', true],
     ['/%4', '/%4', true],
+    // a raw ; starts path parameters, which some backends strip from a segment
+    // (Tomcat: /public/..;/admin is /admin, /admin;x=1 is /admin): ambiguous too
+    ['/public/..;/admin', '/public/..;/admin', true],
+    ['/admin;jsessionid=1', '/admin;jsessionid=1', true],
+    ['/a%3Bb', '/a%3Bb', false],
     // ... but only in the path: the query is not looked at
     ['/ok?x=%2F', '/ok', false],
+    ['/ok?a=1;b=2', '/ok', false],
   ];
   for (const [target, path, ambiguous] of table) {
     it(`${JSON.stringify(target)} → ${path}${ambiguous ? ' (ambiguous)' : ''}`, () => {
