@@ -1,7 +1,7 @@
 // Public surface of federation/trust: SPIFFE IDs, the trust-domain CA, bundles, chain
 // verification, the shared mTLS listener and dialer options, SVID rotation.
 export * from './types.js';
-export { parseSpiffeId, gatewaySpiffeId, isValidTrustDomain, matchSpiffePattern } from './spiffe-id.js';
+export { parseSpiffeId, gatewaySpiffeId, isGatewayIdentity, isValidTrustDomain, matchSpiffePattern } from './spiffe-id.js';
 export {
   CertificateAuthority, type CertificateAuthorityOptions, type IssuedCertificate, type IntermediateFiles, type CaStatus, type AuthorityStatus, type CaEvent,
 } from './ca.js';

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
 import { DEFAULT_CONNECTION_LIMITS, guardHandshakes, type ConnectionLimits, type HandshakeGuard } from './handshake-guard.js';
@@ -11,8 +11,21 @@ export interface MtlsServerOptions {
   svid: SvidSource;
   trust: TrustReader;
   alpn: string[];
+  /**
+   * Also accept a client that offers no ALPN at all (a client MAY send the extension, RFC
+   * 7301 §3.1); its socket's `alpnProtocol` is false and the connection handler picks the
+   * protocol. Off: such a client is refused. For listeners that also speak HTTP/1.1 (curl's
+   * HTTPS-proxy client offers no ALPN); HTTP/2 over TLS is only chosen by ALPN (RFC 9113 §3.2).
+   */
+  allowNoAlpn?: boolean;
   /** Accept clients that present no certificate (peer = undefined); a presented certificate is still verified. */
   allowAnonymous?: boolean;
+  /**
+   * A listener's own rule on a verified peer (which trust domains, which kinds of identity it
+   * serves): the reason to refuse it, or undefined to accept. Counted and logged like every
+   * other refusal.
+   */
+  admit?: ((peer: PeerIdentity) => string | undefined) | undefined;
   onConnection: SecureConnectionHandler;
   logger?: Logger | undefined;
   /** A connection that has not completed its TLS handshake this long is closed (default 10 s). */
@@ -40,8 +53,9 @@ export interface ConnectionRecord {
 const RECENT = 50;
 
 /**
- * The one mTLS listener of Causeway: the east-west data port, the federation port, and
- * later the VM agent's edge use it. TLS 1.3 only (RFC 8446), client certificates requested.
+ * The one mTLS listener of Causeway: the east-west data port, the federation port, the TLS
+ * callers of the outbound listener (handed over by `accept`), and later the VM agent's edge
+ * use it. TLS 1.3 only (RFC 8446), client certificates requested.
  * The TLS layer checks a presented chain against every held root; then verifyPeerChain
  * binds it to the bundle of its own trust domain. Trust changes and SVID rotations swap
  * the secure context for new connections while live ones stay up.
@@ -78,7 +92,7 @@ export class MtlsServer {
       },
       onClientError: (err, socket) => {
         this.refused++;
-        if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+        if (this.refusalLog.allow((n) => this.logSuppressed(n))) this.logger.info({ remote: socket.remoteAddress, reason: handshakeFailure(err, socket) }, 'TLS handshake refused');
       },
     });
     this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
@@ -102,6 +116,21 @@ export class MtlsServer {
 
   listen(host: string, port: number): Promise<AddressInfo> {
     return listenOn(this.server, host, port);
+  }
+
+  /**
+   * Takes over a TCP connection another listener accepted (one that tells TLS from other
+   * protocols on a shared port by its first byte): the handshake, its timeout, the connection
+   * caps and every certificate check then run as for a connection of our own. Bytes already
+   * read from the socket must have been put back (`unshift`); node's TLS socket feeds what
+   * the raw socket buffered to the handshake first.
+   */
+  accept(socket: Socket): void {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.server.emit('connection', socket);
   }
 
   address(): AddressInfo | null {
@@ -147,7 +176,8 @@ export class MtlsServer {
       socket.destroy();
       return;
     }
-    if (socket.alpnProtocol === false || !this.options.alpn.includes(String(socket.alpnProtocol))) {
+    const noAlpn = socket.alpnProtocol === false && this.options.allowNoAlpn === true;
+    if (!noAlpn && (socket.alpnProtocol === false || !this.options.alpn.includes(String(socket.alpnProtocol)))) {
       this.refuse(socket, `client did not negotiate ALPN ${this.options.alpn.join(',')}`);
       return;
     }
@@ -162,6 +192,11 @@ export class MtlsServer {
       }
     } else if (this.options.allowAnonymous !== true) {
       this.refuse(socket, 'no client certificate');
+      return;
+    }
+    const refusal = peer === undefined ? undefined : this.admitted(peer);
+    if (refusal !== undefined) {
+      this.refuse(socket, refusal);
       return;
     }
     this.sockets.add(socket);
@@ -181,6 +216,14 @@ export class MtlsServer {
     } catch (err) {
       this.logger.error({ err: describeError(err) }, 'connection handler failed');
       socket.destroy();
+    }
+  }
+
+  private admitted(peer: PeerIdentity): string | undefined {
+    try {
+      return this.options.admit?.(peer);
+    } catch (err) {
+      return `admission check failed: ${describeError(err)}`;
     }
   }
 
@@ -224,3 +267,32 @@ export class MtlsServer {
     for (const socket of this.sockets) socket.destroy();
   }
 }
+
+/**
+ * Why a handshake failed, for the log. When the client's chain fails verification, node ends
+ * the handshake itself and reports only "socket hang up"; the reason it found is left on the
+ * socket as `authorizationError` (an OpenSSL X509_V_ERR name such as CERT_HAS_EXPIRED).
+ */
+function handshakeFailure(err: Error & { code?: string; reason?: string }, socket: TLSSocket): string {
+  if (err.code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
+    return 'no client certificate: the handshake ended with certificate_required (RFC 8446 §4.4.2.4); present an SVID';
+  }
+  const verify = socket.authorizationError as unknown;
+  // OpenSSL's own message carries its source file and line; its reason says the same plainly.
+  if (verify === undefined || verify === null) return err.reason === undefined ? err.message : `${err.reason} (${err.code ?? 'TLS'})`;
+  const code = typeof verify === 'string' ? verify : String((verify as { code?: unknown }).code ?? verify);
+  return `client certificate not trusted: ${code}${CHAIN_ERRORS[code] === undefined ? '' : ` (${CHAIN_ERRORS[code]})`}`;
+}
+
+/** Plain words for the chain verification failures a client certificate meets most. */
+const CHAIN_ERRORS: Readonly<Record<string, string>> = {
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it does not chain to a root of any trust bundle this gateway holds',
+  UNABLE_TO_GET_ISSUER_CERT: 'it does not chain to a root of any trust bundle this gateway holds',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it does not chain to a root of any trust bundle this gateway holds',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed and not a root of any trust bundle this gateway holds',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends at a self-signed root this gateway does not hold',
+  CERT_SIGNATURE_FAILURE: 'a signature in the chain does not verify',
+  INVALID_PURPOSE: 'its extended key usage does not allow TLS client authentication',
+};

@@ -45,6 +45,15 @@ export function gatewaySpiffeId(trustDomain: string, name: string): string {
 }
 
 /**
+ * Whether an ID lies in the gateways' part of a trust domain (`/gateway` and below, design
+ * brief "Names and identities"): identities that speak for workloads and are never
+ * workloads themselves.
+ */
+export function isGatewayIdentity(id: SpiffeId): boolean {
+  return id.path === '/gateway' || id.path.startsWith('/gateway/');
+}
+
+/**
  * Matches an ID against a pattern: an exact SPIFFE ID, `spiffe://<td>/*` (any workload
  * of the domain), or `spiffe://<td>/<prefix>/*` (any ID with at least one more segment).
  */

@@ -97,6 +97,8 @@ describe('MtlsServer', () => {
         ['expired', { cert: expired.certChainPem, key: expired.keyPem }],
         ['TLS 1.2', { cert: good.certChainPem, key: good.keyPem, maxVersion: 'TLSv1.2' }],
         ['ALPN http/1.1', { cert: good.certChainPem, key: good.keyPem, alpn: ['http/1.1'] }],
+        // allowNoAlpn is off: a client that offers no ALPN at all is refused too.
+        ['no ALPN', { cert: good.certChainPem, key: good.keyPem, alpn: [] }],
       ];
       for (const [name, options] of cases) assert.equal((await attempt(options)).outcome, 'refused', name);
       assert.ok(server.refusals() >= refusalsBefore + cases.length - 1);
