@@ -19,7 +19,7 @@ import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js
 import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker } from './dataplane/outlier-tracker.js';
 import { PriorityPicker } from './dataplane/endpoint-picker.js';
-import { identityBySourceAddress } from './caller-identity.js';
+import { identityBySourceAddress, workloadCallerRefusal } from './caller-identity.js';
 import { anonymousCallerHint } from './anonymous-caller.js';
 import { AdminServer } from './admin/admin-server.js';
 import { IdentityServer } from './identity/identity-server.js';
@@ -285,6 +285,11 @@ export class Gateway {
     const outbound = new OutboundProxy({
       catalog: this.catalog, picker: new PriorityPicker(), outliers, tunnels, locality,
       callerIdentity: (address) => callerOf(address), logger,
+      // Workloads may call with their SVID (design brief, "Who is calling", option 1).
+      tls: {
+        svid, trust: this.trust, admit: (peer) => workloadCallerRefusal(peer, config.trustDomain),
+        handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
+      },
       onRequest: (record: RequestRecord) => this.requests.add(record),
       ...dataPlaneTimeouts(config.dataPlane),
       keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,

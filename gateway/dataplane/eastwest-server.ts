@@ -16,7 +16,7 @@ import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { LocalHttpRouter } from './local-http-router.js';
-import { callHeaders, forwardStream } from './h2/forward-stream.js';
+import { callHeaders, forwardStream, towardBackend } from './h2/forward-stream.js';
 import { H2cPool } from './h2/h2c-pool.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
 
@@ -308,6 +308,7 @@ export class EastWestServer {
       random: this.options.random ?? Math.random, logger: this.logger,
       authorize: () => authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access()),
       onExchange: () => { this.counters.requests += 1; },
+      identity: this.options.svid.current().spiffeId,
     }, target, source);
     const connection = new Http1ProxyConnection(stream, {
       router, sweeper: this.sweeper, logger: this.logger,
@@ -322,7 +323,7 @@ export class EastWestServer {
 
   /**
    * One HTTP/2 call (gRPC) to a grpc or http2 port: forwarded as its own stream on a pooled h2c
-   * session to a local endpoint, with the verified caller in `causeway-source`.
+   * session to a local endpoint, with the verified caller in x-forwarded-client-cert.
    */
   private serveCall(
     stream: ServerHttp2Stream, headers: IncomingHttpHeaders, servicePort: ServicePort,
@@ -334,7 +335,8 @@ export class EastWestServer {
     stream.setTimeout(0);
     const candidate = candidates[0]!;
     const endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
-    const out = callHeaders(headers, { method: String(headers[':method']), path: String(headers[':path']), scheme: 'http', authority: String(headers[':authority']) }, source);
+    const out = callHeaders(headers, { method: String(headers[':method']), path: String(headers[':path']), scheme: 'http', authority: String(headers[':authority']) },
+      towardBackend(this.options.svid.current().spiffeId, source));
     let upstream;
     try {
       upstream = this.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });

@@ -3,8 +3,22 @@
  * and node:http reports HTTP/1.1 headers lower-cased).
  */
 
-/** Request, east-west CONNECT: SPIFFE ID of the calling workload, asserted by the calling gateway. */
+/** Request, east-west streams: SPIFFE ID of the calling workload, asserted by the calling gateway. Never sent to a backend. */
 export const CAUSEWAY_SOURCE = 'causeway-source';
+/**
+ * Request, toward a backend: the verified caller in Envoy's x-forwarded-client-cert format
+ * (client-cert-header.ts), written only by the gateway that owns the endpoint.
+ */
+export const X_FORWARDED_CLIENT_CERT = 'x-forwarded-client-cert';
+
+/**
+ * Request fields only a gateway writes (`causeway-*` and x-forwarded-client-cert): dropped
+ * from every request head a caller sends, HTTP/1.1 and HTTP/2, and refused in a trailer
+ * section, which is forwarded as it came. `lowerName` is lower-case.
+ */
+export function isGatewayField(lowerName: string): boolean {
+  return lowerName.startsWith('causeway-') || lowerName === X_FORWARDED_CLIENT_CERT;
+}
 /** Response, on refusals: the stable CW_* code (docs/errors.md). */
 export const CAUSEWAY_ERROR = 'causeway-error';
 /** Response, east-west 200: the `ip:port` of the endpoint the tunnel reached. */

@@ -1,6 +1,7 @@
 import { CausewayError, ErrorCodes, describeError, type CatalogReader, type Logger } from '../../registry/index.js';
 import { localCandidates, type RandomSource } from './endpoint-picker.js';
-import { CAUSEWAY_ENDPOINT, CAUSEWAY_SOURCE } from './headers.js';
+import { clientCertLine } from './client-cert-header.js';
+import { CAUSEWAY_ENDPOINT } from './headers.js';
 import { requestHead } from './http1/head.js';
 import type { MessageHead } from './http1/llhttp.js';
 import type { ExchangeOutcome, Http1Router, Refusal, RoutedRequest } from './http1/proxy-connection.js';
@@ -21,14 +22,16 @@ export interface LocalHttpRouterOptions {
   authorize: () => { allowed: boolean; reason: string };
   /** Every exchange's outcome, for the listener's counters. */
   onExchange: (outcome: ExchangeOutcome) => void;
+  /** This gateway's SPIFFE ID: `By` of the x-forwarded-client-cert the backend gets. */
+  identity: string;
 }
 
 /**
  * Routes the requests of one east-west stream (one authorized caller, one service port of
  * this cluster) to local endpoints, each request on its own: the live catalog record, a healthy
  * endpoint in weighted random order, a pooled keep-alive connection to it. The backend is told
- * the verified caller in `causeway-source`, which callers cannot forge: every `causeway-*`
- * field a request brings is dropped (head.ts) before ours is added.
+ * the verified caller in x-forwarded-client-cert, which callers cannot forge: every such field
+ * (and every `causeway-*` one) a request brings is dropped (head.ts) before ours is added.
  */
 export class LocalHttpRouter implements Http1Router {
   constructor(
@@ -60,7 +63,7 @@ export class LocalHttpRouter implements Http1Router {
       try {
         const conn = await this.options.pool.acquire(`local ${where}`,
           () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs), { fresh: attempt > 0 });
-        const extra = this.source === undefined ? '' : `${CAUSEWAY_SOURCE}: ${this.source}\r\n`;
+        const extra = clientCertLine(this.options.identity, this.source);
         return {
           pool: this.options.pool,
           conn,

@@ -1,8 +1,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import {
   CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type Locality, type Logger,
 } from '../../registry/index.js';
+import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import { bridge } from './bridge.js';
 import { PriorityPicker, type EndpointPicker } from './endpoint-picker.js';
 import { CAUSEWAY_ROUTE } from './headers.js';
@@ -23,6 +25,23 @@ import { OutlierTracker } from './outlier-tracker.js';
 import { RouteDialer, statusForCode, type DialedRoute } from './route-dialer.js';
 import type { TunnelOpener } from './tunnel-client.js';
 
+/**
+ * mTLS for workloads at the outbound listener (design brief, port 15001: "optionally mTLS with
+ * the workload's SVID"), on the same port as plaintext HTTP/1.1 and h2c.
+ */
+export interface OutboundTlsOptions {
+  /** This gateway's SVID: served to TLS callers, and `By` of the x-forwarded-client-cert its own endpoints get. */
+  svid: SvidSource;
+  /** Bundles held; a caller's chain is checked as on every mTLS listener (MtlsServer, verifyPeerChain). */
+  trust: TrustReader;
+  /** Which verified callers this listener serves: the reason to refuse one, or undefined (workloadCallerRefusal). */
+  admit: (peer: PeerIdentity) => string | undefined;
+  /** A TLS caller must complete its handshake within this (limits.handshakeTimeout). Default 10000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Pending-handshake caps (limits.*); the connection cap is the listener's own maxConnections. */
+  limits?: Partial<ConnectionLimits>;
+}
+
 export interface OutboundProxyOptions {
   catalog: CatalogReader;
   tunnels: TunnelOpener;
@@ -30,8 +49,13 @@ export interface OutboundProxyOptions {
   locality: Locality;
   picker?: EndpointPicker;
   outliers?: OutlierTracker;
-  /** Who is calling (design brief, "Who is calling"); undefined = anonymous (the default). */
+  /**
+   * Who is calling, for a plaintext caller (design brief, "Who is calling": the source address,
+   * option 3); undefined = anonymous (the default). A TLS caller is its SVID and nothing else.
+   */
   callerIdentity?: (remoteAddress: string, socket: Socket) => string | undefined;
+  /** Callers may connect with TLS and their X.509-SVID. Absent: plaintext only, and x-forwarded-client-cert carries no `By`. */
+  tls?: OutboundTlsOptions;
   onRequest?: (record: RequestRecord) => void;
   logger?: Logger;
   /** Per candidate. Default 5000 ms. */
@@ -78,6 +102,11 @@ interface ResolvedOptions extends OutboundProxyOptions {
  * HTTP is handled lean: each request head is parsed (llhttp) and routed on its own, bodies are
  * forwarded with their framing untouched, and upstream connections are pooled keep-alive
  * connections (see Http1ProxyConnection). A caller's connection stays open across requests.
+ *
+ * One port, three openings, told apart by the first bytes: a TLS handshake record (mTLS with
+ * the caller's SVID, then HTTP/2 or HTTP/1.1 by ALPN), the HTTP/2 preface (h2c), anything else
+ * HTTP/1.1. The caller's identity goes to the endpoint's gateway, which tells the backend in
+ * x-forwarded-client-cert (ours, when the endpoint is local).
  */
 export class OutboundProxy {
   private readonly options: ResolvedOptions;
@@ -89,6 +118,7 @@ export class OutboundProxy {
   private readonly h2c: H2cPool;
   private readonly h2: OutboundH2;
   private readonly sockets = new Set<Duplex>();
+  private readonly mtls: MtlsServer | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: OutboundProxyOptions) {
@@ -117,9 +147,25 @@ export class OutboundProxy {
       dialer: this.dialer, tunnels: options.tunnels, h2c: this.h2c, windows, logger: this.logger,
       maxConcurrentStreams: options.maxConcurrentStreams ?? 1000, maxHeaderListSize: options.maxHeaderListSize ?? 65_536,
       onRecord: (record) => this.emit({ at: new Date().toISOString(), ...record }),
+      by: () => this.by(),
     });
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
     if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
+    const tls = options.tls;
+    // The mTLS listener every gateway port uses, fed the connections that open with TLS: the
+    // same chain rules as east-west (verifyPeerChain), TLS 1.3, client certificate required —
+    // a TLS caller without one is refused in the handshake (RFC 8446 §4.4.2.4,
+    // certificate_required); a caller that wants to be anonymous speaks plaintext. Bundle
+    // changes and SVID rotations swap its context as on the other listeners.
+    this.mtls = tls === undefined ? undefined : new MtlsServer({
+      svid: tls.svid, trust: tls.trust, alpn: ['h2', 'http/1.1'], allowNoAlpn: true, admit: tls.admit,
+      onConnection: (socket, peer) => this.onSecureConnection(socket, peer),
+      logger: this.logger,
+      // Idleness is judged per request and per HTTP/2 session, as for plaintext callers.
+      idleTimeoutMs: 0,
+      handshakeTimeoutMs: tls.handshakeTimeoutMs,
+      limits: tls.limits,
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -145,12 +191,18 @@ export class OutboundProxy {
     return this.sockets.size;
   }
 
+  /** TLS callers: handshakes completed and connections refused (bad, missing or unadmitted certificates). */
+  tlsStats(): { handshakes: number; refusals: number } | undefined {
+    return this.mtls === undefined ? undefined : { handshakes: this.mtls.handshakes(), refusals: this.mtls.refusals() };
+  }
+
   /** Stops listening and ends every client connection, tunnel and pooled connection at once. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
+      this.mtls?.destroy();
       this.pool.close();
       this.h2.close();
       this.h2c.close();
@@ -162,8 +214,9 @@ export class OutboundProxy {
   private onConnection(socket: Socket): void {
     this.track(socket);
     if (this.closing !== undefined) return;
-    const source = this.caller(socket);
-    // HTTP/2 with prior knowledge starts with its preface (RFC 9113 §3.4); anything else is HTTP/1.1.
+    // A TLS connection opens with a handshake record, content type 22 (RFC 8446 §5.1), a byte
+    // no HTTP/1.1 request line starts with; HTTP/2 with prior knowledge starts with its
+    // preface (RFC 9113 §3.4); anything else is HTTP/1.1.
     let seen: Buffer = Buffer.alloc(0);
     // Until the first bytes say which protocol it is, the connection has no owner: a caller
     // that sends nothing (or only half a preface) is closed at the headers timeout, and one
@@ -177,21 +230,60 @@ export class OutboundProxy {
     socket.once('close', () => quiet.stop());
     const sniff = (chunk: Buffer): void => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const tls = seen[0] === TLS_HANDSHAKE && this.mtls !== undefined;
       const compared = Math.min(seen.length, H2_PREFACE.length);
-      const h2 = seen.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
+      const h2 = !tls && seen.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
       if (h2 && seen.length < H2_PREFACE.length) return; // wait for the rest of the preface
       quiet.stop();
       socket.off('end', ended);
       socket.off('data', sniff);
+      if (tls) return this.acceptTls(socket, seen);
+      // Plaintext: the caller is whoever its source address says, when that is enabled.
+      const source = this.caller(socket);
       if (h2) this.h2.accept(socket, seen, source);
       else this.serveHttp1(socket, source, seen);
     };
     socket.on('data', sniff);
   }
 
+  /** Hands a connection that opened with TLS to the mTLS listener, the bytes read so far put back. */
+  private acceptTls(socket: Socket, seen: Buffer): void {
+    // The TLS socket takes its half-open mode from this one: closed at the caller's end until
+    // the caller is known (a half-open handshake would hold its descriptor), see below.
+    socket.allowHalfOpen = false;
+    socket.pause();
+    socket.unshift(seen);
+    this.mtls?.accept(socket);
+  }
+
+  /**
+   * A TLS caller whose SVID passed (MtlsServer refuses the rest): the caller is its SPIFFE ID,
+   * never its source address. ALPN picks the protocol (RFC 9113 §3.2: HTTP/2 over TLS is
+   * "h2" by ALPN); "http/1.1" or no ALPN at all (curl's HTTPS proxy client offers none) is
+   * HTTP/1.1, absolute-form and CONNECT as in plaintext.
+   */
+  private onSecureConnection(socket: TLSSocket, peer: PeerIdentity | undefined): void {
+    if (this.closing !== undefined || peer === undefined) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', (err) => this.logger.debug({ source: peer.spiffeId, err: describeError(err) }, 'outbound TLS client connection error'));
+    this.logger.debug({ source: peer.spiffeId, alpn: socket.alpnProtocol }, 'outbound TLS caller identified');
+    if (socket.alpnProtocol === 'h2') return this.h2.accept(socket, Buffer.alloc(0), peer.spiffeId);
+    // HTTP/1.1 keeps the plaintext rule: a caller's half-close (close_notify, RFC 8446 §6.1)
+    // still gets its answer, and a CONNECT tunnel carries it. HTTP/2 ends with the connection.
+    socket.allowHalfOpen = true;
+    this.serveHttp1(socket, peer.spiffeId, Buffer.alloc(0));
+  }
+
+  /** This gateway's SPIFFE ID, for x-forwarded-client-cert toward its own endpoints. */
+  private by(): string | undefined {
+    return this.options.tls?.svid.current().spiffeId;
+  }
+
   private serveHttp1(socket: Socket, source: string | undefined, initial: Buffer): void {
     const router = new OutboundHttpRouter({
-      dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger,
+      dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger, by: this.by(),
       onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
       ...(this.options.anonymousHint === undefined ? {} : { anonymousHint: () => this.hintFor(socket) }),
     }, source);
@@ -292,6 +384,9 @@ export class OutboundProxy {
     });
   }
 }
+
+/** TLS record content type "handshake" (RFC 8446 §5.1): the first byte of every TLS connection. */
+const TLS_HANDSHAKE = 0x16;
 
 function asCausewayError(err: unknown): CausewayError {
   return err instanceof CausewayError ? err : new CausewayError(ErrorCodes.INTERNAL, describeError(err), { cause: err });

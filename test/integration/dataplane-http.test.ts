@@ -42,7 +42,8 @@ interface Answer {
   bytes: number;
   sha256: string;
   te: string | undefined;
-  source: string | undefined;
+  /** x-forwarded-client-cert as the backend received it: the verified caller, from the endpoint's own gateway. */
+  xfcc: string | undefined;
 }
 
 /** A backend that answers every request with what it received and the caller's request id. */
@@ -106,7 +107,7 @@ async function startBackend(cluster: string, host: string): Promise<Backend> {
         default: {
           const answer: Answer = {
             cluster, id, method: req.method ?? '', path: req.url ?? '', bytes, sha256,
-            te: req.headers['transfer-encoding'], source: req.headers['causeway-source'] as string | undefined,
+            te: req.headers['transfer-encoding'], xfcc: req.headers['x-forwarded-client-cert'] as string | undefined,
           };
           const body = JSON.stringify(answer);
           res.writeHead(200, { ...tag, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -250,7 +251,9 @@ describe('HTTP/1.1 through two gateway processes', () => {
         const reply = await send(agent, service, `/item/${n}`, { id, method: body === undefined ? 'GET' : 'POST', ...(body === undefined ? {} : { body }) });
         const answer = JSON.parse(reply.body.toString('utf8')) as Answer;
         const expected = service === 'alpha' ? 'cluster-a' : 'cluster-b';
-        if (reply.status !== 200 || answer.id !== id || answer.cluster !== expected || answer.path !== `/item/${n}` || reply.headers['x-request-id'] !== id) {
+        // The caller (identified by source address at A) as the endpoint's own gateway tells it.
+        const xfcc = `By=spiffe://${expected}.causeway.test/gateway/gw-${expected.slice(-1)};URI=${CLIENT}`;
+        if (reply.status !== 200 || answer.id !== id || answer.cluster !== expected || answer.path !== `/item/${n}` || reply.headers['x-request-id'] !== id || answer.xfcc !== xfcc) {
           wrong.push(`${id} to ${service}: ${reply.status} ${reply.body.toString('utf8').slice(0, 200)}`);
         }
         if (body !== undefined && answer.sha256 !== createHash('sha256').update(body).digest('hex')) wrong.push(`${id}: body changed`);

@@ -1,4 +1,6 @@
 import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { clientCertHeader } from '../client-cert-header.js';
+import { CAUSEWAY_SOURCE, X_FORWARDED_CLIENT_CERT, isGatewayField } from '../headers.js';
 
 /**
  * Proxying one HTTP/2 request stream onto another (gRPC calls and other HTTP/2 traffic: the
@@ -9,18 +11,17 @@ import { constants as h2, type ClientHttp2Stream, type IncomingHttpHeaders, type
 
 /** RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; never forwarded. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
-const CAUSEWAY_PREFIX = 'causeway-';
-const CAUSEWAY_SOURCE = 'causeway-source';
 
 /**
  * The caller's request fields for the next hop: pseudo-headers and connection-specific fields
- * dropped (the caller sets them again), `causeway-*` never taken from a caller, `te` only as
+ * dropped (the caller sets them again), the fields only gateways write (`causeway-*`,
+ * x-forwarded-client-cert) never taken from a caller, `te` only as
  * "trailers" (§8.2.2), then `set` on top.
  */
 export function forwardRequestHeaders(headers: IncomingHttpHeaders, set: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith(':') || CONNECTION_SPECIFIC.has(name) || name.startsWith(CAUSEWAY_PREFIX)) continue;
+    if (value === undefined || name.startsWith(':') || CONNECTION_SPECIFIC.has(name) || isGatewayField(name)) continue;
     if (name === 'te' && value !== 'trailers') continue;
     out[name] = value;
   }
@@ -28,15 +29,30 @@ export function forwardRequestHeaders(headers: IncomingHttpHeaders, set: Outgoin
 }
 
 /**
+ * The caller's identity toward a remote cluster's gateway: `causeway-source`, this gateway's
+ * assertion, which the answering gateway accepts only inside our trust domain.
+ */
+export function towardGateway(source: string | undefined): OutgoingHttpHeaders {
+  return source === undefined ? {} : { [CAUSEWAY_SOURCE]: source };
+}
+
+/**
+ * The caller's identity toward a backend, written by the gateway that owns the endpoint
+ * (`by`): x-forwarded-client-cert (client-cert-header.ts); nothing for an anonymous caller.
+ */
+export function towardBackend(by: string | undefined, source: string | undefined): OutgoingHttpHeaders {
+  const value = clientCertHeader(by, source);
+  return value === undefined ? {} : { [X_FORWARDED_CLIENT_CERT]: value };
+}
+
+/**
  * The request head of a call for its next hop: the caller's fields (see above) with the
- * pseudo-headers of that hop and, when known, the caller's verified identity.
+ * pseudo-headers of that hop and the caller's identity for it (towardGateway, towardBackend).
  */
 export function callHeaders(
-  headers: IncomingHttpHeaders, hop: { method: string; path: string; scheme: 'http' | 'https'; authority: string }, source: string | undefined,
+  headers: IncomingHttpHeaders, hop: { method: string; path: string; scheme: 'http' | 'https'; authority: string }, identity: OutgoingHttpHeaders,
 ): OutgoingHttpHeaders {
-  const set: OutgoingHttpHeaders = { ':method': hop.method, ':path': hop.path, ':scheme': hop.scheme, ':authority': hop.authority };
-  if (source !== undefined) set[CAUSEWAY_SOURCE] = source;
-  return forwardRequestHeaders(headers, set);
+  return forwardRequestHeaders(headers, { ':method': hop.method, ':path': hop.path, ':scheme': hop.scheme, ':authority': hop.authority, ...identity });
 }
 
 /** Response fields and trailers for the caller: connection-specific fields dropped, `:status` kept. */

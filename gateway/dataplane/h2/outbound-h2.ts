@@ -8,7 +8,7 @@ import { formatIpAddress, formatMeshAuthority, parseMeshAuthority, type MeshAuth
 import { statusForCode, type RouteDialer } from '../route-dialer.js';
 import type { RequestRecord } from '../request-record.js';
 import type { TunnelOpener } from '../tunnel-client.js';
-import { callHeaders, forwardStream } from './forward-stream.js';
+import { callHeaders, forwardStream, towardBackend, towardGateway } from './forward-stream.js';
 import type { H2cPool } from './h2c-pool.js';
 
 /** The connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4). */
@@ -23,6 +23,8 @@ export interface OutboundH2Options {
   windows: WindowTuning;
   logger: Logger;
   onRecord: (record: Omit<RequestRecord, 'at'>) => void;
+  /** This gateway's SPIFFE ID, `By` of the x-forwarded-client-cert its own endpoints get. */
+  by: () => string | undefined;
 }
 
 /**
@@ -65,12 +67,15 @@ export class OutboundH2 {
     });
   }
 
-  /** Takes over a caller connection that opened with the HTTP/2 preface (`initial` = what was read). */
+  /**
+   * Takes over a caller connection that opened with the HTTP/2 preface (`initial` = what was
+   * read), or a TLS connection that chose h2 by ALPN (`initial` empty).
+   */
   accept(socket: Socket, initial: Buffer, source: string | undefined): void {
     // Paused, so the bytes already read stay buffered: the HTTP/2 session reads the handle
     // natively and takes what the socket had buffered on its first tick.
     socket.pause();
-    socket.unshift(initial);
+    if (initial.length > 0) socket.unshift(initial);
     this.attaching = source;
     try {
       this.server.emit('connection', socket);
@@ -105,13 +110,14 @@ export class OutboundH2 {
     try {
       if (candidate.kind === 'local') {
         route = `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`;
-        const out = callHeaders(headers, { method, path, scheme: 'http', authority: formatMeshAuthority(target) }, source);
+        // This gateway owns the endpoint: it is the one to tell the backend who is calling.
+        const out = callHeaders(headers, { method, path, scheme: 'http', authority: formatMeshAuthority(target) }, towardBackend(this.options.by(), source));
         upstream = this.options.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
       } else {
         route = `remote ${candidate.cluster} via ${candidate.gateway.identity}`;
         const request = this.options.tunnels.request;
         if (request === undefined) throw new Error('this tunnel client cannot carry HTTP/2 calls');
-        upstream = request.call(this.options.tunnels, candidate.gateway, callHeaders(headers, { method, path, scheme: 'https', authority: formatMeshAuthority(target) }, source));
+        upstream = request.call(this.options.tunnels, candidate.gateway, callHeaders(headers, { method, path, scheme: 'https', authority: formatMeshAuthority(target) }, towardGateway(source)));
       }
     } catch (err) {
       this.options.dialer.settle(candidate, false);

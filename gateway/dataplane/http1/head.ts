@@ -1,8 +1,10 @@
+import { isGatewayField } from '../headers.js';
 import type { MessageHead } from './llhttp.js';
 
 /**
  * Rewriting HTTP/1.1 heads as a proxy must (RFC 9110 §7.6): hop-by-hop fields are dropped,
- * our own `causeway-*` fields are never taken from a caller, Via is appended. The framing
+ * the fields only gateways write (`causeway-*`, x-forwarded-client-cert) are never taken from
+ * a caller, Via is appended. The framing
  * fields (Content-Length, Transfer-Encoding) are kept: bodies are forwarded with their framing
  * untouched, so the head must keep describing them.
  */
@@ -11,7 +13,6 @@ import type { MessageHead } from './llhttp.js';
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'proxy-connection', 'keep-alive', 'te', 'upgrade', 'proxy-authorization', 'proxy-authenticate',
 ]);
-const CAUSEWAY_PREFIX = 'causeway-';
 const VIA = '1.1 causeway';
 
 /** Methods RFC 9110 §9.2.2 calls idempotent: safe to send again after a stale pooled connection. */
@@ -108,7 +109,7 @@ function forwardedFields(head: MessageHead, kind: 'request' | 'response'): strin
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || named?.has(lower) === true) continue;
-    if (kind === 'request' && (lower === 'host' || lower.startsWith(CAUSEWAY_PREFIX))) continue;
+    if (kind === 'request' && (lower === 'host' || isGatewayField(lower))) continue;
     if (lower === 'via') {
       via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
       continue;
@@ -120,7 +121,7 @@ function forwardedFields(head: MessageHead, kind: 'request' | 'response'): strin
 
 /**
  * The request head for the next hop: origin-form target (RFC 9112 §3.2.1), Host = the mesh
- * authority, the caller's fields less hop-by-hop and `causeway-*`, then `extra` (set by us).
+ * authority, the caller's fields less hop-by-hop and gateway-only ones, then `extra` (set by us).
  */
 export function requestHead(head: MessageHead, path: string, host: string, extra: string): Buffer {
   const text = `${head.method} ${path} HTTP/1.${head.versionMinor === 0 ? 0 : 1}\r\nHost: ${host}\r\n${forwardedFields(head, 'request')}${extra}\r\n`;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isGatewayField } from '../headers.js';
 
 /**
  * HTTP/1.1 message parsing with llhttp — the parser node:http itself runs — as the WebAssembly
@@ -269,7 +270,8 @@ export class Http1Parser {
   onField(text: string): number {
     // After the head, fields are a chunked body's trailer section (RFC 9112 §7.1.2): kept out
     // of the head, bounded by the same limit, and never carrying our own fields — a trailer is
-    // forwarded as it came, so a `causeway-*` one would reach the backend unfiltered.
+    // forwarded as it came, so a `causeway-*` or x-forwarded-client-cert one would reach the
+    // backend unfiltered.
     if (!this.inHead) return this.onTrailerField(text);
     if (this.lastWasValue || this.fields.length === 0) {
       this.fields.push(text, '');
@@ -294,7 +296,7 @@ export class Http1Parser {
   private checkTrailer(bytes: number): number {
     this.trailerBytes += bytes;
     if (this.trailerBytes > this.maxHeadBytes) this.trailerError = `trailer section over ${this.maxHeadBytes} bytes`;
-    else if (this.trailerName.toLowerCase().startsWith('causeway-')) this.trailerError = `trailer field ${this.trailerName.slice(0, 100)} is reserved for gateways`;
+    else if (isGatewayField(this.trailerName.toLowerCase())) this.trailerError = `trailer field ${this.trailerName.slice(0, 100)} is reserved for gateways`;
     return this.trailerError === undefined ? 0 : -1;
   }
 

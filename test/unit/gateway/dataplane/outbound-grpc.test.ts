@@ -48,7 +48,8 @@ describe('gRPC through the outbound listener (h2c) to a grpc-js backend in the o
     server = new grpc.Server();
     server.addService(ECHO_SERVICE, {
       unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        seenSources.push(call.metadata.get('causeway-source')[0]?.toString());
+        seenSources.push(call.metadata.get('x-forwarded-client-cert')[0]?.toString());
+        assert.deepEqual(call.metadata.get('causeway-source'), [], 'causeway-source never reaches a backend');
         if (call.request.toString() === 'fail') {
           callback({ code: grpc.status.FAILED_PRECONDITION, details: 'asked to fail' });
           return;
@@ -89,7 +90,7 @@ describe('gRPC through the outbound listener (h2c) to a grpc-js backend in the o
       client.unary(Buffer.from('hello'), new grpc.Metadata(), (err, value) => (err ? reject(err) : resolve(value!)));
     });
     assert.equal(reply.toString(), 'b:hello');
-    assert.equal(seenSources.at(-1), CLIENT);
+    assert.equal(seenSources.at(-1), `By=spiffe://b.test/gateway/gw-b;URI=${CLIENT}`);
     const failure = await new Promise<grpc.ServiceError>((resolve, reject) => {
       client.unary(Buffer.from('fail'), new grpc.Metadata(), (err) => (err ? resolve(err) : reject(new Error('expected an error'))));
     });

@@ -35,7 +35,7 @@ describe('HTTP/2 (h2c) through the outbound listener to an http2 port in the oth
     world.rulesB.push({ to: '*', from: ['spiffe://a.test/ns/demo/*'] });
     backend = createServer((req, res) => {
       res.setHeader('x-path', req.url);
-      res.end(`hello ${String(req.headers['causeway-source'])}`);
+      res.end(`hello ${String(req.headers['x-forwarded-client-cert'])} ${String(req.headers['causeway-source'])}`);
     });
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', () => resolve()));
     const backendPort = (backend.address() as AddressInfo).port;
@@ -59,6 +59,6 @@ describe('HTTP/2 (h2c) through the outbound listener to an http2 port in the oth
 
   it('ends an answer that has no trailers, and tells the backend the verified caller', async () => {
     const answer = await call(port, 'web2.demo:8443', '/x');
-    assert.deepEqual(answer, { status: 200, body: 'hello spiffe://a.test/ns/demo/sa/client', ended: true });
+    assert.deepEqual(answer, { status: 200, body: 'hello By=spiffe://b.test/gateway/gw-b;URI=spiffe://a.test/ns/demo/sa/client undefined', ended: true });
   });
 });

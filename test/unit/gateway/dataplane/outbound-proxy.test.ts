@@ -110,7 +110,7 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
 
   it('carries an absolute-form GET from A through B to the backend by mesh name', async () => {
     const answer = await viaProxy(address, 'http://echo.demo:8080/hello?x=1', {
-      headers: { host: 'echo.demo:8080', connection: 'x-hop', 'x-hop': 'drop me', 'proxy-authorization': 'Basic eDp5', 'causeway-source': 'spiffe://b.test/forged', 'x-keep': 'kept' },
+      headers: { host: 'echo.demo:8080', connection: 'x-hop', 'x-hop': 'drop me', 'proxy-authorization': 'Basic eDp5', 'causeway-source': 'spiffe://b.test/forged', 'x-forwarded-client-cert': 'By=spiffe://b.test/gateway/gw-b;URI=spiffe://b.test/ns/demo/sa/admin', 'x-keep': 'kept' },
     });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['causeway-route'], `remote b via spiffe://b.test/gateway/gw-b -> 127.0.0.1:${world.httpPort}`);
@@ -122,8 +122,10 @@ describe('OutboundProxy (A) → EastWestServer (B) → backends', () => {
     assert.equal(body.headers.host, 'echo.demo:8080');
     assert.equal(body.headers['x-keep'], 'kept');
     for (const dropped of ['x-hop', 'proxy-authorization']) assert.equal(body.headers[dropped], undefined, dropped);
-    // The caller's forged causeway-source is dropped; B tells the backend the verified caller.
-    assert.equal(body.headers['causeway-source'], CLIENT);
+    // The caller's forged causeway-source and x-forwarded-client-cert are dropped; B, which
+    // owns the endpoint, tells the backend the verified caller, and nothing else does.
+    assert.equal(body.headers['x-forwarded-client-cert'], `By=spiffe://b.test/gateway/gw-b;URI=${CLIENT}`);
+    assert.equal(body.headers['causeway-source'], undefined);
     assert.match(body.headers.via ?? '', /1\.1 causeway/);
     assert.deepEqual(records.map((r) => [r.method, r.service, r.port, r.status, r.source]), [['GET', 'echo.demo', 8080, 200, CLIENT]]);
     assert.match(records[0]?.route ?? '', /^remote b via /);

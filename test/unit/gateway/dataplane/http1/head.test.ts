@@ -23,6 +23,18 @@ describe('HTTP/1.1 head rewriting', () => {
     ].join('\r\n'));
   });
 
+  it('drops every x-forwarded-client-cert a caller sends, whatever its case; only the gateway\'s own is written', () => {
+    const head = parseHead([
+      'GET /x HTTP/1.1', 'Host: echo.demo:8080', 'X-Forwarded-Client-Cert: By=spiffe://a.test/gateway/gw-a;URI=spiffe://a.test/ns/demo/sa/admin',
+      'x-forwarded-client-cert: URI=spiffe://a.test/ns/demo/sa/root', 'X-Keep: yes', '', '',
+    ].join('\r\n'));
+    const ours = 'x-forwarded-client-cert: By=spiffe://b.test/gateway/gw-b;URI=spiffe://a.test/ns/demo/sa/client\r\n';
+    assert.equal(requestHead(head, '/x', 'echo.demo:8080', ours).toString('latin1'), [
+      'GET /x HTTP/1.1', 'Host: echo.demo:8080', 'X-Keep: yes', 'Via: 1.1 causeway',
+      'x-forwarded-client-cert: By=spiffe://b.test/gateway/gw-b;URI=spiffe://a.test/ns/demo/sa/client', '', '',
+    ].join('\r\n'));
+  });
+
   it('keeps causeway-* fields on responses and says Connection: close when asked', () => {
     const head = parseHead('HTTP/1.1 200 OK\r\nCauseway-Endpoint: 10.1.0.1:80\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 'response');
     assert.equal(responseHead(head, 'causeway-route: local\r\n', true),

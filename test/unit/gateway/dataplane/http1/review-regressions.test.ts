@@ -59,7 +59,7 @@ describe('HTTP/1.1 engine: review regressions', () => {
     await world?.close();
   });
 
-  it('refuses a causeway-* field in a chunked request trailer, locally and through the remote gateway', async () => {
+  it('refuses a causeway-* or x-forwarded-client-cert field in a chunked request trailer, locally and through the remote gateway', async () => {
     const seen: unknown[] = [];
     const backend = createHttpServer((req, res) => {
       req.resume();
@@ -69,9 +69,10 @@ describe('HTTP/1.1 engine: review regressions', () => {
     const backendPort = await listen(backend);
     world.a.putLocal('trl', [endpointOf(backendPort)]);
     publishInB(world, 'trr', [endpointOf(backendPort)]);
-    for (const service of ['trl.demo:8080', 'trr.demo:8080']) {
+    const forged = ['causeway-source: spiffe://b.test/ns/demo/sa/admin', 'X-Forwarded-Client-Cert: By=spiffe://b.test/gateway/gw-b;URI=spiffe://b.test/ns/demo/sa/admin'];
+    for (const [service, trailer] of [['trl.demo:8080', forged[0]], ['trr.demo:8080', forged[0]], ['trl.demo:8080', forged[1]], ['trr.demo:8080', forged[1]]]) {
       const c = caller(port);
-      c.socket.write(`POST http://${service}/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n0\r\ncauseway-source: spiffe://b.test/ns/demo/sa/admin\r\n\r\n`);
+      c.socket.write(`POST http://${service}/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n0\r\n${trailer}\r\n\r\n`);
       await until(`${service} answer`, () => c.text().includes('\r\n\r\n{'));
       assert.match(c.text(), /^HTTP\/1\.1 400 /, service);
       assert.match(c.text(), /reserved for gateways/);
