@@ -114,9 +114,13 @@ export class OutboundHttpRouter implements Http1Router {
   private mayRetry(head: MessageHead, state: RequestState, why: Exclude<RetryReason, 'stale'>): boolean {
     const { retries } = state.decision.failover;
     if (!isIdempotent(head.method) || hasBody(head)) return false;
-    if (!retries.on.has(why === 'timeout' ? 'reset' : why)) return false;
+    if (!retries.on.has(why === 'timeout' ? 'reset' : why === 'unreachable' ? 'connect-failure' : why)) return false;
     if (state.retries >= retries.attempts || state.remaining.length === 0) return false;
-    if (!this.options.retryBudget.tryRetry(state.target.authority.key, retries)) {
+    // A gateway found dead is passed over like a failed connect (the route loop above), outside
+    // the budget: a freeze releases every request in flight to it at once, and moving them
+    // to the next cluster adds no load the failed tries did not already owe it. The budget is
+    // for tries that failed with an answer or a reset — where a retry can multiply the load.
+    if (why !== 'unreachable' && !this.options.retryBudget.tryRetry(state.target.authority.key, retries)) {
       this.options.logger.debug({ service: state.target.authority.key }, 'retry budget spent; not retrying');
       return false;
     }

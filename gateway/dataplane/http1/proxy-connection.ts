@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
 import type { IdleSweeper, IdleWatch } from '../idle-sweeper.js';
 import { errorResponse, fieldValue, hasBody, isIdempotent, requestFramingError, requestVersionError, responseFramed, responseHead } from './head.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './llhttp.js';
@@ -24,8 +24,12 @@ export interface ExchangeOutcome {
   retried?: boolean;
 }
 
-/** Why a request is being routed again. */
-export type RetryReason = 'stale' | 'reset' | '5xx' | 'timeout';
+/**
+ * Why a request is being routed again. `unreachable`: while the request waited, this gateway
+ * declared its upstream unreachable (a tunnel session killed for an unanswered PING) — for
+ * an idempotent request, passed over like a failed connect.
+ */
+export type RetryReason = 'stale' | 'reset' | '5xx' | 'timeout' | 'unreachable';
 
 /** One try at routing a request. */
 export interface RouteAttempt {
@@ -526,8 +530,12 @@ export class Http1ProxyConnection {
     exchange.tainted = true;
     const { head, routed, attempt } = exchange;
     // RFC 9110 §9.2.2: an idempotent request that got no byte of an answer on a reused
-    // connection (the peer closed it as we wrote) is sent again, once, on a fresh one.
-    if (!exchange.heard && routed.conn.uses > 1 && attempt === 0 && this.retryable(exchange)) {
+    // connection (the peer closed it as we wrote) is sent again, once, on a fresh one. Not
+    // when this gateway declared the upstream dead itself (a CausewayError: a tunnel session
+    // killed for an unanswered PING): that is no race with an idle close, and a fresh dial to
+    // the same frozen gateway would wait out its connect timeout. It is retried elsewhere, as
+    // a reset.
+    if (!exchange.heard && routed.conn.uses > 1 && attempt === 0 && !(err instanceof CausewayError) && this.retryable(exchange)) {
       this.endExchange(exchange, { status: undefined, upstreamFailed: false, retried: true });
       this.phase = 'routing';
       this.options.logger.debug({ err: describeError(err) }, 'stale pooled connection; retrying once');
@@ -535,7 +543,8 @@ export class Http1ProxyConnection {
       return;
     }
     if (exchange.discarding) return this.retryElsewhere(exchange, '5xx');
-    if (this.retryable(exchange) && routed.retry?.('reset') === true) return this.retryElsewhere(exchange, 'reset');
+    const why = err instanceof CausewayError && err.code === ErrorCodes.UPSTREAM_CONNECT ? 'unreachable' : 'reset';
+    if (this.retryable(exchange) && routed.retry?.(why) === true) return this.retryElsewhere(exchange, why);
     this.failExchange(exchange, 502, ErrorCodes.UPSTREAM_BROKEN, describeError(err), true);
   }
 

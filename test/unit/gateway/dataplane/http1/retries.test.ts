@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { makeRetryWorld, send, sendAndLeave, sleep, type RetryWorld } from './retry-world.js';
+import { makeRetryWorld, send, sendAndLeave, sleep, startRelay, type RetryWorld } from './retry-world.js';
 
 /**
  * Retries at A's outbound listener, through the real east-west listeners of B and C: A tries
@@ -160,6 +160,72 @@ describe('HTTP/1.1 retries at the outbound listener', () => {
       world.a.catalog.setGateway(real);
       for (const socket of held) socket.destroy();
       blackhole.close();
+    }
+  });
+});
+
+describe('HTTP/1.1 retries when the first cluster\'s gateway freezes mid-request', () => {
+  let world: RetryWorld;
+
+  before(async () => {
+    // The default connect timeout: a dial to a frozen gateway costs all of it.
+    world = await makeRetryWorld({ connectTimeoutMs: 5000 });
+  });
+
+  after(async () => {
+    await world?.close();
+  });
+
+  it('goes on to the next cluster once the session fails its PING, not back to the frozen gateway', async () => {
+    const relay = await startRelay(Number(world.b.gateway.eastWestAddress.split(':')[1]));
+    const real = world.b.gateway;
+    try {
+      world.a.catalog.setGateway({ ...real, eastWestAddress: `127.0.0.1:${relay.port}` });
+      const svc = await world.publish('frozen-gw', { b: 'ok', c: 'ok' });
+      // A first request leaves a pooled stream to B, which the next one reuses.
+      assert.equal((await send(world.proxyPort, 'GET', svc.url)).body, 'from b');
+      svc.b!.mode = 'hold';
+      const pending = send(world.proxyPort, 'GET', svc.url);
+      await sleep(100);
+      relay.freeze();
+      const answer = await pending;
+      assert.equal(answer.status, 200, answer.raw);
+      assert.equal(answer.body, 'from c');
+      // PING every 500 ms, unanswered for 1000 ms: about 1.5 s; dialing B again would add 5 s.
+      assert.ok(answer.ms < 3500, `answered after ${answer.ms} ms`);
+    } finally {
+      world.a.catalog.setGateway(real);
+      relay.close();
+    }
+  });
+
+  it('answers every GET from the next cluster: those waiting on the frozen gateway and those sent after it froze, whatever the retry budget', async () => {
+    const relay = await startRelay(Number(world.b.gateway.eastWestAddress.split(':')[1]));
+    const real = world.b.gateway;
+    try {
+      world.a.catalog.setGateway({ ...real, eastWestAddress: `127.0.0.1:${relay.port}` });
+      const svc = await world.publish('frozen-many', { b: 'ok', c: 'ok' });
+      // A gateway found dead is passed over like a failed connect: the budget (one retry a
+      // second here) is for tries that failed with an answer or a reset, and a freeze catches
+      // every request in flight at once.
+      world.setFailover(svc.key, { retries: { budgetPercent: 0, minRetriesPerSecond: 1 } });
+      // Several pooled streams to B.
+      const warm = await Promise.all(Array.from({ length: 6 }, () => send(world.proxyPort, 'GET', svc.url)));
+      assert.deepEqual(warm.map((a) => a.body), Array(6).fill('from b'));
+      svc.b!.mode = 'hold';
+      const answers: Array<Promise<Awaited<ReturnType<typeof send>>>> = [];
+      for (let i = 0; i < 3; i += 1) answers.push(send(world.proxyPort, 'GET', svc.url));
+      await sleep(100);
+      relay.freeze();
+      for (const wait of [0, 50, 150, 300]) {
+        await sleep(wait);
+        for (let i = 0; i < 2; i += 1) answers.push(send(world.proxyPort, 'GET', svc.url));
+      }
+      const done = await Promise.all(answers);
+      assert.deepEqual(done.map((a) => `${a.status} ${a.body}`), Array(done.length).fill('200 from c'), done.map((a) => a.raw).join('\n'));
+    } finally {
+      world.a.catalog.setGateway(real);
+      relay.close();
     }
   });
 });

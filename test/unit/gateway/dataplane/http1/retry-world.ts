@@ -296,3 +296,49 @@ export function sendAndLeave(port: number, url: string, afterMs: number, how: 'r
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+export interface Relay {
+  port: number;
+  /** Stops relaying both ways and holds new connections without a byte: a frozen (SIGSTOP) gateway. */
+  freeze(): void;
+  close(): void;
+}
+
+/** A TCP relay to 127.0.0.1:`target` that can be frozen, for a gateway that stops answering. */
+export async function startRelay(target: number): Promise<Relay> {
+  const sockets = new Set<Socket>();
+  let frozen = false;
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  };
+  const server = createServer((client) => {
+    track(client);
+    if (frozen) {
+      client.pause();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
+    close() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
