@@ -17,7 +17,9 @@ import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
 import { TunnelClient } from './dataplane/tunnel-client.js';
-import { OutlierTracker } from './dataplane/outlier-tracker.js';
+import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
+import { GatewayLiveness } from './dataplane/gateway-liveness.js';
+import { GatewayProber } from './dataplane/gateway-prober.js';
 import { PriorityPicker } from './dataplane/endpoint-picker.js';
 import { identityBySourceAddress, workloadCallerRefusal } from './caller-identity.js';
 import { anonymousCallerHint } from './anonymous-caller.js';
@@ -84,6 +86,7 @@ export class Gateway {
     outbound: OutboundProxy;
     admin: AdminServer;
     outliers: OutlierTracker;
+    liveness: GatewayLiveness;
     healthChecks: EndpointHealthChecker;
   };
 
@@ -157,6 +160,11 @@ export class Gateway {
 
   get outliers(): OutlierTracker {
     return this.components.outliers;
+  }
+
+  /** Remote gateways' liveness: dead (PING, dial), link-down (federation), up. */
+  get liveness(): GatewayLiveness {
+    return this.components.liveness;
   }
 
   get healthChecks(): EndpointHealthChecker {
@@ -273,14 +281,29 @@ export class Gateway {
       heartbeatMs: config.limits.federation.heartbeatIntervalMs, deadAfterMs: config.limits.federation.deadAfterMs,
       listener: federationLimits(config.limits),
     });
+    // Subscribed before the links start, so that a link failing at once is seen.
+    const liveness = new GatewayLiveness({ logger });
+    this.closers.push(peers.onLinkState((cluster, state, error) => {
+      if (state === 'removed') liveness.forgetCluster(cluster);
+      else if (state !== 'connecting') liveness.setLink(cluster, state === 'connected', error ?? `federation link ${state}`);
+    }));
     const federationAddress = await bind('federation', federationListen, (host, port) => peers.start({ host, port }));
     this.closers.push(() => peers.close());
 
     const outliers = new OutlierTracker({ logger });
     const tunnels = new TunnelClient({
       svid, trust: this.trust, logger, connectTimeoutMs: config.dataPlane.connectTimeoutMs, windows: dataPlaneWindows(config.dataPlane),
+      ...config.dataPlane.tunnel,
     });
     this.closers.push(() => tunnels.close());
+    this.closers.push(tunnels.onEvent((event) => liveness.observe(event)));
+    // Dead gateways and ejected (gateway, service) pairs come back by probe (closed before the tunnels).
+    const prober = new GatewayProber({
+      probes: tunnels, liveness, outliers, logger,
+      known: (g) => this.catalog.gatewaysOf(g.cluster).some((known) => gatewayKey(known) === gatewayKey(g)),
+    });
+    prober.start();
+    this.closers.push(() => prober.close());
     const callerOf = config.outbound.identifyCallersBySourceAddress ? identityBySourceAddress(this.catalog) : () => undefined;
     const outbound = new OutboundProxy({
       catalog: this.catalog, picker: new PriorityPicker(), outliers, tunnels, locality,
@@ -331,7 +354,7 @@ export class Gateway {
     const adminAddress = await bind('admin', config.listen.admin, (h, p) => admin.listen(h, p));
     this.closers.push(() => admin.close());
 
-    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers, healthChecks };
+    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers, liveness, healthChecks };
     this.listenersValue = {
       eastWest: formatHostPort(toHostPort(eastWestAddress)),
       federation: formatHostPort(toHostPort(federationAddress)),

@@ -12,7 +12,7 @@ import { toGrpcStatus } from './grpc-errors.js';
 import { LinkDialer, type BackoffOptions, type SessionHooks } from './link-dialer.js';
 import { LinkSession, emptyStats, type LinkStream, type LocalGateway } from './link-session.js';
 import { PeerStore, type PeerRecord, type RedeemedToken } from './peer-store.js';
-import { peerStatus, type PeerEntry, type PeerStatus } from './peer-status.js';
+import { peerStatus, type PeerEntry, type PeerState, type PeerStatus } from './peer-status.js';
 import type { WireRedeemRequest, WireRedeemResponse } from './proto.js';
 import { redeemToken } from './redeem-client.js';
 import { checkRedeemCredentials, checkRequester } from './redeem-request.js';
@@ -67,6 +67,7 @@ export class PeerManager {
   private redeemed: RedeemedToken[] = [];
   /** Clusters / trust domains / names of addPeer calls in flight. */
   private readonly reserved = new Set<string>();
+  private readonly linkListeners = new Set<(cluster: string, state: PeerState, error: string | undefined) => void>();
   private server: FederationServer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private started = false;
@@ -238,6 +239,16 @@ export class PeerManager {
       if (this.peers.get(entry.record.name) !== entry) return;
       await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
     }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the removed peering'));
+  }
+
+  /**
+   * Subscribes to changes of each peer link's state (`connected`, `disconnected` once it lost
+   * its heartbeats or could not be dialed, `removed`), by the peer's cluster. Returns the
+   * unsubscribe function. The data plane uses it to hold back a cluster whose link is down.
+   */
+  onLinkState(listener: (cluster: string, state: PeerState, error: string | undefined) => void): () => void {
+    this.linkListeners.add(listener);
+    return () => this.linkListeners.delete(listener);
   }
 
   list(): PeerStatus[] {
@@ -418,10 +429,19 @@ export class PeerManager {
   private setState(entry: PeerEntry, state: 'connected' | 'disconnected' | 'removed', error?: string): void {
     // Removed is final: the link ending afterwards must not make it look merely down.
     if (entry.state === 'removed') return;
-    if (entry.state !== state) entry.stateSinceMs = this.now();
+    const changed = entry.state !== state;
+    if (changed) entry.stateSinceMs = this.now();
     entry.state = state;
     if (state === 'connected') delete entry.lastError;
     else if (error !== undefined) entry.lastError = error;
+    if (!changed) return;
+    for (const listener of this.linkListeners) {
+      try {
+        listener(entry.record.cluster, state, entry.lastError);
+      } catch (err) {
+        this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'link state listener failed');
+      }
+    }
   }
 
   // --- helpers -----------------------------------------------------------------------------

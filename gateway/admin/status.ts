@@ -1,7 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { endpointKey, type Endpoint, type Health } from '../../registry/index.js';
 import type { PeerState } from '../../federation/index.js';
-import { gatewayKey } from '../dataplane/outlier-tracker.js';
+import type { GatewayCondition } from '../dataplane/gateway-state.js';
 import type { Gateway } from '../gateway.js';
 
 /** The JSON status document served at GET /v1/status (docs/operations.md describes it). */
@@ -25,7 +25,13 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
     bundles: buildBundles(gateway),
     services: buildServices(gateway),
     eastWest: { stats: gateway.eastWest.stats(), recentConnections: gateway.eastWest.recentConnections() },
-    outbound: { ejectedGateways: gateway.outliers.snapshot(), recentRequests: gateway.requests.list() },
+    outbound: {
+      // Outlier detection per (remote gateway, service port): ejected, probing, or failing.
+      ejectedGateways: gateway.outliers.snapshot(),
+      // Every remote gateway the catalog knows, with what the transport and the links say of it.
+      gateways: gateway.liveness.snapshot(gateway.catalog.gateways()),
+      recentRequests: gateway.requests.list(),
+    },
   };
 }
 
@@ -61,15 +67,19 @@ export function buildBundles(gateway: Gateway): Array<Record<string, unknown>> {
 export type Reachability = 'local' | 'reachable' | 'unreachable' | 'ejected';
 
 /**
- * How a cluster stands from here: a remote cluster whose peer link is down is `unreachable`
- * (its endpoints' health is the last the link carried, so it must not be shown as live), one
- * whose every gateway outlier detection has ejected is `ejected`. A cluster known without a
- * direct peer link (learned through another peer) is judged by its gateways alone.
+ * How a cluster stands from here: a remote cluster whose peer link is down, or whose every
+ * gateway is dead (no PING answer, cannot be dialed), is `unreachable` (its endpoints' health
+ * is the last the link carried, so it must not be shown as live); one whose every gateway is
+ * dead or ejected by outlier detection for the service is `ejected`. A cluster known without
+ * a direct peer link (learned through another peer) is judged by its gateways alone.
  */
-export function reachabilityOf(local: boolean, link: PeerState | undefined, gateways: ReadonlyArray<{ ejected: boolean }>): Reachability {
+export function reachabilityOf(
+  local: boolean, link: PeerState | undefined, gateways: ReadonlyArray<{ ejected: boolean; condition?: GatewayCondition }>,
+): Reachability {
   if (local) return 'local';
   if ((link !== undefined && link !== 'connected') || gateways.length === 0) return 'unreachable';
-  return gateways.every((g) => g.ejected) ? 'ejected' : 'reachable';
+  if (gateways.every((g) => g.condition === 'dead')) return 'unreachable';
+  return gateways.every((g) => g.ejected || g.condition === 'dead') ? 'ejected' : 'reachable';
 }
 
 /** An endpoint's state for display: its own health, unless its cluster cannot be reached. */
@@ -87,16 +97,22 @@ function activeCheckOf(gateway: Gateway, key: string, endpoint: Endpoint): Recor
 
 /** Every live service with its endpoints grouped by cluster, local cluster first. */
 export function buildServices(gateway: Gateway): Array<Record<string, unknown>> {
-  const { catalog, outliers } = gateway;
+  const { catalog, outliers, liveness } = gateway;
   const links = new Map(gateway.peers.list().map((p) => [p.cluster, p.state]));
   return catalog.serviceKeys().map((key) => {
     const service = catalog.resolve(key);
     const clusters: Record<string, unknown> = {};
     for (const [cluster, endpoints] of service?.clusters ?? []) {
       const local = cluster === catalog.localCluster;
-      const gateways = catalog.gatewaysOf(cluster).map((g) => ({
-        identity: g.identity, eastWestAddress: g.eastWestAddress, ejected: outliers.isEjected(gatewayKey(g)),
-      }));
+      const gateways = catalog.gatewaysOf(cluster).map((g) => {
+        const state = liveness.stateOf(g);
+        return {
+          identity: g.identity, eastWestAddress: g.eastWestAddress,
+          // Ejected for any port of this service (outlier detection keys gateway and service port).
+          ejected: (service?.ports ?? []).some((p) => outliers.ejection(g, key, p.port) !== undefined),
+          condition: state.condition, reason: state.reason, changedAtMs: state.changedAtMs,
+        };
+      });
       const link = links.get(cluster);
       const reachability = reachabilityOf(local, link, gateways);
       clusters[cluster] = {

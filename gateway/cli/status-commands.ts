@@ -17,7 +17,9 @@ interface ServiceView {
   clusters: Record<string, ClusterView>;
 }
 
-interface OutlierView { key: string; consecutiveFailures: number; ejections: number; ejectedUntil?: number }
+interface OutlierView { key: string; condition?: string; consecutiveFailures: number; ejections: number; ejectedUntil?: number; reason?: string }
+
+interface LivenessView { gateway: string; address: string; condition: string; reason: string }
 
 /** The STATE column: why a cluster's endpoints get no traffic from here, if they do not. */
 function clusterState(entry: ClusterView): string {
@@ -53,6 +55,8 @@ export const services: Command = {
 };
 
 function outlierLine(o: OutlierView): string {
+  // Its ejection time is over; it stays out until a probe through that gateway succeeds.
+  if (o.condition === 'probing') return `probing   ${o.key}  waiting for a probe to succeed  (ejection ${o.ejections}: ${o.reason ?? 'failures'})`;
   if (o.ejectedUntil !== undefined) return `ejected   ${o.key}  until ${new Date(o.ejectedUntil).toISOString()}  (ejection ${o.ejections})`;
   // Back in rotation after an ejection, until a success clears it (the next failures eject it for longer).
   if (o.ejections > 0) return `probation ${o.key}  ejected ${o.ejections} time(s); ${o.consecutiveFailures} failure(s) since`;
@@ -96,5 +100,9 @@ export const status: Command = {
     const outliers = (answer.outbound?.ejectedGateways ?? []) as OutlierView[];
     if (outliers.length === 0) print('ejected   none');
     for (const outlier of outliers) print(outlierLine(outlier));
+    // Dead (no PING answer, cannot be dialed) or behind a down federation link.
+    for (const g of (answer.outbound?.gateways ?? []) as LivenessView[]) {
+      if (g.condition !== 'up') print(`${g.condition.padEnd(9)} ${g.gateway}@${g.address}  ${g.reason}`);
+    }
   },
 };

@@ -88,6 +88,8 @@ export interface DataPlaneConfig {
   streamWindowBytes: number;
   sessionWindowBytes: number;
   pool: { maxPerKey: number; idleTimeoutMs: number; maxLifetimeMs: number; queueTimeoutMs: number };
+  /** Sessions to remote gateways: keep-alive PING (RFC 9113 §6.7) and the CONNECT answer timeout. */
+  tunnel: { pingIntervalMs: number; pingTimeoutMs: number; responseTimeoutMs: number };
 }
 
 /** A validated, frozen gateway configuration. See docs/configuration.md. */

@@ -19,6 +19,7 @@ import { LocalHttpRouter } from './local-http-router.js';
 import { callHeaders, forwardStream, towardBackend } from './h2/forward-stream.js';
 import { H2cPool } from './h2/h2c-pool.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
+import { CAUSEWAY_PROBE, PROBE_VALUE, reachAny } from './probe.js';
 
 export interface EastWestServerOptions {
   svid: SvidSource;
@@ -91,7 +92,10 @@ export class EastWestServer {
   private readonly options: EastWestServerOptions;
   private readonly logger: Logger;
   private readonly mtls: MtlsServer;
+  /** Sessions of workload peers (an agent's sidecar): Node's own rapid-reset limits. */
   private readonly h2: Http2Server;
+  /** Sessions of peer gateways: reset limits fit for many callers sharing one session. */
+  private readonly h2Gateways: Http2Server;
   private readonly sessions = new Set<ServerHttp2Session>();
   /** The peer of the TLS socket being handed to the HTTP/2 server (its 'session' event is synchronous). */
   private attaching: PeerIdentity | undefined;
@@ -118,7 +122,7 @@ export class EastWestServer {
     };
     this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
     this.h2c = new H2cPool({ connectTimeoutMs: this.tuning.connectTimeoutMs, idleTimeoutMs: this.tuning.streamIdleTimeoutMs, windows: this.tuning.windows, logger: this.logger });
-    this.h2 = createServer({
+    const h2Server = (resetLimits: Record<string, number>): Http2Server => createServer({
       settings: {
         enableConnectProtocol: false,
         maxConcurrentStreams: options.maxConcurrentStreams ?? 1000,
@@ -126,8 +130,11 @@ export class EastWestServer {
         initialWindowSize: this.tuning.windows.streamWindowBytes,
       },
       maxSessionMemory: 64,
+      ...resetLimits,
     });
-    this.h2.on('session', (session: ServerHttp2Session) => this.onSession(session));
+    this.h2 = h2Server({});
+    this.h2Gateways = h2Server(GATEWAY_RESET_LIMITS);
+    for (const server of [this.h2, this.h2Gateways]) server.on('session', (session: ServerHttp2Session) => this.onSession(session));
     this.mtls = new MtlsServer({
       svid: options.svid,
       trust: options.trust,
@@ -186,6 +193,7 @@ export class EastWestServer {
       this.h2c.close();
       this.sweeper.close();
       this.h2.close();
+      this.h2Gateways.close();
       this.logger.info('east-west listener closed');
     })();
     return this.closing;
@@ -199,7 +207,7 @@ export class EastWestServer {
     }
     this.attaching = peer;
     try {
-      this.h2.emit('connection', socket);
+      (isGatewayPeer(peer) ? this.h2Gateways : this.h2).emit('connection', socket);
     } finally {
       this.attaching = undefined;
     }
@@ -236,6 +244,7 @@ export class EastWestServer {
     const request = this.checkRequest(headers, peer);
     if ('status' in request) return this.refuse(stream, request, peer, headers);
     const { target, source } = request;
+    if (headers[CAUSEWAY_PROBE] !== undefined) return this.answerProbe(stream, headers, target, peer);
     const context = { peer: peer.spiffeId, source: source ?? 'anonymous', service: `${target.key}:${target.port}` };
 
     const decision = authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access());
@@ -347,6 +356,38 @@ export class EastWestServer {
     forwardStream(stream, upstream, { responseFields: { [CAUSEWAY_ENDPOINT]: endpoint }, done: () => {} });
   }
 
+  /**
+   * The probe request (probe.ts): can this service port be reached here now? 200 when one
+   * healthy local endpoint accepts a TCP connection (closed at once), 503 otherwise; the answer
+   * carries END_STREAM and no data. Only a gateway may probe (403 for workloads). No access
+   * policy is consulted: the answer tells the calling gateway whether it may route here, which
+   * it needs for every caller it serves, and reveals nothing a refused request would not —
+   * no bytes reach an endpoint, no endpoint learns of it. The export rule still holds: a
+   * service this cluster does not export is unknown (404) to gateways of other trust domains.
+   */
+  private async answerProbe(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, target: MeshAuthority, peer: PeerIdentity): Promise<void> {
+    if (!isGatewayPeer(peer)) return this.refuse(stream, refusal(403, ErrorCodes.ACCESS_DENIED, `${peer.spiffeId} is not a gateway; only gateways may probe`), peer, headers);
+    if (headers[':method'] !== 'CONNECT' || headers[CAUSEWAY_PROBE] !== PROBE_VALUE) {
+      return this.refuse(stream, refusal(400, ErrorCodes.REQUEST_INVALID, `a probe is a CONNECT with ${CAUSEWAY_PROBE}: ${PROBE_VALUE}`), peer, headers);
+    }
+    const record = this.localRecord(target, peer);
+    if ('status' in record) return this.refuse(stream, record, peer, headers);
+    const servicePort = record.ports.find((p) => p.port === target.port);
+    if (servicePort === undefined) return this.refuse(stream, refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} has no port ${target.port}`), peer, headers);
+    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    if (candidates.length === 0) {
+      return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
+    }
+    let endpoint: string;
+    try {
+      endpoint = await reachAny(candidates.map((c) => ({ host: c.endpoint.address, port: c.port })), this.tuning.connectTimeoutMs);
+    } catch (err) {
+      return this.refuse(stream, refusal(503, ErrorCodes.UPSTREAM_CONNECT, `${target.key}:${target.port}: ${describeError(err)}`), peer, headers);
+    }
+    if (stream.destroyed || stream.closed) return;
+    stream.respond({ ':status': 200, [CAUSEWAY_ENDPOINT]: endpoint, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster }, { endStream: true });
+  }
+
   /** Streams open now, so that a change of access rules can re-check them. */
   private trackStream(stream: ServerHttp2Stream, peer: PeerIdentity, source: string | undefined, target: MeshAuthority): void {
     const entry = { stream, peer, source, target };
@@ -403,8 +444,7 @@ export class EastWestServer {
     const asserted = headers[CAUSEWAY_SOURCE];
     // Only a gateway speaks for other workloads. A workload certificate (an agent's sidecar,
     // say) IS the caller: it is the source, and it may not claim to be anyone else.
-    const isGateway = parseSpiffeId(peer.spiffeId).path.startsWith('/gateway/');
-    if (!isGateway) {
+    if (!isGatewayPeer(peer)) {
       if (asserted !== undefined && asserted !== peer.spiffeId) {
         return refusal(403, ErrorCodes.IDENTITY_REFUSED, `${peer.spiffeId} is not a gateway and may not assert ${CAUSEWAY_SOURCE} ${String(asserted).slice(0, 200)}`);
       }
@@ -454,6 +494,22 @@ export class EastWestServer {
       if (!stream.closed) stream.close(h2.NGHTTP2_NO_ERROR);
     });
   }
+}
+
+/**
+ * Rapid-reset limits (CVE-2023-44487) for sessions of peer gateways. nghttp2 allows a client
+ * 1000 RST_STREAM frames and 33 more per second, then ends the session with GOAWAY — fair for
+ * one client, too tight for a gateway whose session carries every caller of its cluster: a
+ * burst of callers giving up would cut them all. Node releases that expose the limit
+ * (nodejs/node#54875) apply these to gateways; older ones ignore the options and keep the
+ * default, which our own TunnelClient stays inside (reset-budget.ts). Workload peers always
+ * keep the default.
+ */
+const GATEWAY_RESET_LIMITS: Record<string, number> = { streamResetBurst: 10_000, streamResetRate: 1_000 };
+
+/** Whether a verified peer is a gateway (it speaks for other workloads) rather than a workload. */
+function isGatewayPeer(peer: PeerIdentity): boolean {
+  return parseSpiffeId(peer.spiffeId).path.startsWith('/gateway/');
 }
 
 /** Resolves once `set` is empty (polled on 'close' of its members) or after `ms`. */

@@ -282,6 +282,30 @@ describe('gateway config: dataPlane', () => {
   });
 });
 
+describe('gateway config: dataPlane.tunnel', () => {
+  const base = 'cluster: a\ntrustDomain: a.example.org\ndataDir: /tmp/x\n';
+
+  it('defaults to PING every 500 ms, 1 s to answer, and the CONNECT answer within connectTimeout + 1 s', () => {
+    assert.deepEqual(parseConfigText(base).dataPlane.tunnel, { pingIntervalMs: 500, pingTimeoutMs: 1000, responseTimeoutMs: 6000 });
+    assert.equal(parseConfigText(`${base}dataPlane: { connectTimeout: 2s }\n`).dataPlane.tunnel.responseTimeoutMs, 3000);
+    assert.deepEqual(parseConfigText(`${base}dataPlane:
+  tunnel: { pingInterval: 250ms, pingTimeout: 2s, responseTimeout: 4s }
+`).dataPlane.tunnel, { pingIntervalMs: 250, pingTimeoutMs: 2000, responseTimeoutMs: 4000 });
+  });
+
+  it('refuses bad values, each with its path and the accepted range', () => {
+    assert.deepEqual(problemsOf(`${base}dataPlane:
+  tunnel: { pingInterval: 10ms, pingTimeout: forever, responseTimeout: 0, pingIntervall: 1s }
+`), [
+      'dataPlane.tunnel.pingIntervall: unknown field (did you mean "pingInterval"?)',
+      'dataPlane.tunnel.pingInterval: must be a duration ("500ms", "10s", "5m"; a number is seconds) in ms from 100 to 60000',
+      'dataPlane.tunnel.pingTimeout: must be a duration ("500ms", "10s", "5m"; a number is seconds) in ms from 100 to 60000',
+      'dataPlane.tunnel.responseTimeout: must be a duration ("500ms", "10s", "5m"; a number is seconds) in ms from 100 to 600000',
+    ]);
+    assert.deepEqual(problemsOf(`${base}dataPlane: { tunnel: 5 }\n`), ['dataPlane.tunnel: must be a mapping of pingInterval, pingTimeout, responseTimeout']);
+  });
+});
+
 describe('gateway config: policy', () => {
   it('defaults the policy directory to <dataDir>/policies and resolves a relative one against the config file', () => {
     assert.equal(parseConfigText(MINIMAL, '/etc/causeway/a.yaml').policy.directory, '/var/lib/causeway/policies');

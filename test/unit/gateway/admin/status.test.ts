@@ -22,6 +22,12 @@ describe('status: reachability of a cluster', () => {
     assert.equal(reachabilityOf(false, undefined, [{ ejected: true }]), 'ejected');
   });
 
+  it('is unreachable when every gateway is dead (no PING answer, cannot be dialed), ejected when each is dead or ejected', () => {
+    assert.equal(reachabilityOf(false, 'connected', [{ ejected: false, condition: 'dead' }, { ejected: false, condition: 'dead' }]), 'unreachable');
+    assert.equal(reachabilityOf(false, 'connected', [{ ejected: false, condition: 'dead' }, { ejected: true, condition: 'up' }]), 'ejected');
+    assert.equal(reachabilityOf(false, 'connected', [{ ejected: false, condition: 'dead' }, { ejected: false, condition: 'up' }]), 'reachable');
+  });
+
   it('shows stale health as such: an endpoint of an unreachable or ejected cluster is never healthy', () => {
     assert.equal(endpointState('healthy', 'unreachable'), 'unreachable');
     assert.equal(endpointState('healthy', 'ejected'), 'ejected');

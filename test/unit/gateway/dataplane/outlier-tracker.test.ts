@@ -1,76 +1,172 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OutlierTracker, gatewayKey } from '../../../../gateway/dataplane/outlier-tracker.js';
+import type { GatewayRecord } from '../../../../registry/index.js';
+import { OutlierTracker, gatewayKey, outlierKey } from '../../../../gateway/dataplane/outlier-tracker.js';
+import { DEFAULT_FAILOVER, type CompiledOutlierDetection } from '../../../../gateway/policy/policy-set.js';
+
+const gatewayB: GatewayRecord = {
+  cluster: 'b', trustDomain: 'b.test', identity: 'spiffe://b.test/gateway/gw-b', eastWestAddress: '10.0.0.2:15443',
+  locality: { cloud: 'c', region: 'r', zone: 'z', cluster: 'b' },
+};
+const payments = outlierKey(gatewayB, 'payments.prod', 8080);
+const ledger = outlierKey(gatewayB, 'ledger.prod', 8080);
+const DEFAULT = DEFAULT_FAILOVER.outlier;
 
 function tracker(): { outliers: OutlierTracker; advance: (ms: number) => void } {
   let now = 1_000_000;
   return { outliers: new OutlierTracker({ now: () => now }), advance: (ms) => (now += ms) };
 }
 
+function eject(outliers: OutlierTracker, key = payments, detection: CompiledOutlierDetection = DEFAULT): void {
+  for (let i = 0; i < detection.consecutiveFailures; i++) outliers.recordFailure(key, detection);
+}
+
 describe('OutlierTracker', () => {
-  it('ejects a gateway after 3 consecutive failures, not before', () => {
+  it('N consecutive failures eject one (gateway, service) and no other service of that gateway', () => {
     const { outliers } = tracker();
-    outliers.recordFailure('gw');
-    outliers.recordFailure('gw');
-    assert.equal(outliers.isEjected('gw'), false);
-    outliers.recordFailure('gw');
-    assert.equal(outliers.isEjected('gw'), true);
-    assert.equal(outliers.isEjected('other'), false);
+    outliers.recordFailure(payments, DEFAULT);
+    outliers.recordFailure(payments, DEFAULT);
+    assert.equal(outliers.isEjected(payments), false);
+    outliers.recordFailure(payments, DEFAULT);
+    assert.equal(outliers.isEjected(payments), true);
+    assert.equal(outliers.isEjected(ledger), false, 'a 5xx storm from payments at B does not eject B for ledger');
+    assert.equal(outliers.ejection(gatewayB, 'ledger.prod', 8080), undefined);
+    assert.match(outliers.ejection(gatewayB, 'payments.prod', 8080) ?? '', /3 consecutive failures; until /);
+    assert.equal(outliers.isEjected(outlierKey(gatewayB, 'payments.prod', 9090)), false, 'another port is another key');
+  });
+
+  it('takes its thresholds per call, from the service policy', () => {
+    const { outliers, advance } = tracker();
+    const strict: CompiledOutlierDetection = { consecutiveFailures: 1, ejectionMs: 100, maxEjectionMs: 150, maxEjectedPercent: 100 };
+    outliers.recordFailure(ledger, strict);
+    assert.equal(outliers.isEjected(ledger), true);
+    assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_100);
+    advance(100);
+    outliers.recordProbe(ledger, false, 'refused');
+    assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_100 + 150, 'doubled, then capped at maxEjectionMs');
   });
 
   it('a success resets the count of consecutive failures', () => {
     const { outliers } = tracker();
-    outliers.recordFailure('gw');
-    outliers.recordFailure('gw');
-    outliers.recordSuccess('gw');
-    outliers.recordFailure('gw');
-    outliers.recordFailure('gw');
-    assert.equal(outliers.isEjected('gw'), false);
+    outliers.recordFailure(payments, DEFAULT);
+    outliers.recordFailure(payments, DEFAULT);
+    outliers.recordSuccess(payments);
+    outliers.recordFailure(payments, DEFAULT);
+    outliers.recordFailure(payments, DEFAULT);
+    assert.equal(outliers.isEjected(payments), false);
   });
 
-  it('ejects for 10 s, then 20 s on the next ejection, capped at 5 min', () => {
+  it('the ejection time passing alone does not restore it: the key waits in probing', () => {
     const { outliers, advance } = tracker();
-    const eject = (): void => { for (let i = 0; i < 3; i++) outliers.recordFailure('gw'); };
+    eject(outliers);
+    assert.equal(outliers.state(payments)?.condition, 'ejected');
+    advance(DEFAULT.ejectionMs + 60_000);
+    assert.equal(outliers.isEjected(payments), true);
+    assert.equal(outliers.state(payments)?.condition, 'probing');
+    assert.match(outliers.ejection(gatewayB, 'payments.prod', 8080) ?? '', /waiting for a probe/);
+    // Answers of requests already under way (or panic-mode traffic) do not restore it either.
+    outliers.recordSuccess(payments);
+    assert.equal(outliers.isEjected(payments), true);
+    assert.deepEqual(outliers.ejectedKeys().map((e) => e.key.id), [payments.id]);
+  });
+
+  it('a successful probe restores it; a failed probe re-ejects it for the doubled time without live traffic', () => {
+    const { outliers, advance } = tracker();
+    eject(outliers);
+    advance(DEFAULT.ejectionMs);
+    outliers.recordProbe(payments, false, 'answered the probe 503 CW_NO_HEALTHY_ENDPOINT');
+    const state = outliers.state(payments);
+    assert.equal(state?.condition, 'ejected');
+    assert.equal(state?.ejections, 2);
+    assert.equal(state?.ejectedUntil, 1_000_000 + DEFAULT.ejectionMs + 2 * DEFAULT.ejectionMs);
+    assert.match(state?.reason ?? '', /probe failed: answered the probe 503/);
+    assert.equal(state?.lastProbe?.ok, false);
+    advance(2 * DEFAULT.ejectionMs);
+    assert.equal(outliers.state(payments)?.condition, 'probing');
+    outliers.recordProbe(payments, true, 'payments.prod:8080 reached');
+    assert.equal(outliers.isEjected(payments), false);
+    assert.equal(outliers.state(payments)?.condition, 'ok');
+    assert.equal(outliers.ejectedKeys().length, 0);
+  });
+
+  it('ejects for 10 s, then 20 s, ... capped at 5 min, while probes keep failing', () => {
+    const { outliers, advance } = tracker();
+    eject(outliers);
     const expected = [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000];
-    for (const duration of expected) {
-      eject();
+    for (const [i, duration] of expected.entries()) {
+      const until = outliers.state(payments)?.ejectedUntil ?? 0;
       advance(duration - 1);
-      assert.equal(outliers.isEjected('gw'), true, `still ejected just before ${duration} ms`);
+      assert.equal(outliers.state(payments)?.condition, 'ejected', `still ejected just before ${duration} ms`);
       advance(1);
-      assert.equal(outliers.isEjected('gw'), false, `back after ${duration} ms`);
+      assert.equal(outliers.state(payments)?.condition, 'probing');
+      if (i + 1 < expected.length) {
+        outliers.recordProbe(payments, false, 'refused');
+        assert.equal(outliers.state(payments)?.ejectedUntil, until + expected[i + 1]!);
+      }
     }
   });
 
   it('failures reported while ejected do not stretch the ejection', () => {
     const { outliers, advance } = tracker();
-    for (let i = 0; i < 3; i++) outliers.recordFailure('gw');
+    eject(outliers);
     advance(5_000);
-    for (let i = 0; i < 10; i++) outliers.recordFailure('gw');
-    advance(5_000);
-    assert.equal(outliers.isEjected('gw'), false);
-    assert.equal(outliers.snapshot()[0]?.ejections, 1);
+    for (let i = 0; i < 10; i++) outliers.recordFailure(payments, DEFAULT);
+    assert.equal(outliers.state(payments)?.ejections, 1);
+    assert.equal(outliers.state(payments)?.ejectedUntil, 1_000_000 + DEFAULT.ejectionMs);
   });
 
-  it('after a success the next ejection is back to the base time', () => {
+  it('once restored, it is forgotten after staying well as long as its last ejection; a relapse before that doubles', () => {
     const { outliers, advance } = tracker();
-    for (let i = 0; i < 3; i++) outliers.recordFailure('gw');
-    advance(10_000);
-    outliers.recordSuccess('gw');
-    assert.deepEqual(outliers.snapshot(), []);
-    for (let i = 0; i < 3; i++) outliers.recordFailure('gw');
-    advance(10_000);
-    assert.equal(outliers.isEjected('gw'), false);
+    eject(outliers);
+    advance(DEFAULT.ejectionMs);
+    outliers.recordProbe(payments, true, 'reached');
+    // Relapse right away: the second ejection is 20 s.
+    eject(outliers);
+    assert.equal(outliers.state(payments)?.ejections, 2);
+    advance(2 * DEFAULT.ejectionMs);
+    outliers.recordProbe(payments, true, 'reached');
+    advance(2 * DEFAULT.ejectionMs);
+    outliers.recordSuccess(payments);
+    assert.equal(outliers.state(payments), undefined, 'well for 20 s: history forgotten');
+    eject(outliers);
+    assert.equal(outliers.state(payments)?.ejectedUntil, 1_000_000 + 5 * DEFAULT.ejectionMs + DEFAULT.ejectionMs, 'back to the base time');
   });
 
-  it('honours configured thresholds and refuses nonsense ones', () => {
-    let now = 0;
-    const outliers = new OutlierTracker({ consecutiveFailures: 1, baseEjectionMs: 100, maxEjectionMs: 100, now: () => new Date(now) });
-    outliers.recordFailure('gw');
-    assert.equal(outliers.isEjected('gw'), true);
-    now = 100;
-    assert.equal(outliers.isEjected('gw'), false);
-    assert.throws(() => new OutlierTracker({ consecutiveFailures: 0 }), RangeError);
-    assert.throws(() => new OutlierTracker({ baseEjectionMs: 1000, maxEjectionMs: 10 }), RangeError);
+  it('probe outcomes for keys that are not ejected change nothing', () => {
+    const { outliers } = tracker();
+    outliers.recordProbe(payments, false, 'refused');
+    assert.equal(outliers.state(payments), undefined);
+    outliers.recordFailure(payments, DEFAULT);
+    outliers.recordProbe(payments, false, 'refused');
+    assert.equal(outliers.isEjected(payments), false);
+  });
+
+  it('reports ejections and restorations to its listeners, and forgets a gateway', () => {
+    const { outliers, advance } = tracker();
+    let changes = 0;
+    const off = outliers.onChange(() => (changes += 1));
+    eject(outliers);
+    eject(outliers, ledger);
+    assert.equal(changes, 2);
+    advance(DEFAULT.ejectionMs);
+    outliers.recordProbe(payments, true, 'reached');
+    assert.equal(changes, 3);
+    off();
+    outliers.forget(gatewayB);
+    assert.deepEqual(outliers.snapshot(), []);
+    assert.equal(changes, 3);
+  });
+
+  it('shows every key in the snapshot with its gateway, service and condition', () => {
+    const { outliers } = tracker();
+    outliers.recordFailure(ledger, DEFAULT, 'answered 502');
+    eject(outliers);
+    const snapshot = outliers.snapshot().sort((x, y) => x.key.localeCompare(y.key));
+    assert.deepEqual(snapshot.map((s) => [s.service, s.condition, s.consecutiveFailures, s.gateway, s.address]), [
+      ['ledger.prod:8080', 'ok', 1, gatewayB.identity, gatewayB.eastWestAddress],
+      ['payments.prod:8080', 'ejected', 0, gatewayB.identity, gatewayB.eastWestAddress],
+    ]);
+    assert.equal(payments.id, `${gatewayKey(gatewayB)} payments.prod:8080`);
   });
 
   it('keys gateways by identity and address', () => {

@@ -3,6 +3,7 @@
 // exported records and B's gateway. Real sockets on 127.0.0.1, real TLS.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { ClientHttp2Stream } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,4 +173,15 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
 export function publishInB(world: World, name: string, endpoints: Endpoint[], options: { exported?: boolean; port?: number } = {}): void {
   const record = world.b.putLocal(name, endpoints, options);
   if (record.exported) world.a.catalog.applyRemote([record]);
+}
+
+/** Sends `text` through a tunnel to the TCP echo backend and reads until it ends the stream ("bye"). */
+export function echoThrough(stream: ClientHttp2Stream, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    stream.on('data', (c: Buffer) => (seen += c.toString()));
+    stream.once('end', () => resolve(seen));
+    stream.once('error', reject);
+    stream.end(text);
+  });
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import dns from 'node:dns';
 import { after, before, describe, it } from 'node:test';
 import { TrustStore } from '../../../../federation/index.js';
-import { TunnelClient, TunnelError } from '../../../../gateway/dataplane/tunnel-client.js';
+import { TunnelClient, TunnelError, type TunnelEvent } from '../../../../gateway/dataplane/tunnel-client.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 import { endpointOf, makeWorld, publishInB, type World } from './sides.js';
 
 const CLIENT = 'spiffe://a.test/ns/demo/sa/client';
@@ -106,6 +107,52 @@ describe('TunnelClient', () => {
       assert.deepEqual(lookups, []);
     } finally {
       dns.lookup = original;
+      await tunnels.close();
+    }
+  });
+
+  it('reports a gateway dead when it cannot be dialed (refused, wrong certificate) and up when a session answers PING', async () => {
+    const events: TunnelEvent[] = [];
+    const tunnels = new TunnelClient({ svid: world.a.svid, trust: world.a.trust, connectTimeoutMs: 2000 });
+    tunnels.onEvent((event) => events.push(event));
+    try {
+      const refused = { ...world.gatewayB, eastWestAddress: `127.0.0.1:${world.deadPort}` };
+      await openFailure(tunnels.open(refused, 'tcpecho.demo:8080', CLIENT));
+      const impostor = { ...world.gatewayB, identity: 'spiffe://b.test/gateway/someone-else' };
+      await openFailure(tunnels.open(impostor, 'tcpecho.demo:8080', CLIENT));
+      await waitFor('both reports', () => (events.length >= 2 ? true : undefined));
+      assert.deepEqual(events.map((e) => [e.type, e.gateway.eastWestAddress, e.gateway.identity]), [
+        ['dead', refused.eastWestAddress, refused.identity],
+        ['dead', impostor.eastWestAddress, impostor.identity],
+      ]);
+      const [first, second] = events as Array<Extract<TunnelEvent, { type: 'dead' }>>;
+      assert.match(first!.reason, /^cannot dial .*ECONNREFUSED/);
+      assert.match(second!.reason, /^cannot dial .*someone-else/);
+      // Not the gateway's fault: a bad address or a missing bundle reports nothing.
+      await openFailure(tunnels.open({ ...world.gatewayB, eastWestAddress: 'gw-b.example.org:15443' }, 'tcpecho.demo:8080', CLIENT));
+      const { stream } = await tunnels.open(world.gatewayB, 'tcpecho.demo:8080', CLIENT);
+      await waitFor('the first PING answer', () => (events.length === 3 ? true : undefined));
+      assert.deepEqual([events[2]?.type, events[2]?.gateway.identity], ['up', world.gatewayB.identity]);
+      stream.destroy();
+    } finally {
+      await tunnels.close();
+    }
+  });
+
+  it('rejects an open whose caller went away with CW_CLOSED, without dialing when it left before', async () => {
+    const tunnels = new TunnelClient({ svid: world.a.svid, trust: world.a.trust });
+    try {
+      const gone = await openFailure(tunnels.open(world.gatewayB, 'tcpecho.demo:8080', CLIENT, { signal: AbortSignal.abort() }));
+      assert.equal(gone.code, 'CW_CLOSED');
+      assert.equal(tunnels.sessionCount(), 0, 'nothing was dialed');
+      const abort = new AbortController();
+      const pending = tunnels.open(world.gatewayB, 'tcpecho.demo:8080', CLIENT, { signal: abort.signal });
+      abort.abort();
+      const left = await openFailure(pending);
+      assert.equal(left.code, 'CW_CLOSED');
+      assert.match(left.message, /the caller went away/);
+      assert.equal(tunnels.stats().resetsSent <= 1, true, 'abandoned by END_STREAM; the 200 that follows is cancelled within the budget');
+    } finally {
       await tunnels.close();
     }
   });

@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { OutboundProxy, type OutboundProxyOptions } from '../../../../../gateway/dataplane/outbound-proxy.js';
-import { OutlierTracker, gatewayKey } from '../../../../../gateway/dataplane/outlier-tracker.js';
+import { OutlierTracker, outlierKey } from '../../../../../gateway/dataplane/outlier-tracker.js';
 import { TunnelClient } from '../../../../../gateway/dataplane/tunnel-client.js';
 import { waitFor } from '../../../../helpers/wait-for.js';
 import { endpointOf, makeWorld, publishInB, type World } from '../sides.js';
@@ -137,11 +137,12 @@ describe('upstream pools and per-request decisions on reused connections', () =>
   });
 
   it('counts a 5xx answered on a reused stream for outlier detection, each response on its own', async () => {
-    const outliers = new OutlierTracker({ consecutiveFailures: 3 });
+    // Default outlier detection: three in a row eject (gateway, service port).
+    const outliers = new OutlierTracker();
     const address = await startProxy({ outliers });
-    const key = gatewayKey(world.gatewayB);
+    const key = outlierKey(world.gatewayB, 'raw.demo', 8080);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const failures = (): number => outliers.snapshot().find((s) => s.key === key)?.consecutiveFailures ?? 0;
+    const failures = (): number => outliers.state(key)?.consecutiveFailures ?? 0;
     try {
       assert.equal((await get(address, agent, 'raw.demo', '/status/200')).status, 200);
       const streams = world.eastWestB.stats().tunnelsOpened;
@@ -156,7 +157,7 @@ describe('upstream pools and per-request decisions on reused connections', () =>
       assert.equal(outliers.isEjected(key), true, 'three 5xx in a row eject B\'s gateway');
       assert.equal(world.eastWestB.stats().tunnelsOpened, streams, 'every one of them on the same pooled stream');
       // 4xx answers are the caller's problem, not the gateway's.
-      outliers.forget(key);
+      outliers.forget(world.gatewayB);
       for (let i = 0; i < 3; i++) assert.equal((await get(address, agent, 'raw.demo', '/status/404')).status, 404);
       assert.equal(outliers.isEjected(key), false);
     } finally {
