@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { POLICY_API_VERSION } from '../policy/schema.js';
+import { POLICY_API_VERSION } from '../policy/kind-names.js';
 import type { AppliedPolicy } from '../policy/policy-store.js';
 import { adminRequest, resolveTarget } from './admin-client.js';
 import { TARGET_OPTIONS, targetFlags, usageError, type Command } from './command.js';

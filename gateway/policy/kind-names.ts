@@ -1,4 +1,9 @@
-import { POLICY_KINDS, type PolicyKind } from './schema.js';
+export const POLICY_GROUP = 'causeway.dev';
+export const POLICY_VERSION = 'v1alpha1';
+export const POLICY_API_VERSION = `${POLICY_GROUP}/${POLICY_VERSION}`;
+
+export type PolicyKind = 'AccessPolicy' | 'FailoverPolicy' | 'TrafficSplit';
+export const POLICY_KINDS: readonly PolicyKind[] = ['AccessPolicy', 'FailoverPolicy', 'TrafficSplit'];
 
 /** The names of a kind, as Kubernetes (CRD `names`) and the CLI know it. */
 export interface KindNames {

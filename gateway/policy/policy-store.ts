@@ -90,6 +90,7 @@ export class PolicyStore implements PolicySource {
   private watcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
+  private watchWarned = false;
   private closed = false;
 
   constructor(options: PolicyStoreOptions) {
@@ -346,13 +347,16 @@ export class PolicyStore implements PolicySource {
     if (this.closed) return;
     try {
       this.watcher = watch(this.o.directory, { persistent: false }, () => this.schedule());
+      this.watchWarned = false;
       this.watcher.on('error', (err) => {
         this.o.logger.warn({ reason: describeError(err) }, 'policy directory watch failed; polling until it can be watched again');
         this.watcher?.close();
         this.watcher = undefined;
       });
     } catch (err) {
-      this.o.logger.warn({ reason: describeError(err) }, 'cannot watch the policy directory; polling it');
+      // Retried at every poll (the directory may come back): said once, not every 5 s.
+      if (!this.watchWarned) this.o.logger.warn({ reason: describeError(err) }, 'cannot watch the policy directory; polling it');
+      this.watchWarned = true;
     }
   }
 

@@ -10,9 +10,10 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * pattern is also the validator's message when the pattern fails ("expected <description>").
  */
 
-export const POLICY_GROUP = 'causeway.dev';
-export const POLICY_VERSION = 'v1alpha1';
-export const POLICY_API_VERSION = `${POLICY_GROUP}/${POLICY_VERSION}`;
+// The names live in kind-names.ts, which the CLI loads without TypeBox; re-exported here.
+import { POLICY_API_VERSION, POLICY_KINDS, type PolicyKind } from './kind-names.js';
+
+export { POLICY_API_VERSION, POLICY_GROUP, POLICY_KINDS, POLICY_VERSION, type PolicyKind } from './kind-names.js';
 /** SMI TrafficSplit versions accepted as they are (split.smi-spec.io). */
 export const SMI_SPLIT_API_VERSIONS = ['split.smi-spec.io/v1alpha2', 'split.smi-spec.io/v1alpha3', 'split.smi-spec.io/v1alpha4'] as const;
 
@@ -217,8 +218,6 @@ export type SplitBackendDocument = Static<typeof SplitBackendSchema>;
 export type SmiTrafficSplit = Static<typeof SmiTrafficSplitSchema>;
 export type PolicyDocument = AccessPolicy | FailoverPolicy | TrafficSplit | SmiTrafficSplit;
 
-export type PolicyKind = 'AccessPolicy' | 'FailoverPolicy' | 'TrafficSplit';
-export const POLICY_KINDS: readonly PolicyKind[] = ['AccessPolicy', 'FailoverPolicy', 'TrafficSplit'];
 
 /** The schema of each kind, for the validator and the CRD generator. */
 export const KIND_SCHEMAS: Readonly<Record<PolicyKind, TSchema>> = {
