@@ -20,7 +20,7 @@ import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
 import { GatewayLiveness } from './dataplane/gateway-liveness.js';
 import { GatewayProber } from './dataplane/gateway-prober.js';
-import { PriorityPicker } from './dataplane/endpoint-picker.js';
+import { PolicyEngine } from './policy/policy-engine.js';
 import { identityBySourceAddress, workloadCallerRefusal } from './caller-identity.js';
 import { anonymousCallerHint } from './anonymous-caller.js';
 import { AdminServer } from './admin/admin-server.js';
@@ -77,6 +77,7 @@ export class Gateway {
   private closing: Promise<void> | undefined;
   private policySource: PolicySource = NO_POLICIES;
   private policyStore: PolicyStore | undefined;
+  private engineValue: PolicyEngine | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -132,13 +133,16 @@ export class Gateway {
     this.configValue = next;
     if (changed.includes('services')) this.staticSource?.update(next.services);
     if (changed.includes('logLevel')) this.logger.level = next.logLevel;
-    // Open east-west streams were authorized under the old rules: those no longer allowed are reset.
-    if (changed.includes('access')) {
-      await this.policyStore?.recompile();
-      this.components.eastWest.recheckAccess();
-    }
+    // The store's change listener re-checks open east-west streams (see startComponents).
+    if (changed.includes('access')) await this.policyStore?.recompile();
     this.logger.info({ changed }, 'config reloaded');
     return { changed };
+  }
+
+  /** This gateway's decisions (access, failover, split) — what explain asks. */
+  get engine(): PolicyEngine {
+    if (this.engineValue === undefined) throw new Error('gateway not started');
+    return this.engineValue;
   }
 
   get listeners(): GatewayListeners {
@@ -259,7 +263,7 @@ export class Gateway {
 
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
-      access: () => this.configValue.access, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+      policies: this.policySource, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
       connectionLimits: connectionLimits(config.limits),
       maxConcurrentStreams: config.limits.eastWest.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
       ...dataPlaneTimeouts(config.dataPlane),
@@ -268,6 +272,8 @@ export class Gateway {
     });
     const eastWestAddress = await bind('eastWest', config.listen.eastWest, (h, p) => eastWest.listen(h, p));
     this.closers.push(() => eastWest.close());
+    // Open east-west streams were authorized under the set before: those no longer allowed are reset.
+    this.closers.push(this.policySource.onChange(() => eastWest.recheckAccess()));
 
     const locality = { ...config.locality, cluster: config.cluster };
     const eastWestAdvertised = advertised(config.advertise.eastWest, config.listen.eastWest, eastWestAddress);
@@ -291,6 +297,13 @@ export class Gateway {
     this.closers.push(() => peers.close());
 
     const outliers = new OutlierTracker({ logger });
+    // The one place this gateway's decisions are made: both listeners, explain and status use it.
+    const engine = new PolicyEngine({
+      catalog: this.catalog, policies: this.policySource, localTrustDomain: config.trustDomain, locality,
+      outliers, gateways: liveness,
+    });
+    this.closers.push(() => engine.close());
+    this.engineValue = engine;
     const tunnels = new TunnelClient({
       svid, trust: this.trust, logger, connectTimeoutMs: config.dataPlane.connectTimeoutMs, windows: dataPlaneWindows(config.dataPlane),
       ...config.dataPlane.tunnel,
@@ -306,7 +319,7 @@ export class Gateway {
     this.closers.push(() => prober.close());
     const callerOf = config.outbound.identifyCallersBySourceAddress ? identityBySourceAddress(this.catalog) : () => undefined;
     const outbound = new OutboundProxy({
-      catalog: this.catalog, picker: new PriorityPicker(), outliers, tunnels, locality,
+      catalog: this.catalog, engine, outliers, tunnels, locality,
       callerIdentity: (address) => callerOf(address), logger,
       // Workloads may call with their SVID (design brief, "Who is calling", option 1).
       tls: {

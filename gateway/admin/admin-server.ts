@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
+import { explain } from '../policy/explain.js';
 import { decodePath, readJsonObject, sendError, sendJson } from './http-json.js';
 import { servePolicies } from './policy-routes.js';
 import { buildBundles, buildServices, buildStatus } from './status.js';
@@ -92,6 +93,16 @@ export class AdminServer {
       case 'GET /v1/services':
         sendJson(res, 200, { services: buildServices(gateway) });
         return;
+      case 'GET /v1/explain': {
+        // Open like the other reads: it shows what the status API shows, from one caller's view.
+        const query = (name: string): string | undefined => url.searchParams.get(name) ?? undefined;
+        const from = query('from');
+        const to = query('to');
+        if (from === undefined) throw new CausewayError(ErrorCodes.BODY_INVALID, 'from: is required (a SPIFFE ID, or anonymous)');
+        if (to === undefined) throw new CausewayError(ErrorCodes.BODY_INVALID, 'to: is required (<service>.<namespace>[:<port>])');
+        sendJson(res, 200, explain(gateway.engine, { from, to, method: query('method'), path: query('path') }));
+        return;
+      }
       case 'GET /v1/peers':
         sendJson(res, 200, { peers: gateway.peers.list() });
         return;

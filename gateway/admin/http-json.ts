@@ -27,6 +27,7 @@ export function statusFor(err: CausewayError): number {
       return 401;
     case ErrorCodes.PEER_REFUSED:
       return 403;
+    case ErrorCodes.SERVICE_UNKNOWN:
     case ErrorCodes.PEER_UNKNOWN:
     case ErrorCodes.POLICY_UNKNOWN:
       return 404;

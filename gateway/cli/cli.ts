@@ -6,6 +6,7 @@ import { gatewayCommand } from './gateway-command.js';
 import { demoCommand } from './demo-command.js';
 import { allowCommand } from './allow-command.js';
 import { policyApply, policyDelete, policyGet } from './policy-commands.js';
+import { explainCommand } from './explain-command.js';
 import { services, status } from './status-commands.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   'policy get': policyGet,
   'policy delete': policyDelete,
   allow: allowCommand,
+  explain: explainCommand,
   services,
   status,
   reload,

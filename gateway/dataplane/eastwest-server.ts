@@ -6,12 +6,17 @@ import {
   type CatalogReader, type ErrorCode, type Logger, type ServiceRecord, type ServicePort,
 } from '../../registry/index.js';
 import { MtlsServer, parseSpiffeId, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
-import { authorize, type AccessRule } from './access-rules.js';
+import type { AccessRule } from './access-rules.js';
+import { CallerClassifier } from '../policy/classify.js';
+import { decideAccess, type AccessScope, type AccessVerdict } from '../policy/decide-access.js';
+import type { PolicySource } from '../policy/policy-set.js';
+import { policySetOfAccessRules } from '../policy/static-policies.js';
+import { parseSubset } from './subset-header.js';
 import { bridge } from './bridge.js';
-import { localCandidates, type RandomSource } from './endpoint-picker.js';
+import { localCandidates, type Labels, type RandomSource } from '../policy/decide-route.js';
 import { parseMeshAuthority, formatIpAddress, type MeshAuthority } from './mesh-address.js';
 import { connectTcp } from './tcp-connect.js';
-import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, STREAM_HTTP1 } from './headers.js';
+import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, CAUSEWAY_SUBSET, STREAM_HTTP1 } from './headers.js';
 import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
@@ -26,8 +31,10 @@ export interface EastWestServerOptions {
   trust: TrustReader;
   catalog: CatalogReader;
   localTrustDomain: string;
-  /** Read per stream, so a config reload applies to the next connection. */
-  access: () => readonly AccessRule[];
+  /** The policy set in force (the gateway's store): access is decided on it per stream and per request. */
+  policies?: PolicySource;
+  /** Without `policies`: the config's access rules alone, read per stream (tests, embedding). */
+  access?: () => readonly AccessRule[];
   logger?: Logger;
   /** TCP connect timeout per local endpoint. Default 5000 ms. */
   connectTimeoutMs?: number;
@@ -104,7 +111,8 @@ export class EastWestServer {
   private readonly sweeper = new IdleSweeper();
   private readonly pool: UpstreamPool;
   private readonly h2c: H2cPool;
-  private readonly open = new Set<{ stream: ServerHttp2Stream; peer: PeerIdentity; source: string | undefined; target: MeshAuthority }>();
+  private readonly open = new Set<{ stream: ServerHttp2Stream; peer: PeerIdentity; source: string | undefined; target: MeshAuthority; scope: AccessScope }>();
+  private readonly classifier = new CallerClassifier();
   private closing: Promise<void> | undefined;
   private listening = false;
 
@@ -247,7 +255,13 @@ export class EastWestServer {
     if (headers[CAUSEWAY_PROBE] !== undefined) return this.answerProbe(stream, headers, target, peer);
     const context = { peer: peer.spiffeId, source: source ?? 'anonymous', service: `${target.key}:${target.port}` };
 
-    const decision = authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access());
+    // A plain CONNECT to an HTTP port is served as HTTP all the same (each request authorized,
+    // x-forwarded-client-cert written by us): piped bytes could carry a forged identity header.
+    const protocol = this.options.catalog.get(this.options.catalog.localCluster, target.key)?.ports.find((p) => p.port === target.port)?.protocol;
+    const scope: AccessScope = request.call
+      ? { method: String(headers[':method']), path: String(headers[':path']) }
+      : headers[CAUSEWAY_STREAM] === STREAM_HTTP1 || protocol === 'http' ? 'stream' : 'tcp';
+    const decision = this.authorize(source, peer, target.key, scope);
     if (!decision.allowed) return this.refuse(stream, refusal(403, ErrorCodes.ACCESS_DENIED, decision.reason), peer, headers);
     this.logger.debug({ ...context, reason: decision.reason }, 'east-west access allowed');
 
@@ -257,12 +271,19 @@ export class EastWestServer {
     if (servicePort === undefined) {
       return this.refuse(stream, refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} has no port ${target.port}`), peer, headers);
     }
-    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    // The calling gateway's decision may ask for an endpoint subset (FailoverPolicy or TrafficSplit labels).
+    const subset = parseSubset(headers[CAUSEWAY_SUBSET]);
+    if (typeof subset === 'string') return this.refuse(stream, refusal(400, ErrorCodes.REQUEST_INVALID, subset), peer, headers);
+    const candidates = localCandidates(record.endpoints, servicePort, subset, this.options.random ?? Math.random);
     if (candidates.length === 0) {
-      return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
+      const which = subset === undefined ? '' : ` with labels ${String(headers[CAUSEWAY_SUBSET])}`;
+      return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint${which} for port ${target.port}`), peer, headers);
     }
     if (request.call) return this.serveCall(stream, headers, servicePort, candidates, source, peer);
-    if (headers[CAUSEWAY_STREAM] === STREAM_HTTP1) return this.serveHttp(stream, target, source, peer);
+    if (servicePort.protocol === 'grpc' || servicePort.protocol === 'http2') {
+      return this.refuse(stream, refusal(400, ErrorCodes.REQUEST_INVALID, `port ${servicePort.port} is ${servicePort.protocol}: send each HTTP/2 call as its own stream, not a CONNECT tunnel`), peer, headers);
+    }
+    if (scope === 'stream') return this.serveHttp(stream, target, source, peer, subset);
 
     let upstream: Socket | undefined;
     let endpoint = '';
@@ -289,7 +310,7 @@ export class EastWestServer {
     stream.respond({ ':status': 200, [CAUSEWAY_ENDPOINT]: endpoint, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster });
     this.counters.tunnelsOpened += 1;
     this.counters.activeTunnels += 1;
-    this.trackStream(stream, peer, source, target);
+    this.trackStream(stream, peer, source, target, 'tcp');
     this.logger.debug({ ...context, endpoint }, 'east-west tunnel open');
     bridge(stream, upstream, {
       idleTimeoutMs: this.tuning.idleTimeoutMs,
@@ -306,19 +327,19 @@ export class EastWestServer {
    * answered 200 at once; each request on it is then routed to a local endpoint on its own,
    * over pooled keep-alive connections, with the verified caller passed to the backend.
    */
-  private serveHttp(stream: ServerHttp2Stream, target: MeshAuthority, source: string | undefined, peer: PeerIdentity): void {
+  private serveHttp(stream: ServerHttp2Stream, target: MeshAuthority, source: string | undefined, peer: PeerIdentity, subset: Labels | undefined): void {
     stream.setTimeout(0);
     stream.respond({ ':status': 200, [CAUSEWAY_CLUSTER]: this.options.catalog.localCluster });
     this.counters.tunnelsOpened += 1;
     this.counters.activeTunnels += 1;
-    this.trackStream(stream, peer, source, target);
+    this.trackStream(stream, peer, source, target, 'stream');
     const router = new LocalHttpRouter({
       catalog: this.options.catalog, pool: this.pool, connectTimeoutMs: this.tuning.connectTimeoutMs,
       random: this.options.random ?? Math.random, logger: this.logger,
-      authorize: () => authorize({ spiffeId: source, viaGateway: peer }, target.key, this.options.localTrustDomain, this.options.access()),
+      authorize: (request) => this.authorize(source, peer, target.key, request),
       onExchange: () => { this.counters.requests += 1; },
       identity: this.options.svid.current().spiffeId,
-    }, target, source);
+    }, target, source, subset);
     const connection = new Http1ProxyConnection(stream, {
       router, sweeper: this.sweeper, logger: this.logger,
       maxHeadBytes: this.tuning.maxHeadBytes,
@@ -374,7 +395,7 @@ export class EastWestServer {
     if ('status' in record) return this.refuse(stream, record, peer, headers);
     const servicePort = record.ports.find((p) => p.port === target.port);
     if (servicePort === undefined) return this.refuse(stream, refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} has no port ${target.port}`), peer, headers);
-    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    const candidates = localCandidates(record.endpoints, servicePort, undefined, this.options.random ?? Math.random);
     if (candidates.length === 0) {
       return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint for port ${target.port}`), peer, headers);
     }
@@ -389,8 +410,8 @@ export class EastWestServer {
   }
 
   /** Streams open now, so that a change of access rules can re-check them. */
-  private trackStream(stream: ServerHttp2Stream, peer: PeerIdentity, source: string | undefined, target: MeshAuthority): void {
-    const entry = { stream, peer, source, target };
+  private trackStream(stream: ServerHttp2Stream, peer: PeerIdentity, source: string | undefined, target: MeshAuthority, scope: AccessScope): void {
+    const entry = { stream, peer, source, target, scope };
     this.open.add(entry);
     stream.once('close', () => this.open.delete(entry));
   }
@@ -400,10 +421,9 @@ export class EastWestServer {
    * allow are reset (RST_STREAM CANCEL). Returns how many were reset.
    */
   recheckAccess(): number {
-    const rules = this.options.access();
     let reset = 0;
     for (const entry of [...this.open]) {
-      const decision = authorize({ spiffeId: entry.source, viaGateway: entry.peer }, entry.target.key, this.options.localTrustDomain, rules);
+      const decision = this.authorize(entry.source, entry.peer, entry.target.key, entry.scope);
       if (decision.allowed) continue;
       reset += 1;
       this.open.delete(entry);
@@ -412,6 +432,17 @@ export class EastWestServer {
       if (!entry.stream.destroyed) entry.stream.close(h2.NGHTTP2_CANCEL);
     }
     return reset;
+  }
+
+  /**
+   * The access decision (policy/decide-access.ts, shared with explain) for a caller that came
+   * through `peer`: `source` is the workload the calling gateway vouches for, or undefined
+   * (anonymous, judged as of the calling gateway's trust domain).
+   */
+  private authorize(source: string | undefined, peer: PeerIdentity, service: string, scope: AccessScope): AccessVerdict {
+    const set = this.options.policies?.current() ?? policySetOfAccessRules(this.options.access?.() ?? []);
+    const caller = this.classifier.caller(set, source, peer.trustDomain);
+    return decideAccess(set, { caller, service, scope }, this.options.localTrustDomain);
   }
 
   /** Pooled keep-alive connections to local endpoints. */

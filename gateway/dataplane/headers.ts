@@ -35,3 +35,11 @@ export const CAUSEWAY_ROUTE = 'causeway-route';
  */
 export const CAUSEWAY_STREAM = 'causeway-stream';
 export const STREAM_HTTP1 = 'http/1.1';
+
+/**
+ * Request, east-west CONNECT or HTTP/2 call: the endpoint labels the calling gateway's route
+ * decision asked for (`name=value,name=value`, names sorted), when a FailoverPolicy target, a
+ * traffic class route or a TrafficSplit backend names an endpoint subset. The answering gateway
+ * picks only endpoints that carry every label.
+ */
+export const CAUSEWAY_SUBSET = 'causeway-subset';

@@ -1,10 +1,10 @@
 import { CausewayError, ErrorCodes, describeError, type CatalogReader, type Logger } from '../../registry/index.js';
-import { localCandidates, type RandomSource } from './endpoint-picker.js';
+import { localCandidates, type Labels, type RandomSource } from '../policy/decide-route.js';
 import { clientCertLine } from './client-cert-header.js';
 import { CAUSEWAY_ENDPOINT } from './headers.js';
 import { requestHead } from './http1/head.js';
 import type { MessageHead } from './http1/llhttp.js';
-import type { ExchangeOutcome, Http1Router, Refusal, RoutedRequest } from './http1/proxy-connection.js';
+import type { ExchangeOutcome, Http1Router, Refusal, RouteAttempt, RoutedRequest } from './http1/proxy-connection.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import { formatIpAddress, formatMeshAuthority, type MeshAuthority } from './mesh-address.js';
 import { connectTcp } from './tcp-connect.js';
@@ -19,7 +19,7 @@ export interface LocalHttpRouterOptions {
    * The access decision for this stream's caller under the rules in force now: checked on
    * every request, so a withdrawn rule stops the next request on a long-lived stream.
    */
-  authorize: () => { allowed: boolean; reason: string };
+  authorize: (request: { method: string; path: string }) => { allowed: boolean; reason: string };
   /** Every exchange's outcome, for the listener's counters. */
   onExchange: (outcome: ExchangeOutcome) => void;
   /** This gateway's SPIFFE ID: `By` of the x-forwarded-client-cert the backend gets. */
@@ -38,14 +38,16 @@ export class LocalHttpRouter implements Http1Router {
     private readonly options: LocalHttpRouterOptions,
     private readonly target: MeshAuthority,
     private readonly source: string | undefined,
+    /** The endpoint subset the calling gateway's decision asked for (causeway-subset). */
+    private readonly subset: Labels | undefined = undefined,
   ) {}
 
-  async route(head: MessageHead, attempt: number): Promise<RoutedRequest | Refusal> {
+  async route(head: MessageHead, attempt: RouteAttempt): Promise<RoutedRequest | Refusal> {
     // RFC 9112 §3.2: the calling gateway sends origin-form (or `*` for OPTIONS).
     if (!head.target.startsWith('/') && !(head.method === 'OPTIONS' && head.target === '*')) {
       return { status: 400, code: ErrorCodes.REQUEST_INVALID, message: `request target "${head.target.slice(0, 200)}" is not origin-form` };
     }
-    const decision = this.options.authorize();
+    const decision = this.options.authorize({ method: head.method, path: head.target });
     if (!decision.allowed) return { status: 403, code: ErrorCodes.ACCESS_DENIED, message: decision.reason };
     const { catalog } = this.options;
     const record = catalog.get(catalog.localCluster, this.target.key);
@@ -53,7 +55,7 @@ export class LocalHttpRouter implements Http1Router {
     if (record === undefined || servicePort === undefined) {
       return { status: 404, code: ErrorCodes.SERVICE_UNKNOWN, message: `${formatMeshAuthority(this.target)} is no longer a service of cluster ${catalog.localCluster}` };
     }
-    const candidates = localCandidates(record.endpoints, servicePort, this.options.random);
+    const candidates = localCandidates(record.endpoints, servicePort, this.subset, this.options.random);
     if (candidates.length === 0) {
       return { status: 503, code: ErrorCodes.NO_HEALTHY_ENDPOINT, message: `${this.target.key} has no healthy local endpoint for port ${this.target.port}` };
     }
@@ -62,7 +64,7 @@ export class LocalHttpRouter implements Http1Router {
       const where = formatIpAddress(candidate.endpoint.address, candidate.port);
       try {
         const conn = await this.options.pool.acquire(`local ${where}`,
-          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs), { fresh: attempt > 0 });
+          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs), { fresh: attempt.retryOf === 'stale' });
         const extra = clientCertLine(this.options.identity, this.source);
         return {
           pool: this.options.pool,

@@ -6,7 +6,10 @@ import {
 } from '../../registry/index.js';
 import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import { bridge } from './bridge.js';
-import { PriorityPicker, type EndpointPicker } from './endpoint-picker.js';
+import { PolicyEngine } from '../policy/policy-engine.js';
+import { EMPTY_POLICY_SET } from '../policy/policy-set.js';
+import { policiesFrom } from '../policy/static-policies.js';
+import { RetryBudget } from './retry-budget.js';
 import { CAUSEWAY_ROUTE } from './headers.js';
 import { errorResponse, headerSafe } from './http1/head.js';
 import type { MessageHead } from './http1/llhttp.js';
@@ -47,7 +50,12 @@ export interface OutboundProxyOptions {
   tunnels: TunnelOpener;
   /** Locality of this gateway. */
   locality: Locality;
-  picker?: EndpointPicker;
+  /**
+   * The gateway's decisions (access, failover, split). Absent: one over the catalog with no
+   * policies, every gateway up and the caller's trust domain `localTrustDomain`.
+   */
+  engine?: PolicyEngine;
+  localTrustDomain?: string;
   outliers?: OutlierTracker;
   /**
    * Who is calling, for a plaintext caller (design brief, "Who is calling": the source address,
@@ -120,6 +128,9 @@ export class OutboundProxy {
   private readonly sockets = new Set<Duplex>();
   private readonly mtls: MtlsServer | undefined;
   private closing: Promise<void> | undefined;
+  /** The engine built here when none was given (closed with the proxy). */
+  private readonly ownEngine: PolicyEngine | undefined;
+  private readonly retryBudget = new RetryBudget();
 
   constructor(options: OutboundProxyOptions) {
     this.options = {
@@ -131,12 +142,15 @@ export class OutboundProxy {
       maxHeadBytes: options.maxHeadBytes ?? 65_536,
     };
     this.logger = (options.logger ?? silentLogger()).child({ component: 'outbound' });
+    const outliers = options.outliers ?? new OutlierTracker({ logger: this.logger });
+    this.ownEngine = options.engine === undefined ? new PolicyEngine({
+      catalog: options.catalog, locality: options.locality, policies: policiesFrom(() => EMPTY_POLICY_SET),
+      localTrustDomain: options.localTrustDomain,
+    }) : undefined;
     this.dialer = new RouteDialer({
-      catalog: options.catalog,
-      picker: options.picker ?? new PriorityPicker(),
-      outliers: options.outliers ?? new OutlierTracker({ logger: this.logger }),
+      engine: options.engine ?? this.ownEngine!,
+      outliers,
       tunnels: options.tunnels,
-      locality: options.locality,
       connectTimeoutMs: this.options.connectTimeoutMs,
       logger: this.logger,
     });
@@ -207,6 +221,7 @@ export class OutboundProxy {
       this.h2.close();
       this.h2c.close();
       this.sweeper.close();
+      this.ownEngine?.close();
     });
     return this.closing;
   }
@@ -281,9 +296,10 @@ export class OutboundProxy {
     return this.options.tls?.svid.current().spiffeId;
   }
 
-  private serveHttp1(socket: Socket, source: string | undefined, initial: Buffer): void {
+  private serveHttp1(socket: Duplex, source: string | undefined, initial: Buffer): void {
     const router = new OutboundHttpRouter({
       dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger, by: this.by(),
+      retryBudget: this.retryBudget,
       onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
       ...(this.options.anonymousHint === undefined ? {} : { anonymousHint: () => this.hintFor(socket) }),
     }, source);
@@ -358,9 +374,26 @@ export class OutboundProxy {
     const target = parseMeshHost((shape[1] ?? '').toLowerCase(), port);
     if (typeof target === 'string') return fail(502, new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target}; nothing is looked up in DNS`), shape[1] ?? '', port);
 
+    // A tunnel to an HTTP port carries HTTP: it is served as such, each request routed,
+    // authorized and given the verified caller in x-forwarded-client-cert on its own — bytes
+    // piped as they came would let a caller hand a backend a forged identity header.
+    const protocol = this.options.catalog.resolve(target.key)?.ports.find((p) => p.port === port)?.protocol;
+    if (protocol !== undefined && protocol !== 'tcp') {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${protocol} requests routed one by one\r\n\r\n`);
+      this.emit({ ...base, service: target.key, port, route: `${protocol} inside CONNECT`, status: 200, durationMs: performance.now() - started });
+      if (protocol === 'http') this.serveHttp1(socket, source, head);
+      else this.h2.accept(socket as Socket, head, source);
+      socket.resume();
+      return;
+    }
+
     let dialed: DialedRoute;
     try {
-      dialed = await this.dialer.dial(target, source);
+      dialed = await this.dialer.dial(target, source, () => socket.destroyed);
     } catch (err) {
       const e = asCausewayError(err);
       return fail(statusForCode(e.code), e, target.key, port);

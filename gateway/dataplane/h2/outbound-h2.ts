@@ -1,9 +1,9 @@
 import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { CausewayError, ErrorCodes, describeError, type ErrorCode, type Logger } from '../../../registry/index.js';
-import type { RouteTarget } from '../endpoint-picker.js';
+import { formatLabels, type Candidate } from '../../policy/decide-route.js';
 import type { WindowTuning } from '../h2-windows.js';
-import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE } from '../headers.js';
+import { CAUSEWAY_ERROR, CAUSEWAY_ROUTE, CAUSEWAY_SUBSET } from '../headers.js';
 import { formatIpAddress, formatMeshAuthority, parseMeshAuthority, type MeshAuthority } from '../mesh-address.js';
 import { statusForCode, type RouteDialer } from '../route-dialer.js';
 import type { RequestRecord } from '../request-record.js';
@@ -95,39 +95,41 @@ export class OutboundH2 {
     const target = typeof authority === 'string' ? parseMeshAuthority(authority) : 'missing :authority';
     if (typeof target === 'string') return this.refuse(stream, 400, ErrorCodes.REQUEST_INVALID, `bad :authority (want <service>.<namespace>:<port>): ${target}`, source, headers, undefined);
     if (headers[':method'] === 'CONNECT') return this.refuse(stream, 405, ErrorCodes.REQUEST_INVALID, 'CONNECT over HTTP/2 is not served; use HTTP/1.1 CONNECT', source, headers, target);
-    let candidates: RouteTarget[];
+    const path = String(headers[':path'] ?? '/');
+    const method = String(headers[':method'] ?? 'POST');
+    let planned: Candidate;
     try {
-      candidates = this.options.dialer.plan(target);
+      planned = this.options.dialer.plan(target, source, { method, path }).candidates[0]!;
     } catch (err) {
       const e = err instanceof CausewayError ? err : new CausewayError(ErrorCodes.INTERNAL, describeError(err));
       return this.refuse(stream, statusForCode(e.code), e.code, e.message, source, headers, target);
     }
-    const candidate = candidates[0]!;
-    const path = String(headers[':path'] ?? '/');
-    const method = String(headers[':method'] ?? 'POST');
+    const candidate = planned.target;
+    // A TrafficSplit may send the call to another service: that is the authority it asks for.
+    const plannedAuthority = `${planned.service}:${planned.port}`;
     let route: string;
     let upstream;
     try {
       if (candidate.kind === 'local') {
         route = `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`;
         // This gateway owns the endpoint: it is the one to tell the backend who is calling.
-        const out = callHeaders(headers, { method, path, scheme: 'http', authority: formatMeshAuthority(target) }, towardBackend(this.options.by(), source));
+        const out = callHeaders(headers, { method, path, scheme: 'http', authority: plannedAuthority }, towardBackend(this.options.by(), source));
         upstream = this.options.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
       } else {
         route = `remote ${candidate.cluster} via ${candidate.gateway.identity}`;
         const request = this.options.tunnels.request;
         if (request === undefined) throw new Error('this tunnel client cannot carry HTTP/2 calls');
-        upstream = request.call(this.options.tunnels, candidate.gateway, callHeaders(headers, { method, path, scheme: 'https', authority: formatMeshAuthority(target) }, towardGateway(source)));
+        upstream = request.call(this.options.tunnels, candidate.gateway, callHeaders(headers, { method, path, scheme: 'https', authority: plannedAuthority }, { ...towardGateway(source), ...(candidate.subset === undefined ? {} : { [CAUSEWAY_SUBSET]: formatLabels(candidate.subset) }) }));
       }
     } catch (err) {
-      this.options.dialer.settle(candidate, false);
+      this.options.dialer.settle(planned, false, describeError(err));
       return this.refuse(stream, 502, ErrorCodes.UPSTREAM_CONNECT, describeError(err), source, headers, target);
     }
     forwardStream(stream, upstream, {
       responseFields: { [CAUSEWAY_ROUTE]: route },
       done: (status) => {
         // Outlier detection counts failures to answer and 5xx (design brief).
-        this.options.dialer.settle(candidate, status !== undefined && status < 500);
+        this.options.dialer.settle(planned, status !== undefined && status < 500);
         this.options.onRecord({
           source: source ?? 'anonymous', method, service: target.key, port: target.port, route,
           status: status ?? 502, ...(status === undefined ? { code: ErrorCodes.UPSTREAM_BROKEN } : {}), durationMs: performance.now() - started,

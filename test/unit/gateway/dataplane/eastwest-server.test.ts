@@ -139,14 +139,54 @@ describe('EastWestServer', () => {
 
   it('moves on to the next local endpoint when one refuses the connection, and answers 502 when all do', async () => {
     // The server's random source is fixed, so the heavier (dead) endpoint is always tried first.
-    publishInB(world, 'flaky', [endpointOf(world.deadPort, { weight: 1000 }), endpointOf(world.echoPort, { weight: 1 })]);
+    publishInB(world, 'flaky', [endpointOf(world.deadPort, { weight: 1000 }), endpointOf(world.echoPort, { weight: 1 })], { protocol: 'tcp' });
     const { stream, headers } = await tunnels.open(world.gatewayB, 'flaky.demo:8080', CLIENT);
     assert.equal(headers['causeway-endpoint'], `127.0.0.1:${world.echoPort}`);
     stream.destroy();
-    publishInB(world, 'down', [endpointOf(world.deadPort), endpointOf(await freePort())]);
+    publishInB(world, 'down', [endpointOf(world.deadPort), endpointOf(await freePort())], { protocol: 'tcp' });
     const err = await refusal(tunnels.open(world.gatewayB, 'down.demo:8080', CLIENT));
     assert.equal(err.status, 502);
     assert.equal(err.code, 'CW_UPSTREAM_CONNECT');
+  });
+
+  it('serves a plain CONNECT to an HTTP port as HTTP: the backend gets our x-forwarded-client-cert, never the caller\'s', async () => {
+    const { stream, headers } = await tunnels.open(world.gatewayB, 'echo.demo:8080', CLIENT);
+    assert.equal(headers[':status'], 200);
+    const answer = readAll(stream);
+    stream.end('GET /inside HTTP/1.1\r\nhost: echo.demo:8080\r\nx-forwarded-client-cert: By=spiffe://forged/x;URI=spiffe://forged/y\r\nconnection: close\r\n\r\n');
+    const text = await answer;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    // The body may come chunked: the JSON object is what lies between its braces.
+    const body = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as { path: string; headers: Record<string, string> };
+    assert.equal(body.path, '/inside');
+    assert.equal(body.headers['x-forwarded-client-cert'], `By=${world.b.svid.current().spiffeId};URI=${CLIENT}`);
+  });
+
+  it('refuses a plain CONNECT to an HTTP/2 port (calls go as their own streams)', async () => {
+    publishInB(world, 'grpcish', [endpointOf(world.echoPort)], { protocol: 'grpc' });
+    const err = await refusal(tunnels.open(world.gatewayB, 'grpcish.demo:8080', CLIENT));
+    assert.equal(err.status, 400);
+    assert.equal(err.code, 'CW_REQUEST_INVALID');
+  });
+
+  it('picks only endpoints with the labels of causeway-subset, and refuses a malformed one', async () => {
+    publishInB(world, 'tcplabelled', [
+      endpointOf(world.deadPort, { labels: { env: 'prod' }, weight: 1000 }),
+      endpointOf(world.echoPort, { address: '127.0.0.1', labels: { env: 'dev' } }),
+    ]);
+    for (let i = 0; i < 3; i += 1) {
+      const { stream, headers } = await tunnels.open(world.gatewayB, 'tcplabelled.demo:8080', CLIENT, { subset: 'env=dev' });
+      assert.equal(headers['causeway-endpoint'], `127.0.0.1:${world.echoPort}`);
+      stream.destroy();
+    }
+    const none = await refusal(tunnels.open(world.gatewayB, 'tcplabelled.demo:8080', CLIENT, { subset: 'env=staging' }));
+    assert.equal(none.status, 503);
+    assert.equal(none.code, 'CW_NO_HEALTHY_ENDPOINT');
+    for (const bad of ['env', 'env=dev,env=prod', '=x', 'e nv=dev']) {
+      const err = await refusal(tunnels.open(world.gatewayB, 'tcplabelled.demo:8080', CLIENT, { subset: bad }));
+      assert.equal(err.status, 400, bad);
+      assert.equal(err.code, 'CW_REQUEST_INVALID', bad);
+    }
   });
 
   it('refuses HTTP/2 calls to ports that are not grpc or http2, calls without https, and CONNECTs to a malformed authority (400)', async () => {

@@ -7,7 +7,7 @@ import type { ClientHttp2Stream } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Catalog, type Endpoint, type GatewayRecord, type Locality, type ServiceRecord } from '../../../../registry/index.js';
+import { Catalog, type Endpoint, type GatewayRecord, type Locality, type ServicePort, type ServiceRecord } from '../../../../registry/index.js';
 import { CertificateAuthority, SvidRotator, TrustStore } from '../../../../federation/index.js';
 import type { AccessRule } from '../../../../gateway/dataplane/access-rules.js';
 import { EastWestServer, type EastWestServerOptions } from '../../../../gateway/dataplane/eastwest-server.js';
@@ -51,11 +51,12 @@ export function endpointOf(port: number, overrides: Partial<Endpoint> = {}): End
 }
 
 /** A record as the origin cluster would write it (for applyLocal on its own side, applyRemote elsewhere). */
-export function recordOf(origin: string, name: string, endpoints: Endpoint[], options: { exported?: boolean; port?: number } = {}): ServiceRecord {
+export function recordOf(origin: string, name: string, endpoints: Endpoint[], options: { exported?: boolean; port?: number; protocol?: ServicePort['protocol'] } = {}): ServiceRecord {
   seq += 1;
   return {
     origin, name, namespace: 'demo', version: { origin, epoch: 1, seq }, deleted: false, exported: options.exported ?? true,
-    ports: [{ name: 'http', port: options.port ?? 8080, protocol: 'http' }], endpoints,
+    // A tcp* service is a byte stream (CONNECT to an http port is served as HTTP).
+    ports: [{ name: 'http', port: options.port ?? 8080, protocol: options.protocol ?? (name.startsWith('tcp') ? 'tcp' : 'http') }], endpoints,
   };
 }
 
@@ -170,7 +171,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
 }
 
 /** Publishes a service of B into both catalogs (B's local record; A learns it as remote). */
-export function publishInB(world: World, name: string, endpoints: Endpoint[], options: { exported?: boolean; port?: number } = {}): void {
+export function publishInB(world: World, name: string, endpoints: Endpoint[], options: { exported?: boolean; port?: number; protocol?: ServicePort['protocol'] } = {}): void {
   const record = world.b.putLocal(name, endpoints, options);
   if (record.exported) world.a.catalog.applyRemote([record]);
 }
