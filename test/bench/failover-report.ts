@@ -77,7 +77,7 @@ export function renderReport(results: FailoverResults): string {
     + `fault held ${settings.faultSeconds} s${settings.quick ? ' (quick)' : ''}; commit ${results.commit}; A's FailoverPolicy: ${policy}`);
   lines.push('');
   lines.push(table(
-    ['fault', 'retries', 'failed (fault)', 'last failed after fault', 'first answer from C', 'all on C after', 'failed (failback)', 'all back on B after restore'],
+    ['fault', 'retries', 'failed (fault)', 'last failed after fault', 'first request C served (sent)', 'all on C after', 'failed (failback)', 'all back on B after restore'],
     results.runs.map((r) => [
       `${FAULTS[r.fault].tag} ${FAULTS[r.fault].label}${r.healthyBefore ? '' : ' — B was not serving cleanly before the fault'}`
         + (r.figures.failedBefore > 0 ? ` (${r.figures.failedBefore} failed before it)` : ''),

@@ -64,7 +64,8 @@ function scenario(fault: FaultKind, title: string, bounds: { faultMs: number; re
       assert.ok(back >= FAILBACK_DELAY_MS * 0.75, `back on B ${Math.round(back)} ms after the restore, before the ${FAILBACK_DELAY_MS} ms failback delay: ${summary}`);
     });
 
-    it('fails no idempotent GET in either switch (retries on)', () => {
+    it('fails no idempotent GET in either switch (retries on)', (t) => {
+      t.diagnostic(summary);
       assert.equal(run.figures.failedAtFault + run.figures.failedAtRestore, 0, summary);
     });
   });
