@@ -2,7 +2,7 @@ import type { ServiceKey } from '../../registry/index.js';
 import type { CompiledAccessRule, PolicySet, RuleRef } from './policy-set.js';
 import { normalisePath, pathHasPrefix } from './request-path.js';
 import { sourceMatches, type Caller } from './source-pattern.js';
-import { CONFIG_ACCESS_POLICY } from './static-policies.js';
+import { CONFIG_ACCESS } from './compile-access.js';
 
 /**
  * What is being asked for:
@@ -75,7 +75,7 @@ export function decideAccess(set: PolicySet, request: AccessRequest, localTrustD
   for (const rule of set.accessRules) {
     if (!coversService(rule, service)) continue;
     // The config's access[] predates AccessPolicy and only ever added callers: it lists nothing.
-    if (rule.action === 'allow' && rule.policy !== CONFIG_ACCESS_POLICY) listed = true;
+    if (rule.action === 'allow' && rule.policy !== CONFIG_ACCESS) listed = true;
     if (!rule.from.some((source) => sourceMatches(source, caller))) continue;
     if (matchesRequest(rule, scope) === 'no') continue;
     if (rule.action === 'deny') {

@@ -1,25 +1,20 @@
 import type { AccessRule } from '../dataplane/access-rules.js';
+import { compilePolicySet } from './compile.js';
 import { EMPTY_POLICY_SET, type CompiledAccessRule, type PolicySet, type PolicySource } from './policy-set.js';
-import { parseSource, type SourcePattern } from './source-pattern.js';
-
-/** The policy name of the config's access rules. */
-export const CONFIG_ACCESS_POLICY = 'config access';
 
 /**
- * The gateway config's `access:` list as allow rules (`config access[<i>]`). The config loader
- * has already validated the patterns; one that still does not parse matches nothing.
+ * A policy set holding only the config's access rules, compiled as the policy store does
+ * (listeners embedded without a store, tests). Rules the config loader let through always
+ * compile; if one did not, no rule is better than a guess: the default denies other domains.
  */
-export function configAccessRules(rules: readonly AccessRule[]): CompiledAccessRule[] {
-  return rules.map((rule, index) => ({
-    policy: CONFIG_ACCESS_POLICY, index, action: 'allow' as const,
-    from: rule.from.map((text) => parseSource(text)).filter((p): p is SourcePattern => typeof p !== 'string'),
-    to: [rule.to], methods: undefined, paths: undefined,
-  }));
+export function policySetOfAccessRules(rules: readonly AccessRule[], version = 0): PolicySet {
+  const result = compilePolicySet([], { version, configAccess: rules });
+  return result.ok ? result.set : EMPTY_POLICY_SET;
 }
 
-/** A policy set holding only the config's access rules. */
-export function policySetOfAccessRules(rules: readonly AccessRule[], version = 0): PolicySet {
-  return { ...EMPTY_POLICY_SET, version, accessRules: configAccessRules(rules) };
+/** The config's access rules as the decisions see them (`config access[<i>]`). */
+export function configAccessRules(rules: readonly AccessRule[]): readonly CompiledAccessRule[] {
+  return policySetOfAccessRules(rules).accessRules;
 }
 
 /** A PolicySource that reads a getter every time (tests, and listeners built without a store). */
