@@ -77,12 +77,12 @@ export function renderReport(results: FailoverResults): string {
     + `fault held ${settings.faultSeconds} s${settings.quick ? ' (quick)' : ''}; commit ${results.commit}; A's FailoverPolicy: ${policy}`);
   lines.push('');
   lines.push(table(
-    ['fault', 'retries', 'failed (fault)', 'last failed after fault', 'first request C served (sent)', 'all on C after', 'failed (failback)', 'all back on B after restore'],
+    ['fault', 'retries', 'failed (fault)', 'last failed after fault', 'first request C served (sent)', 'C answering from', 'all on C after', 'failed (failback)', 'all back on B after restore'],
     results.runs.map((r) => [
       `${FAULTS[r.fault].tag} ${FAULTS[r.fault].label}${r.healthyBefore ? '' : ' — B was not serving cleanly before the fault'}`
         + (r.figures.failedBefore > 0 ? ` (${r.figures.failedBefore} failed before it)` : ''),
       r.retries ? 'on' : 'off (attempts 0)',
-      String(r.figures.failedAtFault), lastFailed(r), seconds(r.figures.firstOnOtherMs), seconds(r.figures.movedAfterMs),
+      String(r.figures.failedAtFault), lastFailed(r), seconds(r.figures.firstOnOtherMs), seconds(r.figures.otherAnsweringAtMs), seconds(r.figures.movedAfterMs),
       String(r.figures.failedAtRestore), seconds(r.figures.failbackAfterMs),
     ]),
   ));

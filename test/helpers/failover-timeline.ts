@@ -25,8 +25,10 @@ export interface FailoverFigures {
    * 0 for a request already in flight; undefined when none failed.
    */
   lastFailedAfterFaultMs: number | undefined;
-  /** First request sent after the fault answered by `to` (ms after the fault). */
+  /** First request sent after the fault answered by `to`: when it was sent (ms after the fault). */
   firstOnOtherMs: number | undefined;
+  /** When `to` first answered a request sent after the fault (ms after the fault): the stall. */
+  otherAnsweringAtMs: number | undefined;
   /**
    * From when every request sent until the restore was answered by `to` (ms after the fault);
    * undefined when that never held for `stableMs` before the restore.
@@ -94,6 +96,8 @@ export function analyseFailover(records: readonly RequestRecord[], event: Failov
     failedAtFault: atFault.length,
     lastFailedAfterFaultMs: lastFailed === undefined ? undefined : Math.max(0, lastFailed),
     firstOnOtherMs: firstOnOther === undefined ? undefined : firstOnOther.sentMs - faultMs,
+    otherAnsweringAtMs: during.reduce<number | undefined>((first, r) =>
+      (r.outcome === 'ok' && r.cluster === event.to ? Math.min(first ?? Infinity, r.endMs! - faultMs) : first), undefined),
     movedAfterMs: moved === undefined ? undefined : moved - faultMs,
     failedAtRestore: afterRestore.filter(failed).length,
     failbackAfterMs: back === undefined ? undefined : back - restoreMs,

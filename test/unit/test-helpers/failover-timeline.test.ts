@@ -40,6 +40,7 @@ describe('failover timeline', () => {
     assert.equal(f.failedAtFault, 1 + 20 + 1);
     assert.equal(f.lastFailedAfterFaultMs, 500);
     assert.equal(f.firstOnOtherMs, 200);
+    assert.equal(f.otherAnsweringAtMs, 205);
     assert.equal(f.movedAfterMs, 510);
     assert.deepEqual(f.failureKinds, { timeout: 22 });
   });
