@@ -144,7 +144,8 @@ export class GatewayProber {
         this.o.liveness.markUp(gateway, `probe: ${outcome.detail}`);
         return true;
       }
-      this.o.liveness.markDead(gateway, outcome.reason);
+      // The latest reason, for status — unless it came back some other way meanwhile.
+      if (this.o.liveness.stateOf(gateway).condition === 'dead') this.o.liveness.markDead(gateway, outcome.reason);
       return false;
     });
   }

@@ -64,7 +64,7 @@ describe('health you can see: unreachable and ejected clusters in the status API
     }, 20_000, 100);
     assert.deepEqual(seen.entry.endpoints.map((e) => [e.health, e.state]), [['healthy', 'ejected']]);
     assert.match(seen.services.stdout, /^echo\.demo +http:8080 +cluster-b +0\/1 +ejected \(outlier detection\)$/m, seen.services.stdout);
-    assert.match(seen.status.stdout, /^ejected {3}spiffe:\/\/cluster-b\.causeway\.test\/gateway\/gw-b@127\.0\.0\.1:\d+ {2}until \S+ {2}\(ejection 1\)$/m, seen.status.stdout);
+    assert.match(seen.status.stdout, /^ejected {3}spiffe:\/\/cluster-b\.causeway\.test\/gateway\/gw-b@127\.0\.0\.1:\d+ echo\.demo:8080 {2}until \S+ {2}\(ejection 1\)$/m, seen.status.stdout);
     assert.match(seen.status.stdout, /^services {2}\d+ {2}\(.*echo\.demo@cluster-b ejected/m, seen.status.stdout);
   });
 
