@@ -5,7 +5,7 @@ import {
   CausewayError, ErrorCodes, describeError, silentLogger,
   type CatalogReader, type ErrorCode, type Logger, type ServiceRecord, type ServicePort,
 } from '../../registry/index.js';
-import { MtlsServer, parseSpiffeId, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
+import { MtlsServer, isGatewayIdentity, parseSpiffeId, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import type { AccessRule } from './access-rules.js';
 import { CallerClassifier } from '../policy/classify.js';
 import { decideAccess, type AccessScope, type AccessVerdict } from '../policy/decide-access.js';
@@ -540,7 +540,7 @@ const GATEWAY_RESET_LIMITS: Record<string, number> = { streamResetBurst: 10_000,
 
 /** Whether a verified peer is a gateway (it speaks for other workloads) rather than a workload. */
 function isGatewayPeer(peer: PeerIdentity): boolean {
-  return parseSpiffeId(peer.spiffeId).path.startsWith('/gateway/');
+  return isGatewayIdentity(parseSpiffeId(peer.spiffeId));
 }
 
 /** Resolves once `set` is empty (polled on 'close' of its members) or after `ms`. */
