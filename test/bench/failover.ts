@@ -15,6 +15,8 @@
 //   CW_BENCH_RETRIES            on, off or both (default both)
 //   CW_BENCH_GATEWAY_CONFIG     JSON merged into every gateway's config, e.g.
 //                               '{"dataPlane":{"tunnel":{"pingInterval":"500ms"}}}'
+//   CW_BENCH_LOG_LEVEL          the gateways' log level (default info); with CAUSEWAY_KEEP_TMP=1
+//                               the logs stay in the temp dirs
 //   CW_BENCH_COMMIT             the commit to name in the report (default: git HEAD of the repo)
 //   CW_BENCH_OUT                where the JSON goes (default bench-results/failover.json)
 //   CW_BENCH_RECORDS            a directory: every request of every run as JSON lines (times
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
       try {
         const cluster = await startFailoverCluster({
           dir: tmp.dir, retries, extraConfig: settings.gatewayConfig as Record<string, unknown> | undefined,
+          ...(process.env.CW_BENCH_LOG_LEVEL === undefined || process.env.CW_BENCH_LOG_LEVEL === '' ? {} : { logLevel: process.env.CW_BENCH_LOG_LEVEL }),
         });
         current.cluster = cluster;
         say(`  ${settings.rate} req/s; fault held ${settings.faultSeconds} s, then up to ${settings.restoreSeconds} s for failback`);
