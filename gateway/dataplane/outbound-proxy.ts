@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import {
   CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type Locality, type Logger,
@@ -154,7 +155,15 @@ export class OutboundProxy {
       connectTimeoutMs: this.options.connectTimeoutMs,
       logger: this.logger,
     });
-    this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
+    const tunnels = options.tunnels;
+    this.pool = new UpstreamPool({
+      ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger,
+      // A CONNECT stream goes back through the tunnel client (its reset budget); a socket is destroyed.
+      dispose: (stream) => {
+        if (tunnels.cancel !== undefined && 'session' in stream) tunnels.cancel(stream as ClientHttp2Stream);
+        else stream.destroy();
+      },
+    });
     const windows = { ...H2_WINDOWS, ...options.windows };
     this.h2c = new H2cPool({ connectTimeoutMs: this.options.connectTimeoutMs, idleTimeoutMs: this.options.keepAliveTimeoutMs, windows, logger: this.logger });
     this.h2 = new OutboundH2({

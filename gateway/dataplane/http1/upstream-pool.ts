@@ -51,6 +51,12 @@ export interface UpstreamPoolOptions {
   queueTimeoutMs: number;
   sweeper: IdleSweeper;
   logger: Logger;
+  /**
+   * How a connection that cannot be reused is closed; default destroy(). The outbound pool
+   * hands tunnel streams to the tunnel client, which rations RST_STREAMs per session so that
+   * many callers giving up at once cannot trip a healthy peer's rapid-reset limit.
+   */
+  dispose?: (stream: Duplex) => void;
 }
 
 interface Waiter {
@@ -137,7 +143,10 @@ export class UpstreamPool {
     conn.dead = true;
     // Also when the peer already ended its side: our sockets allow half-open connections, so
     // one the peer ended stays open until we close it.
-    if (!conn.stream.destroyed) conn.stream.destroy();
+    if (!conn.stream.destroyed) {
+      if (this.options.dispose === undefined) conn.stream.destroy();
+      else this.options.dispose(conn.stream);
+    }
     this.forget(conn);
   }
 
