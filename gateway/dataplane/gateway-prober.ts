@@ -29,7 +29,7 @@ interface Retry {
  *   changedAtMs = now, from which the decisions time their failback delay);
  * - an outlier-ejected (gateway, service port) whose ejection time is up is probed with the
  *   probe request (probe.ts) through that gateway: success restores it, a refusal or 5xx
- *   re-ejects it for the doubled time (OutlierTracker.recordProbe). A probe that cannot reach
+ *   keeps it out and due again a second later (OutlierTracker.recordProbe). A probe that cannot reach
  *   the gateway at all judges nothing about the service: it is retried with the same backoff,
  *   and not at all while the gateway is dead.
  * One timer, set to the earliest due probe, unref'd and cleared on close.

@@ -54,13 +54,16 @@ interface Entry {
   ejectedUntil: number;
   /** Ejected (or probing) until a probe succeeds. */
   ejected: boolean;
-  /** Thresholds the last failure was judged by: a failed probe re-ejects with them. */
+  /** Thresholds the last failure was judged by. */
   detection: CompiledOutlierDetection;
   /** Epoch ms a probe last restored it; it is forgotten once it has stayed well as long as its last ejection. */
   restoredAt: number;
   reason: string | undefined;
   lastProbe: OutlierState['lastProbe'];
 }
+
+/** A key whose probe failed is probed again this soon (or after its ejection time, if shorter). */
+export const PROBE_RETRY_MS = 1000;
 
 export interface OutlierTrackerOptions {
   now?: () => number | Date;
@@ -75,8 +78,9 @@ export interface OutlierTrackerOptions {
  *   `ejectionMs × 2^(k-1)` (k = ejections since it last stayed well), capped at `maxEjectionMs`.
  *   The thresholds come with each call, from the service's FailoverPolicy.
  * - when that time is up the key is `probing`: still ejected, and the prober's turn.
- *   `recordProbe(key, true)` restores it; `recordProbe(key, false)` ejects it again for the
- *   doubled time, without waiting for live traffic to fail.
+ *   `recordProbe(key, true)` restores it; `recordProbe(key, false)` keeps it out and makes it
+ *   due again PROBE_RETRY_MS later (a probe costs callers nothing). The doubling is for a
+ *   relapse under live traffic soon after a restore: a flapping backend stays out longer.
  * - `recordSuccess(key)` resets the count of a key that is not ejected. While ejected, answers
  *   to requests already under way say nothing new and are ignored, like their failures.
  * `maxEjectedPercent` is the decision's to apply (it knows the candidates; the tracker does not).
@@ -128,7 +132,11 @@ export class OutlierTracker {
       this.changed();
       return;
     }
-    this.eject(entry, `probe failed: ${detail}`);
+    // Still broken: probe again soon. A probe costs callers nothing, so it is not spaced out
+    // like an ejection; the doubling is for relapses under live traffic (a flapping backend).
+    entry.ejectedUntil = now + Math.min(PROBE_RETRY_MS, entry.detection.ejectionMs);
+    entry.reason = `probe failed: ${detail}`;
+    this.changed();
   }
 
   isEjected(key: OutlierKey): boolean {

@@ -137,6 +137,12 @@ export class RouteDialer {
     const candidate = planned.target;
     if (candidate.kind !== 'remote') throw new CausewayError(ErrorCodes.INTERNAL, 'a tunnel goes to a remote gateway');
     const subset = candidate.subset === undefined ? {} : { subset: formatLabels(candidate.subset) };
+    // Died since the request was planned (or while it queued for a pooled stream): dialing a
+    // blackholed gateway would only wait out the connect timeout. Not an outlier failure.
+    const state = this.options.engine.gatewayState(candidate.gateway);
+    if (state.condition === 'dead') {
+      throw new TunnelError(ErrorCodes.UPSTREAM_CONNECT, `gateway ${candidate.gateway.identity} is dead: ${state.reason}`);
+    }
     try {
       return await this.options.tunnels.open(candidate.gateway, `${planned.service}:${planned.port}`, source, { ...options, ...subset });
     } catch (err) {
@@ -154,7 +160,11 @@ export class RouteDialer {
     if (candidate.kind !== 'remote') return;
     const key = outlierKey(candidate.gateway, planned.service, planned.port);
     if (ok) this.options.outliers.recordSuccess(key);
-    else this.options.outliers.recordFailure(key, failoverOf(this.options.engine.policies(), planned.service).outlier, reason);
+    // A gateway found dead (PING, dial) is liveness's to bring back; the requests that died
+    // with its session say nothing about the service behind it and must not eject it too.
+    else if (this.options.engine.gatewayState(candidate.gateway).condition !== 'dead') {
+      this.options.outliers.recordFailure(key, failoverOf(this.options.engine.policies(), planned.service).outlier, reason);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-import { serviceKey, type CatalogReader, type Locality, type ServiceKey } from '../../registry/index.js';
-import { ALWAYS_UP, type GatewayStateReader } from '../dataplane/gateway-state.js';
+import { serviceKey, type CatalogReader, type GatewayRecord, type Locality, type ServiceKey } from '../../registry/index.js';
+import { ALWAYS_UP, type GatewayState, type GatewayStateReader } from '../dataplane/gateway-state.js';
 import { CallerClassifier } from './classify.js';
 import { decideAccess, type AccessScope, type AccessVerdict } from './decide-access.js';
 import { RouteDecider, type OutlierView, type RandomSource, type RouteDecision } from './decide-route.js';
@@ -47,6 +47,14 @@ export class PolicyEngine {
     this.unsubscribe.push(options.catalog.onChange((changes) => {
       for (const change of changes) this.observe(serviceKey(change.record.name, change.record.namespace));
     }));
+  }
+
+  /**
+   * What is known about reaching `gateway` now. A request planned before its gateway died (or
+   * one queued for a pooled connection to it) asks again before dialing.
+   */
+  gatewayState(gateway: GatewayRecord): GatewayState {
+    return (this.options.gateways ?? ALWAYS_UP).stateOf(gateway);
   }
 
   get catalog(): CatalogReader {

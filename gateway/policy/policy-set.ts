@@ -128,7 +128,7 @@ export const DEFAULT_FAILOVER: CompiledFailover = Object.freeze({
   minHealthy: { count: 1 },
   failbackMs: 5_000,
   healthCheck: undefined,
-  outlier: Object.freeze({ consecutiveFailures: 3, ejectionMs: 10_000, maxEjectionMs: 300_000, maxEjectedPercent: 100 }),
+  outlier: Object.freeze({ consecutiveFailures: 3, ejectionMs: 5_000, maxEjectionMs: 300_000, maxEjectedPercent: 100 }),
   timeoutMs: undefined,
   retries: Object.freeze({
     attempts: 2, on: new Set<RetryOn>(['connect-failure', 'reset', '5xx']), perTryTimeoutMs: undefined, budgetPercent: 20, minRetriesPerSecond: 10,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GatewayRecord } from '../../../../registry/index.js';
-import { OutlierTracker, gatewayKey, outlierKey } from '../../../../gateway/dataplane/outlier-tracker.js';
+import { OutlierTracker, PROBE_RETRY_MS, gatewayKey, outlierKey } from '../../../../gateway/dataplane/outlier-tracker.js';
 import { DEFAULT_FAILOVER, type CompiledOutlierDetection } from '../../../../gateway/policy/policy-set.js';
 
 const gatewayB: GatewayRecord = {
@@ -12,9 +12,9 @@ const payments = outlierKey(gatewayB, 'payments.prod', 8080);
 const ledger = outlierKey(gatewayB, 'ledger.prod', 8080);
 const DEFAULT = DEFAULT_FAILOVER.outlier;
 
-function tracker(): { outliers: OutlierTracker; advance: (ms: number) => void } {
+function tracker(): { outliers: OutlierTracker; advance: (ms: number) => void; now: () => number } {
   let now = 1_000_000;
-  return { outliers: new OutlierTracker({ now: () => now }), advance: (ms) => (now += ms) };
+  return { outliers: new OutlierTracker({ now: () => now }), advance: (ms) => (now += ms), now: () => now };
 }
 
 function eject(outliers: OutlierTracker, key = payments, detection: CompiledOutlierDetection = DEFAULT): void {
@@ -43,7 +43,11 @@ describe('OutlierTracker', () => {
     assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_100);
     advance(100);
     outliers.recordProbe(ledger, false, 'refused');
-    assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_100 + 150, 'doubled, then capped at maxEjectionMs');
+    assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_100 + 100, 'probed again after the (shorter) ejection time');
+    advance(100);
+    outliers.recordProbe(ledger, true, 'reached');
+    outliers.recordFailure(ledger, strict);
+    assert.equal(outliers.state(ledger)?.ejectedUntil, 1_000_200 + 150, 'a relapse doubles, capped at maxEjectionMs');
   });
 
   it('a success resets the count of consecutive failures', () => {
@@ -70,18 +74,20 @@ describe('OutlierTracker', () => {
     assert.deepEqual(outliers.ejectedKeys().map((e) => e.key.id), [payments.id]);
   });
 
-  it('a successful probe restores it; a failed probe re-ejects it for the doubled time without live traffic', () => {
+  it('a successful probe restores it; a failed probe keeps it out and makes it due again a second later', () => {
     const { outliers, advance } = tracker();
     eject(outliers);
     advance(DEFAULT.ejectionMs);
     outliers.recordProbe(payments, false, 'answered the probe 503 CW_NO_HEALTHY_ENDPOINT');
     const state = outliers.state(payments);
     assert.equal(state?.condition, 'ejected');
-    assert.equal(state?.ejections, 2);
-    assert.equal(state?.ejectedUntil, 1_000_000 + DEFAULT.ejectionMs + 2 * DEFAULT.ejectionMs);
+    assert.equal(state?.ejections, 1, 'a failed probe is no relapse: no doubling');
+    assert.equal(state?.ejectedUntil, 1_000_000 + DEFAULT.ejectionMs + PROBE_RETRY_MS);
     assert.match(state?.reason ?? '', /probe failed: answered the probe 503/);
     assert.equal(state?.lastProbe?.ok, false);
-    advance(2 * DEFAULT.ejectionMs);
+    advance(PROBE_RETRY_MS - 1);
+    assert.equal(outliers.state(payments)?.condition, 'ejected');
+    advance(1);
     assert.equal(outliers.state(payments)?.condition, 'probing');
     outliers.recordProbe(payments, true, 'payments.prod:8080 reached');
     assert.equal(outliers.isEjected(payments), false);
@@ -89,20 +95,27 @@ describe('OutlierTracker', () => {
     assert.equal(outliers.ejectedKeys().length, 0);
   });
 
-  it('ejects for 10 s, then 20 s, ... capped at 5 min, while probes keep failing', () => {
+  it('probes every second while probes keep failing, however long the outage', () => {
     const { outliers, advance } = tracker();
     eject(outliers);
-    const expected = [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000];
-    for (const [i, duration] of expected.entries()) {
-      const until = outliers.state(payments)?.ejectedUntil ?? 0;
-      advance(duration - 1);
-      assert.equal(outliers.state(payments)?.condition, 'ejected', `still ejected just before ${duration} ms`);
-      advance(1);
-      assert.equal(outliers.state(payments)?.condition, 'probing');
-      if (i + 1 < expected.length) {
-        outliers.recordProbe(payments, false, 'refused');
-        assert.equal(outliers.state(payments)?.ejectedUntil, until + expected[i + 1]!);
-      }
+    advance(DEFAULT.ejectionMs);
+    for (let i = 0; i < 20; i += 1) {
+      assert.equal(outliers.state(payments)?.condition, 'probing', `due at probe ${i}`);
+      outliers.recordProbe(payments, false, 'refused');
+      advance(PROBE_RETRY_MS);
+    }
+    assert.equal(outliers.state(payments)?.ejections, 1);
+  });
+
+  it('ejects for 5 s, then 10 s, ... capped at 5 min, for relapses right after each restore', () => {
+    const { outliers, advance, now } = tracker();
+    const expected = [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000];
+    for (const duration of expected) {
+      eject(outliers);
+      const state = outliers.state(payments);
+      assert.equal((state?.ejectedUntil ?? 0) - now(), duration);
+      advance(duration);
+      outliers.recordProbe(payments, true, 'reached');
     }
   });
 
