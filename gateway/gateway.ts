@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
-  CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, StaticSource, createLogger, type Logger,
+  CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
@@ -78,6 +78,7 @@ export class Gateway {
   private policySource: PolicySource = NO_POLICIES;
   private policyStore: PolicyStore | undefined;
   private engineValue: PolicyEngine | undefined;
+  private sourcesValue: SourceSet | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -137,6 +138,12 @@ export class Gateway {
     if (changed.includes('access')) await this.policyStore?.recompile();
     this.logger.info({ changed }, 'config reloaded');
     return { changed };
+  }
+
+  /** The registry sources (static config now; agents, Consul, Kubernetes) and their sync state. */
+  get sources(): SourceSet {
+    if (this.sourcesValue === undefined) throw new Error('gateway not started');
+    return this.sourcesValue;
   }
 
   /** This gateway's decisions (access, failover, split) — what explain asks. */
@@ -248,13 +255,15 @@ export class Gateway {
     });
     persister.start(localRegistry);
     this.closers.push(() => persister.close());
+    // Every registry source starts at once and syncs on its own time; restored services no
+    // source declares any more are tombstoned only once all of them have synced (SourceSet).
+    const sources = new SourceSet({ registry: localRegistry, logger });
     const staticSource = new StaticSource('config', config.services);
     this.staticSource = staticSource;
-    await staticSource.start(localRegistry);
-    // Every source has synced: tombstone restored services that no source declares any more
-    // (removed from the config while the gateway was down).
-    localRegistry.sweepUndeclared();
-    this.closers.push(() => staticSource.close());
+    sources.add(staticSource);
+    sources.start();
+    this.sourcesValue = sources;
+    this.closers.push(() => sources.close());
     // After the first sync, so the first round sees every local service; verdicts go to the
     // local registry and travel to peers with the records.
     const healthChecks = new EndpointHealthChecker({ catalog: this.catalog, registry: localRegistry, policies: this.policySource, logger });

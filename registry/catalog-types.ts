@@ -98,9 +98,18 @@ export type SourceSink = Pick<LocalRegistryWriter, 'replaceSource' | 'upsert' | 
 
 /** A pluggable discovery source (design brief: sources behind one small interface). */
 export interface Source {
+  /** Unique per gateway: it keys the source's declarations in the registry. */
   readonly name: string;
-  /** Start pushing into `sink`; resolves once the first full sync has been pushed. */
+  /** `static`, `agent`, `consul`, `kubernetes`: what the status API groups it by. */
+  readonly kind: string;
+  /**
+   * Start pushing into `sink`; resolves once the first full sync has been pushed. A source
+   * whose API is unreachable keeps trying and resolves later — it never makes the gateway
+   * wait (SourceSet starts every source without awaiting them).
+   */
   start(sink: SourceSink): Promise<void>;
+  /** Why its last attempt failed, while it keeps trying (status API). */
+  lastError?(): string | undefined;
   close(): Promise<void>;
 }
 

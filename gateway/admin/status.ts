@@ -21,6 +21,11 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
     listeners: gateway.listeners,
     // The policy set in force and the last refusal (its errors in full at GET /v1/policies).
     policies: policySummary(gateway),
+    // Each registry source: synced or not (a source whose API is down leaves the restored catalog in place), last error.
+    sources: gateway.sources.status().map(({ name, kind, synced, lastSyncAtMs, lastError, services }) => ({
+      name, kind, synced, services, lastError,
+      lastSync: lastSyncAtMs === undefined ? undefined : new Date(lastSyncAtMs).toISOString(),
+    })),
     peers: gateway.peers.list(),
     bundles: buildBundles(gateway),
     services: buildServices(gateway),

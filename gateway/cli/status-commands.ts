@@ -1,6 +1,6 @@
 import { adminRequest, resolveTarget } from './admin-client.js';
 import { TARGET_OPTIONS, targetFlags, type Command } from './command.js';
-import { print, printJson, table } from './output.js';
+import { clip, print, printJson, table } from './output.js';
 import { formatPolicyError, type PolicyError } from '../policy/policy-error.js';
 
 interface ClusterView {
@@ -97,6 +97,10 @@ export const status: Command = {
     print(`services  ${serviceList.length}${unreachable.length === 0 ? '' : `  (${unreachable.join(', ')})`}`);
     const policies = answer.policies as PolicySummaryView | undefined;
     if (policies !== undefined) print(policyLine(policies));
+    for (const source of (answer.sources ?? []) as Array<{ name: string; kind: string; synced: boolean; services: number; lastError?: string }>) {
+      print(`source    ${source.name} (${source.kind})  ${source.synced ? 'synced' : 'NOT SYNCED (serving the restored catalog)'}  ${source.services} service${source.services === 1 ? '' : 's'}`
+        + `${source.lastError === undefined ? '' : `  last error: ${clip(source.lastError)}`}`);
+    }
     const outliers = (answer.outbound?.ejectedGateways ?? []) as OutlierView[];
     if (outliers.length === 0) print('ejected   none');
     for (const outlier of outliers) print(outlierLine(outlier));

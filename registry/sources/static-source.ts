@@ -7,6 +7,7 @@ import type { ServiceDeclaration } from '../model.js';
  * config loader (validateDeclaration); this source only pushes them, whole, into the sink.
  */
 export class StaticSource implements Source {
+  readonly kind = 'static';
   private declarations: readonly ServiceDeclaration[];
   private sink: SourceSink | undefined;
   private closed = false;
