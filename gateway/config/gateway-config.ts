@@ -1,3 +1,4 @@
+import type { SourcesConfig } from './validate-sources.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
 import type { IntermediateFiles } from '../../federation/index.js';
@@ -115,6 +116,8 @@ export interface GatewayConfig {
   issuance: IssuanceConfig;
   limits: LimitsConfig;
   dataPlane: DataPlaneConfig;
+  /** Registry sources besides `services` (Consul datacenters; docs/configuration.md, "sources"). */
+  sources: SourcesConfig;
   logLevel: string;
 }
 

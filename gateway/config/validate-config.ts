@@ -8,6 +8,7 @@ import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
 import { validateLimits } from './validate-limits.js';
 import { validateDataPlane } from './validate-dataplane.js';
+import { validateSources } from './validate-sources.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -15,7 +16,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
+  'services', 'sources', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -230,6 +231,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const issuance = validateIssuance(raw.issuance, errors, base);
   const limits = validateLimits(raw.limits, errors);
   const dataPlane = validateDataPlane(raw.dataPlane, errors);
+  const sources = validateSources(raw.sources, trustDomain, base, errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -240,7 +242,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
-    outbound: { identifyCallersBySourceAddress }, services, access, policy,
+    outbound: { identifyCallersBySourceAddress }, services, sources, access, policy,
     gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
   });
 }

@@ -321,3 +321,31 @@ describe('gateway config: policy', () => {
     assert.deepEqual(problemsOf(`${MINIMAL}policy: /etc/policies\n`), ['policy: must be a mapping with directory']);
   });
 });
+
+describe('config sources', () => {
+  it('reads a Consul datacenter with its defaults', () => {
+    const config = parseConfigText(`${MINIMAL}sources:\n  consul:\n    - { name: dc1, address: "10.0.0.5:8500", tokenFile: consul.token }\n`);
+    const [consul] = config.sources.consul;
+    assert.deepEqual({ ...consul, tokenFile: consul?.tokenFile?.endsWith('consul.token') }, {
+      name: 'dc1', address: { host: '10.0.0.5', port: 8500 }, tls: false, tokenFile: true, datacenter: undefined, namespace: 'default',
+      port: 80, exported: false, identity: `spiffe://${config.trustDomain}/ns/{namespace}/sa/{service}`, waitMs: 30_000,
+    });
+    assert.deepEqual(parseConfigText(MINIMAL).sources, { consul: [] });
+  });
+
+  it('names every problem of a bad Consul entry', () => {
+    assert.deepEqual(problemsOf(`${MINIMAL}sources:\n  consul:\n    - { name: Dc_1, address: "consul.local:8500", namespace: Bad_NS, identity: "spiffe://other.example/x", port: 0, wait: 1ms, tls: yes, adress: x }\n    - { name: dc2, address: "10.0.0.5:8500" }\n    - { name: dc2, address: "10.0.0.6:8500" }\n`), [
+      'sources.consul[0].adress: unknown field (did you mean "address"?)',
+      'sources.consul[0].name: "Dc_1" must be lower-case letters, digits and "-"',
+      'sources.consul[0].address: "consul.local" is not an IP address (names are never resolved)',
+      'sources.consul[0].namespace: "Bad_NS" is not a DNS-1123 label',
+      `sources.consul[0].identity: must be a SPIFFE ID of this gateway's trust domain (spiffe://${parseConfigText(MINIMAL).trustDomain}/...), with {service} and {namespace} placeholders`,
+      'sources.consul[0].tls: must be true or false',
+      'sources.consul[0].port: must be a whole number from 1 to 65535',
+      'sources.consul[0].wait: must be a duration ("500ms", "10s", "5m"; a number is seconds) in ms from 1000 to 600000',
+      'sources.consul[2].name: "dc2" is used twice',
+    ]);
+    assert.deepEqual(problemsOf(`${MINIMAL}sources: { consul: yes }\n`), ['sources.consul: must be a list of Consul datacenters']);
+    assert.match(problemsOf(`${MINIMAL}sources: { kubernetes: {} }\n`).join('\n'), /^sources\.kubernetes: unknown field/);
+  });
+});

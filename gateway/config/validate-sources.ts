@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { NAME_PATTERN } from '../../registry/index.js';
+import { parseHostPort, type HostPort } from './address.js';
+import { readers, section } from './validate-limits.js';
+
+/** One Consul datacenter to import (`sources.consul[]`, docs/consul.md). */
+export interface ConsulSourceConfig {
+  name: string;
+  address: HostPort;
+  tls: boolean;
+  /** File holding the ACL token (read at start; a token never sits in the config). */
+  tokenFile: string | undefined;
+  datacenter: string | undefined;
+  namespace: string;
+  port: number;
+  exported: boolean;
+  /** SPIFFE ID of an instance; `{service}` and `{namespace}` are replaced. */
+  identity: string;
+  waitMs: number;
+}
+
+export interface SourcesConfig {
+  consul: readonly ConsulSourceConfig[];
+}
+
+const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait'] as const;
+
+/** `sources:` — registry sources besides the config's own services (docs/configuration.md). */
+export function validateSources(value: unknown, trustDomain: string, configDir: string, errors: string[]): SourcesConfig {
+  const raw = section(value, 'sources', ['consul'], errors);
+  const consul: ConsulSourceConfig[] = [];
+  if (raw.consul !== undefined && !Array.isArray(raw.consul)) errors.push('sources.consul: must be a list of Consul datacenters');
+  const names = new Set<string>();
+  (Array.isArray(raw.consul) ? raw.consul : []).forEach((item: unknown, i) => {
+    const at = `sources.consul[${i}]`;
+    const entry = section(item, at, CONSUL_FIELDS, errors);
+    if (item === undefined || typeof item !== 'object' || item === null) return;
+    const { count, ms } = readers(errors);
+    const text = (field: string, fallback?: string): string | undefined => {
+      const v = entry[field];
+      if (v === undefined) return fallback;
+      if (typeof v !== 'string' || v === '') {
+        errors.push(`${at}.${field}: must be a non-empty string`);
+        return fallback;
+      }
+      return v;
+    };
+    const flag = (field: string, fallback: boolean): boolean => {
+      const v = entry[field];
+      if (v === undefined) return fallback;
+      if (typeof v !== 'boolean') errors.push(`${at}.${field}: must be true or false`);
+      return typeof v === 'boolean' ? v : fallback;
+    };
+    const name = text('name', `consul-${i}`) ?? `consul-${i}`;
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) errors.push(`${at}.name: "${name.slice(0, 100)}" must be lower-case letters, digits and "-"`);
+    if (names.has(name)) errors.push(`${at}.name: "${name}" is used twice`);
+    names.add(name);
+    const addressText = text('address');
+    let address: HostPort = { host: '127.0.0.1', port: 8500 };
+    if (addressText === undefined) errors.push(`${at}.address: is required (host:port of a Consul agent's HTTP API, an IP address)`);
+    else {
+      const parsed = parseHostPort(addressText);
+      if (typeof parsed === 'string') errors.push(`${at}.address: ${parsed}`);
+      else address = parsed;
+    }
+    const namespace = text('namespace', 'default') ?? 'default';
+    if (!NAME_PATTERN.test(namespace)) errors.push(`${at}.namespace: "${namespace.slice(0, 100)}" is not a DNS-1123 label`);
+    const identity = text('identity', `spiffe://${trustDomain}/ns/{namespace}/sa/{service}`) ?? '';
+    if (!identity.startsWith(`spiffe://${trustDomain}/`)) {
+      errors.push(`${at}.identity: must be a SPIFFE ID of this gateway's trust domain (spiffe://${trustDomain}/...), with {service} and {namespace} placeholders`);
+    }
+    const tokenFile = text('tokenFile');
+    consul.push({
+      name, address, tls: flag('tls', false),
+      tokenFile: tokenFile === undefined ? undefined : path.resolve(configDir, tokenFile),
+      datacenter: text('datacenter'), namespace,
+      port: count(entry.port, `${at}.port`, 80, 1, 65535),
+      exported: flag('export', false), identity,
+      waitMs: ms(entry.wait, `${at}.wait`, 30_000, 1000, 600_000),
+    });
+  });
+  return { consul };
+}

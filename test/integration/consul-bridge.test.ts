@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../registry/index.js';
+import { Gateway, parseConfigText } from '../../gateway/index.js';
+import { ConsulApiDouble } from '../doubles/consul-api.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { getJson, waitFor } from '../helpers/wait-for.js';
+
+const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
+
+interface StatusAnswer { sources: Array<{ name: string; kind: string; synced: boolean; services: number; lastError?: string }> }
+
+/**
+ * A Consul-registered fleet joins the federation without re-registration: cluster B imports a
+ * Consul datacenter (the HTTP API double, driven by the real consul client) and A, peered with
+ * B, sees its services. And a source whose API is down never blocks a start: B restarted with
+ * Consul gone serves the catalog it persisted, and says the source is not synced.
+ */
+describe('Consul catalog bridge', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let consul: ConsulApiDouble;
+  let consulAddress: { host: string; port: number };
+  let a: Gateway | undefined;
+  let b: Gateway | undefined;
+
+  const configOf = (cluster: string, extra: string): string => `
+cluster: ${cluster}
+trustDomain: ${cluster}.example.org
+gatewayName: gw
+dataDir: ${path.join(tmp.dir, cluster)}
+listen: ${LISTEN}
+${extra}
+`;
+  const bConfig = (): string => configOf('cluster-b', `
+sources:
+  consul:
+    - name: consul-dc1
+      address: "${consulAddress.host}:${consulAddress.port}"
+      tokenFile: ${path.join(tmp.dir, 'consul.token')}
+      namespace: legacy
+      export: true
+      wait: 1s
+access:
+  - { to: "*", from: ["spiffe://cluster-a.example.org/*"] }
+`);
+  const endpointsInA = (key: string): number => a?.catalog.get('cluster-b', key)?.endpoints.length ?? 0;
+
+  before(async () => {
+    tmp = await makeTempDir('consul-bridge');
+    consul = new ConsulApiDouble({ jitter: false, token: 'bridge-token' });
+    consulAddress = await consul.start();
+    await writeFile(path.join(tmp.dir, 'consul.token'), 'bridge-token\n', { mode: 0o600 });
+    consul.registerService({ node: 'vm-1', address: '10.2.0.1', service: 'billing', port: 8080 });
+    consul.registerService({ node: 'vm-2', address: '10.2.0.2', service: 'billing', id: 'billing-2', port: 8080 });
+    b = await Gateway.start(parseConfigText(bConfig()), { logger: silentLogger() });
+    a = await Gateway.start(parseConfigText(configOf('cluster-a', '')), { logger: silentLogger() });
+    await a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 600 }));
+  });
+
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await consul?.close();
+    await tmp?.remove();
+  });
+
+  it('brings Consul services into a peered gateway\'s catalog and follows their changes', async () => {
+    await waitFor('billing.legacy of B in A', () => (endpointsInA('billing.legacy') === 2 ? true : undefined));
+    const status = await getJson<StatusAnswer>(`http://${b!.listeners.admin}/v1/status`);
+    assert.deepEqual(status.sources.map((s) => [s.name, s.kind, s.synced]), [['config', 'static', true], ['consul-dc1', 'consul', true]]);
+    consul.registerService({ node: 'vm-3', address: '10.2.0.3', service: 'ledger', port: 7000 });
+    await waitFor('ledger.legacy in A', () => (endpointsInA('ledger.legacy') === 1 ? true : undefined));
+    consul.setCheckStatus('vm-1', 'service:billing', 'critical');
+    await waitFor('vm-1 unhealthy in A', () => (a?.catalog.get('cluster-b', 'billing.legacy')?.endpoints.find((e) => e.address === '10.2.0.1')?.health === 'unhealthy' ? true : undefined));
+    consul.deregister('vm-3');
+    await waitFor('ledger.legacy gone from A', () => (a?.catalog.get('cluster-b', 'ledger.legacy')?.deleted === true || endpointsInA('ledger.legacy') === 0 ? true : undefined));
+  });
+
+  it('restarts with Consul down: serves the persisted catalog and reports the source unsynced', async () => {
+    await b!.close();
+    await consul.close();
+    b = await Gateway.start(parseConfigText(bConfig()), { logger: silentLogger() });
+    assert.equal(b.catalog.get('cluster-b', 'billing.legacy')?.deleted, false, 'the restored record is kept, not swept');
+    await waitFor('the source\'s error', async () => {
+      const status = await getJson<StatusAnswer>(`http://${b!.listeners.admin}/v1/status`);
+      const source = status.sources.find((s) => s.name === 'consul-dc1');
+      return source !== undefined && !source.synced && source.lastError !== undefined ? source : undefined;
+    });
+  });
+});
