@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
-  CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
+  AgentSource, CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
@@ -25,6 +25,7 @@ import { identityBySourceAddress, workloadCallerRefusal } from './caller-identit
 import { anonymousCallerHint } from './anonymous-caller.js';
 import { AdminServer } from './admin/admin-server.js';
 import { IdentityServer } from './identity/identity-server.js';
+import { AgentChannel } from './agent-channel/agent-channel.js';
 import { readJwks } from './identity/read-jwks.js';
 import { ensureAdminToken } from './admin/admin-token.js';
 import { RecentRequests } from './recent-requests.js';
@@ -79,6 +80,7 @@ export class Gateway {
   private policyStore: PolicyStore | undefined;
   private engineValue: PolicyEngine | undefined;
   private sourcesValue: SourceSet | undefined;
+  private agentsValue: AgentSource | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -144,6 +146,12 @@ export class Gateway {
   get sources(): SourceSet {
     if (this.sourcesValue === undefined) throw new Error('gateway not started');
     return this.sourcesValue;
+  }
+
+  /** The VM and bare-metal agents' registrations and leases. */
+  get agents(): AgentSource {
+    if (this.agentsValue === undefined) throw new Error('gateway not started');
+    return this.agentsValue;
   }
 
   /** This gateway's decisions (access, failover, split) — what explain asks. */
@@ -261,6 +269,10 @@ export class Gateway {
     const staticSource = new StaticSource('config', config.services);
     this.staticSource = staticSource;
     sources.add(staticSource);
+    // VM and bare-metal agents (the agent channel on the identity listener feeds it).
+    const agents = new AgentSource({ store, logger });
+    this.agentsValue = agents;
+    sources.add(agents);
     sources.start();
     this.sourcesValue = sources;
     this.closers.push(() => sources.close());
@@ -364,12 +376,16 @@ export class Gateway {
       rateLimit: config.issuance.rateLimit,
       ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
     });
+    const agentChannel = new AgentChannel({ trustDomain: config.trustDomain, trust: this.trust, agents, locality, logger });
     identityServer = new IdentityServer({
       trustDomain: config.trustDomain, svid, trust: this.trust, issuer, logger,
+      onUpgrade: (req, socket, head) => agentChannel.handleUpgrade(req, socket, head),
       handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
     });
     const identityAddress = await bind('identity', identityListen, (h, p) => identityServer.listen(h, p));
     this.closers.push(() => identityServer.close());
+    // Closed first: agents keep their registrations and lease (a restarted gateway restores both).
+    this.closers.push(() => agentChannel.close());
 
     const adminToken = await ensureAdminToken(config.dataDir);
     const admin = new AdminServer({ gateway: this, adminToken, logger });

@@ -12,6 +12,7 @@ export * from './catalog-persister.js';
 export * from './sources/static-source.js';
 export * from './sources/source-set.js';
 export * from './sources/source-kinds.js';
+export * from './sources/agent-source.js';
 export * from './sources/consul-source.js';
 export { checkFields, isPlainObject, type PlainObject } from './field-checks.js';
 export { listenOn } from './listen.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { CausewayError, ErrorCodes, describeError, silentLogger, listenOn, type Logger } from '../../registry/index.js';
 import {
@@ -20,6 +21,8 @@ export interface IdentityServerOptions {
   handshakeTimeoutMs?: number;
   /** Pending-handshake and connection caps (defaults: DEFAULT_CONNECTION_LIMITS). */
   limits?: Partial<ConnectionLimits>;
+  /** WebSocket upgrades (the agent control channel); without it an upgrade is refused. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export const BUNDLE_PATH = '/.well-known/spiffe-bundle';
@@ -78,6 +81,10 @@ export class IdentityServer {
     guardHandshakes(this.server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits }, {
       onRefuse: (remote, reason) => this.logger.debug({ remote, reason }, 'connection refused'),
       onClientError: (err) => this.logger.debug({ reason: err.message }, 'TLS handshake failed'),
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (options.onUpgrade === undefined) socket.destroy();
+      else options.onUpgrade(req, socket, head);
     });
     this.server.on('secureConnection', (socket: TLSSocket) => {
       this.sockets.add(socket);

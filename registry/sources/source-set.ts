@@ -34,7 +34,8 @@ interface Entry {
   synced: boolean;
   lastSyncAtMs: number | undefined;
   lastError: string | undefined;
-  declared: Set<ServiceKey>;
+  /** What it declares, per registry source name (a source such as the agents' declares under several). */
+  declared: Map<string, Set<ServiceKey>>;
 }
 
 /**
@@ -64,7 +65,7 @@ export class SourceSet {
   add(source: Source): void {
     if (this.started) throw new Error('sources are added before the set starts');
     if (this.entries.has(source.name)) throw new Error(`a source named ${source.name} is already registered`);
-    this.entries.set(source.name, { source, synced: false, lastSyncAtMs: undefined, lastError: undefined, declared: new Set() });
+    this.entries.set(source.name, { source, synced: false, lastSyncAtMs: undefined, lastError: undefined, declared: new Map() });
   }
 
   /** Starts every source without waiting for any of them. */
@@ -107,7 +108,7 @@ export class SourceSet {
   status(): SourceStatus[] {
     return [...this.entries.values()].map((e) => ({
       name: e.source.name, kind: e.source.kind, synced: e.synced, lastSyncAtMs: e.lastSyncAtMs,
-      lastError: e.lastError ?? e.source.lastError?.(), services: e.declared.size,
+      lastError: e.lastError ?? e.source.lastError?.(), services: declaredCount(e),
     }));
   }
 
@@ -133,17 +134,19 @@ export class SourceSet {
     return {
       replaceSource: (name: string, declarations: readonly ServiceDeclaration[]) => {
         registry.replaceSource(name, declarations);
-        entry.declared = new Set(declarations.map((d) => `${d.name}.${d.namespace}`));
+        entry.declared.set(name, new Set(declarations.map((d) => `${d.name}.${d.namespace}`)));
         touched();
       },
       upsert: (name: string, declaration: ServiceDeclaration) => {
         registry.upsert(name, declaration);
-        entry.declared.add(`${declaration.name}.${declaration.namespace}`);
+        const keys = entry.declared.get(name) ?? new Set<ServiceKey>();
+        keys.add(`${declaration.name}.${declaration.namespace}`);
+        entry.declared.set(name, keys);
         touched();
       },
       remove: (name: string, key: ServiceKey) => {
         registry.remove(name, key);
-        entry.declared.delete(key);
+        entry.declared.get(name)?.delete(key);
         touched();
       },
     };
@@ -154,7 +157,7 @@ export class SourceSet {
     entry.synced = true;
     entry.lastError = undefined;
     entry.lastSyncAtMs ??= this.now();
-    this.logger.info({ source: entry.source.name, kind: entry.source.kind, services: entry.declared.size }, 'source synced');
+    this.logger.info({ source: entry.source.name, kind: entry.source.kind, services: declaredCount(entry) }, 'source synced');
     this.maybeSweep();
   }
 
@@ -173,4 +176,11 @@ export class SourceSet {
     }
     for (const resolve of this.allSyncedWaiters.splice(0)) resolve();
   }
+}
+
+/** Services a source declares, counted once however many of its names declare them. */
+function declaredCount(entry: Entry): number {
+  const keys = new Set<ServiceKey>();
+  for (const set of entry.declared.values()) for (const key of set) keys.add(key);
+  return keys.size;
 }
