@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
-  AgentSource, CausewayError, Catalog, CatalogPersister, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
+  AgentSource, CausewayError, Catalog, CatalogPersister, ConsulSource, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
@@ -12,6 +12,7 @@ import { secretIntermediate } from './kubernetes/secret-intermediate.js';
 import { formatHostPort, type HostPort } from './config/address.js';
 import { connectionLimits, federationLimits } from './config/listener-limits.js';
 import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
+import type { ConsulSourceConfig } from './config/validate-sources.js';
 import type { WindowTuning } from './dataplane/h2-windows.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
@@ -273,6 +274,7 @@ export class Gateway {
     const agents = new AgentSource({ store, logger });
     this.agentsValue = agents;
     sources.add(agents);
+    for (const consul of config.sources.consul) sources.add(await consulSource(consul, config, logger));
     sources.start();
     this.sourcesValue = sources;
     this.closers.push(() => sources.close());
@@ -425,6 +427,25 @@ export class Gateway {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** One Consul datacenter as a source; its ACL token is read from its file now (a missing one stops the start). */
+async function consulSource(settings: ConsulSourceConfig, config: GatewayConfig, logger: Logger): Promise<ConsulSource> {
+  let token: string | undefined;
+  if (settings.tokenFile !== undefined) {
+    try {
+      token = (await readFile(settings.tokenFile, 'utf8')).trim();
+    } catch (err) {
+      throw new CausewayError(ErrorCodes.CONFIG_READ, `sources.consul ${settings.name}: cannot read tokenFile ${settings.tokenFile}: ${describeError(err)}`, { cause: err });
+    }
+  }
+  return new ConsulSource({
+    name: settings.name, host: settings.address.host, port: settings.address.port, secure: settings.tls,
+    ...(token === undefined ? {} : { token }), ...(settings.datacenter === undefined ? {} : { datacenter: settings.datacenter }),
+    namespace: settings.namespace, meshPort: settings.port, exported: settings.exported,
+    locality: { ...config.locality, cluster: config.cluster }, identityTemplate: settings.identity,
+    wait: `${Math.round(settings.waitMs / 1000)}s`, logger,
+  });
 }
 
 /** The data plane's timeouts, as the listeners take them. */
