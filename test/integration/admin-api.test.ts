@@ -56,8 +56,9 @@ services:
     assert.equal(status.bundles[0].trustDomain, 'cluster-a.example.org');
     assert.equal(status.services[0].key, 'web.shop');
     assert.equal(status.services[0].clusters['cluster-a'].endpoints[0].identity, 'spiffe://cluster-a.example.org/ns/shop/sa/web');
-    assert.equal(status.sources.length, 1);
-    assert.deepEqual({ ...status.sources[0], lastSync: typeof status.sources[0].lastSync }, { name: 'config', kind: 'static', synced: true, services: 1, lastSync: 'string' });
+    const config = status.sources.find((s: { name: string }) => s.name === 'config');
+    assert.deepEqual({ ...config, lastSync: typeof config.lastSync }, { name: 'config', kind: 'static', synced: true, services: 1, lastSync: 'string' });
+    assert.deepEqual(status.sources.map((s: { kind: string }) => s.kind).sort(), ['agent', 'static']);
   });
 
   it('keeps secrets in 0600 files inside a 0700 data dir', async () => {
