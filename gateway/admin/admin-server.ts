@@ -103,6 +103,14 @@ export class AdminServer {
         sendJson(res, 200, explain(gateway.engine, { from, to, method: query('method'), path: query('path') }));
         return;
       }
+      case 'GET /v1/agents':
+        // Agents that registered services here: connected, within their lease, or expired.
+        sendJson(res, 200, {
+          agents: gateway.agents.status().map(({ agent, state, services, leaseExpiresAtMs }) => ({
+            agent, state, services, leaseExpires: leaseExpiresAtMs === undefined ? undefined : new Date(leaseExpiresAtMs).toISOString(),
+          })),
+        });
+        return;
       case 'GET /v1/peers':
         sendJson(res, 200, { peers: gateway.peers.list() });
         return;

@@ -7,7 +7,7 @@ import { demoCommand } from './demo-command.js';
 import { allowCommand } from './allow-command.js';
 import { policyApply, policyDelete, policyGet } from './policy-commands.js';
 import { explainCommand } from './explain-command.js';
-import { services, status } from './status-commands.js';
+import { agents, services, status } from './status-commands.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
 import { packageVersion } from './version.js';
@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   'policy delete': policyDelete,
   allow: allowCommand,
   explain: explainCommand,
+  agents,
   services,
   status,
   reload,

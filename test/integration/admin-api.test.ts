@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../registry/index.js';
 import { Gateway, parseConfigText } from '../../gateway/index.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
 
 describe('admin API of an in-process gateway', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -59,6 +60,26 @@ services:
     const config = status.sources.find((s: { name: string }) => s.name === 'config');
     assert.deepEqual({ ...config, lastSync: typeof config.lastSync }, { name: 'config', kind: 'static', synced: true, services: 1, lastSync: 'string' });
     assert.deepEqual(status.sources.map((s: { kind: string }) => s.kind).sort(), ['agent', 'static']);
+  });
+
+  it('lists the agents that registered services (GET /v1/agents, causeway agents)', async () => {
+    assert.deepEqual(await (await fetch(`${base}/v1/agents`)).json(), { agents: [] });
+    assert.equal((await runCli(['agents', '--admin', base])).stdout.trim(), 'no agents');
+    const agent = 'spiffe://cluster-a.example.org/ns/legacy/sa/billing';
+    await gateway.agents.register(agent, [{
+      name: 'billing', namespace: 'legacy', exported: false, ports: [{ name: 'http', port: 80, protocol: 'http' }],
+      endpoints: [{
+        address: '10.9.0.1', ports: { http: 8080 }, identity: agent, kind: 'vm', health: 'healthy', weight: 1, labels: {},
+        locality: { cloud: 'local', region: 'local', zone: 'local', cluster: 'cluster-a' },
+      }],
+    }]);
+    const listed = (await (await fetch(`${base}/v1/agents`)).json()) as { agents: Array<{ agent: string; services: string[] }> };
+    assert.deepEqual(listed.agents.map((a) => [a.agent, a.services]), [[agent, ['billing.legacy']]]);
+    const table = await runCli(['agents', '--admin', base]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^AGENT\s+STATE\s+SERVICES/m);
+    assert.match(table.stdout, new RegExp(`${agent.replaceAll('.', '\\.')}\\s+\\S+\\s+billing\\.legacy`));
+    await gateway.agents.deregister(agent);
   });
 
   it('keeps secrets in 0600 files inside a 0700 data dir', async () => {
