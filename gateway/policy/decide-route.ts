@@ -2,7 +2,7 @@ import {
   CausewayError, ErrorCodes,
   type CatalogReader, type Endpoint, type GatewayRecord, type Locality, type ResolvedService, type ServiceKey, type ServicePort,
 } from '../../registry/index.js';
-import type { GatewayStateReader } from '../dataplane/gateway-state.js';
+import type { GatewayState, GatewayStateReader } from '../dataplane/gateway-state.js';
 import type { AccessVerdict } from './decide-access.js';
 import type { FailbackTracker } from './failback-tracker.js';
 import { failoverOf, type CompiledFailover, type CompiledSplit, type CompiledSplitBackend, type PolicySet } from './policy-set.js';
@@ -319,8 +319,9 @@ export class RouteDecider {
       if (explain) decision.considered.push({ service: service.key, cluster, subject, verdict, why: why() });
     };
     const now = this.context.now();
-    const ejectedShare = this.ejectedShare(service, servicePort);
-    const ignoreEjections = ejectedShare * 100 > policy.outlier.maxEjectedPercent;
+    const judged = this.judgeGateways(service, servicePort);
+    const ignoreEjections = judged.ejectedShare * 100 > policy.outlier.maxEjectedPercent;
+    const ejectedShare = judged.ejectedShare;
     if (!buckets.looked.has(service.key)) buckets.looked.set(service.key, { service, servicePort });
 
     for (const [cluster, endpoints] of service.clusters) {
@@ -389,7 +390,7 @@ export class RouteDecider {
         const recovering: Array<{ gateway: GatewayRecord; since: number }> = [];
         const held: Array<{ gateway: GatewayRecord; resort: string }> = [];
         for (const gateway of gateways) {
-          const state = this.context.gateways.stateOf(gateway);
+          const { state, ejection } = judged.byGateway.get(gateway)!;
           if (state.condition === 'dead') {
             note(cluster, `gateway ${gateway.identity}`, 'out', () => `dead: ${state.reason}`);
             continue;
@@ -398,7 +399,6 @@ export class RouteDecider {
             held.push({ gateway, resort: `federation link down: ${state.reason}` });
             continue;
           }
-          const ejection = this.context.outliers.ejection(gateway, service.key, servicePort.port);
           if (ejection !== undefined && !ignoreEjections) {
             held.push({ gateway, resort: `ejected: ${ejection}` });
             continue;
@@ -463,19 +463,29 @@ export class RouteDecider {
     }
   }
 
-  /** Share of this service's remote gateways (not dead) that outlier detection ejected. */
-  private ejectedShare(service: ResolvedService, servicePort: ServicePort): number {
+  /**
+   * Liveness and outlier state of each remote gateway of the service, asked once per decision
+   * (the walk over tiers reads it again), and the share of those not dead that are ejected.
+   */
+  private judgeGateways(service: ResolvedService, servicePort: ServicePort): {
+    byGateway: Map<GatewayRecord, { state: GatewayState; ejection: string | undefined }>;
+    ejectedShare: number;
+  } {
+    const byGateway = new Map<GatewayRecord, { state: GatewayState; ejection: string | undefined }>();
     let total = 0;
     let ejected = 0;
     for (const cluster of service.clusters.keys()) {
       if (cluster === this.context.catalog.localCluster) continue;
       for (const gateway of this.context.catalog.gatewaysOf(cluster)) {
-        if (this.context.gateways.stateOf(gateway).condition === 'dead') continue;
+        const state = this.context.gateways.stateOf(gateway);
+        const ejection = state.condition === 'dead' ? undefined : this.context.outliers.ejection(gateway, service.key, servicePort.port);
+        byGateway.set(gateway, { state, ejection });
+        if (state.condition === 'dead') continue;
         total += 1;
-        if (this.context.outliers.ejection(gateway, service.key, servicePort.port) !== undefined) ejected += 1;
+        if (ejection !== undefined) ejected += 1;
       }
     }
-    return total === 0 ? 0 : ejected / total;
+    return { byGateway, ejectedShare: total === 0 ? 0 : ejected / total };
   }
 }
 
