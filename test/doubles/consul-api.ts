@@ -1,20 +1,25 @@
-// A test double of the Consul HTTP API (plain HTTP on 127.0.0.1, one datacenter), faithful to the part
-// Causeway's Consul catalog bridge uses, so that the bridge can be driven through the real `consul`
-// client:
+// A test double of the Consul HTTP API (HTTP or HTTPS on 127.0.0.1, one datacenter), faithful to the
+// part Causeway's Consul catalog bridge uses, so that the bridge can be driven through the real
+// `consul` client:
 //   GET /v1/catalog/services            https://developer.hashicorp.com/consul/api-docs/catalog#list-services
 //   GET /v1/health/service/:service     https://developer.hashicorp.com/consul/api-docs/health#list-service-instances-for-service
+//   GET /v1/health/state/:state         https://developer.hashicorp.com/consul/api-docs/health#list-checks-in-state
 //   PUT /v1/catalog/register|deregister https://developer.hashicorp.com/consul/api-docs/catalog#register-entity
 // Reads are blocking queries (https://developer.hashicorp.com/consul/api-docs/features/blocking):
 // `?index=N` with N > 0 hangs while the resource's index is still <= N, up to `?wait=` (default 5 min,
 // capped at 10 min) plus a random stagger of up to wait/16, then answers the current body and index.
+// Connections are limited per client IP like `limits.http_max_conns_per_client` (consul-listener.ts);
+// HTTPS with an optional client-certificate requirement is Consul's `tls.https` with `verify_incoming`.
 // What is left out: other endpoints (404), namespaces/partitions, `filter`, `near`, hash-based
 // blocking, consistency modes (every answer is the leader's, X-Consul-LastContact 0).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import { CatalogState, type CheckStatus } from './consul-catalog-state.js';
+import { DEFAULT_MAX_CONNS_PER_CLIENT, LimitedListener, type ListenerTls } from './consul-listener.js';
 import { ConsulHttpError, decodeDeregistration, decodeRegistration } from './consul-register-body.js';
 
-export type { CheckServiceNode, CheckStatus } from './consul-catalog-state.js';
+export type { CheckServiceNode, CheckStatus, ConsulCheck } from './consul-catalog-state.js';
+export { DEFAULT_MAX_CONNS_PER_CLIENT, TOO_MANY_CONNS_RESPONSE, type ListenerTls } from './consul-listener.js';
 
 /** Consul's defaults for blocking queries (agent/consul/rpc.go: defaultQueryTime, maxQueryTime, jitterFraction). */
 export const DEFAULT_WAIT_MS = 5 * 60_000;
@@ -33,6 +38,10 @@ export interface ConsulApiDoubleOptions {
   jitter?: false | ((maxMs: number) => number);
   /** Register the server's own `consul` service, as every real catalog lists it. Default true. */
   consulService?: boolean;
+  /** `limits.http_max_conns_per_client`: concurrent connections one client IP may hold; 0 = no limit. Default 200, as Consul. */
+  maxConnsPerClient?: number;
+  /** Serve HTTPS (Consul's `ports.https` with `tls.https`) with this key and certificate instead of HTTP. */
+  tls?: ListenerTls;
 }
 
 export interface ConsulRequestRecord {
@@ -71,6 +80,7 @@ type Waiter = (reason: 'change' | 'abandon') => void;
 
 export class ConsulApiDouble {
   private readonly server: Server;
+  private readonly listener: LimitedListener;
   private readonly state: CatalogState;
   private readonly token: string | undefined;
   private readonly jitter: (maxMs: number) => number;
@@ -90,13 +100,21 @@ export class ConsulApiDouble {
         checks: [{ checkId: 'serfHealth', name: 'Serf Health Status', status: 'passing', serviceId: '', notes: '' }],
       });
     }
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const tls = options.tls;
+    // The HTTP(S) server never listens itself: the listener accepts, applies the connection limit
+    // and hands it the connections it keeps.
+    this.server = tls === undefined ? createServer(handler) : createHttpsServer({
+      key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      requestCert: tls.verifyIncoming === true, rejectUnauthorized: tls.verifyIncoming === true,
+    }, handler);
+    this.server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
+    this.listener = new LimitedListener(this.server, options.maxConnsPerClient ?? DEFAULT_MAX_CONNS_PER_CLIENT, tls);
   }
 
   /** Listens on 127.0.0.1 on a free port. */
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return { host: '127.0.0.1', port: (this.server.address() as AddressInfo).port };
+  start(): Promise<{ host: string; port: number }> {
+    return this.listener.listen();
   }
 
   /** The current raft index of the double (the highest index any write took). */
@@ -145,17 +163,26 @@ export class ConsulApiDouble {
     return this.waiters.size;
   }
 
+  /** Connections refused by the per-client limit since the start (each got Consul's 429 and was closed). */
+  get refusedConnections(): number {
+    return this.listener.refused;
+  }
+
+  /** Connections open now, per client IP. */
+  openConnections(): Record<string, number> {
+    return this.listener.openConnections();
+  }
+
   requestLog(): readonly ConsulRequestRecord[] {
     return this.log.map((r) => ({ ...r, query: { ...r.query } }));
   }
 
   /** Stops listening, answers nothing more, and drops every connection (blocked queries included). Idempotent. */
   close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+    this.closed ??= (async () => {
       this.wake('abandon');
-    });
+      await this.listener.close();
+    })();
     return this.closed;
   }
 
@@ -180,8 +207,14 @@ export class ConsulApiDouble {
       const dc = url.searchParams.get('dc');
       if (dc !== null && dc !== '' && dc !== this.state.datacenter) throw new ConsulHttpError(500, 'No path to datacenter');
       const health = /^\/v1\/health\/service\/([^/]+)$/.exec(url.pathname);
+      const checks = /^\/v1\/health\/state\/([^/]*)$/.exec(url.pathname);
       if (req.method === 'GET' && url.pathname === '/v1/catalog/services') {
         await this.blocking(res, url, record, () => this.state.catalogServices());
+      } else if (req.method === 'GET' && checks !== null) {
+        // agent/health_endpoint.go HealthChecksInState: only an empty state is refused here.
+        const state = decodeURIComponent(checks[1] ?? '');
+        if (state === '') throw new ConsulHttpError(400, 'Missing check state');
+        await this.blocking(res, url, record, () => this.state.healthState(state));
       } else if (req.method === 'GET' && health !== null) {
         const name = decodeURIComponent(health[1] ?? '');
         const passing = parseBool(url.searchParams, 'passing');
@@ -202,7 +235,7 @@ export class ConsulApiDouble {
         this.state.deregister(d.node, d);
         this.wake('change');
         json(res, 200, true);
-      } else if (['/v1/catalog/services', '/v1/catalog/register', '/v1/catalog/deregister'].includes(url.pathname) || health !== null) {
+      } else if (['/v1/catalog/services', '/v1/catalog/register', '/v1/catalog/deregister'].includes(url.pathname) || health !== null || checks !== null) {
         throw new ConsulHttpError(405, `method ${req.method ?? ''} not allowed`);
       } else {
         throw new ConsulHttpError(404, '');

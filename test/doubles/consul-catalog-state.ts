@@ -3,6 +3,11 @@
 // name) remembers the index of its last change, and that — not the global index — is what a
 // blocking endpoint reports as X-Consul-Index (https://developer.hashicorp.com/consul/api-docs/features/blocking:
 // "X-Consul-Index ... a unique identifier representing the current state of the requested resource").
+// As in Consul's state store (agent/consul/state/catalog.go ensureRegistrationTxn, ensureCheckTxn), a
+// registration that changes nothing — the same node, service or check again — writes nothing and
+// moves no table index, so a watcher only wakes for real changes.
+// Reads are indexed (by service name, by node, by node + service ID) so that a catalog of 20,000
+// instances answers a service's health in time proportional to that service, not to the catalog.
 
 export type CheckStatus = 'passing' | 'warning' | 'critical';
 export const CHECK_STATUSES: readonly CheckStatus[] = ['passing', 'warning', 'critical'];
@@ -37,6 +42,10 @@ export interface ConsulCheck {
   /** "" for a node-level check (e.g. serfHealth), which counts against every service on the node. */
   ServiceID: string;
   ServiceName: string;
+  /** Copied from the service when the check is written, as Consul does. */
+  ServiceTags: string[];
+  /** "" for a check registered through the catalog (agents' checks say ttl, http, ...). */
+  Type: string;
   CreateIndex: number;
   ModifyIndex: number;
 }
@@ -57,16 +66,46 @@ export interface Registration {
   checks?: Array<{ checkId: string; name: string; status: CheckStatus; serviceId: string; notes: string }>;
 }
 
+type StoredService = ConsulService & { node: string };
+
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameMap = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
+};
+
+/** Adds `value` to the set under `key`, creating it. */
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
 export class CatalogState {
   private raftIndex = 1;
   private readonly nodes = new Map<string, ConsulNode>();
   /** key `${node}/${serviceId}` */
-  private readonly services = new Map<string, ConsulService & { node: string }>();
+  private readonly services = new Map<string, StoredService>();
   /** key `${node}/${checkId}` */
   private readonly checks = new Map<string, ConsulCheck>();
+  /** Service keys per service name, and per node. */
+  private readonly servicesByName = new Map<string, Set<string>>();
+  private readonly servicesByNode = new Map<string, Set<string>>();
+  /** Check keys per node for node-level checks (ServiceID ""), and per service key for service checks. */
+  private readonly nodeChecks = new Map<string, Set<string>>();
+  private readonly serviceChecks = new Map<string, Set<string>>();
   /** Index of the last change to the services table (what /v1/catalog/services reports). */
   private servicesIndex = 1;
   private nodesIndex = 1;
+  /** Index of the last change to the checks table (what /v1/health/state/:state reports). */
+  private checksIndex = 1;
   /** Index of the last change touching a service name: its instances, their checks or nodes. */
   private readonly serviceNameIndex = new Map<string, number>();
 
@@ -77,41 +116,22 @@ export class CatalogState {
   }
 
   register(r: Registration): void {
+    // Every raft apply takes an index, even one that turns out to change nothing.
     const idx = ++this.raftIndex;
     const touched = new Set<string>();
     const prev = this.nodes.get(r.node);
-    const nodeChanged = prev === undefined || prev.Address !== r.address
-      || (r.nodeMeta !== undefined && JSON.stringify(prev.Meta) !== JSON.stringify(r.nodeMeta));
+    const nodeChanged = prev === undefined || prev.Address !== r.address || (r.nodeMeta !== undefined && !sameMap(prev.Meta, r.nodeMeta));
     if (nodeChanged) {
       this.nodes.set(r.node, {
-        Node: r.node, Address: r.address, Datacenter: this.datacenter, Meta: r.nodeMeta ?? prev?.Meta ?? {},
+        Node: r.node, Address: r.address, Datacenter: this.datacenter, Meta: { ...(r.nodeMeta ?? prev?.Meta ?? {}) },
         CreateIndex: prev?.CreateIndex ?? idx, ModifyIndex: idx,
       });
       this.nodesIndex = idx;
       // A node change shows in every health entry of every service on that node.
-      for (const s of this.services.values()) if (s.node === r.node) touched.add(s.Service);
+      this.touchNode(r.node, touched);
     }
-    if (r.service !== undefined) {
-      const key = `${r.node}/${r.service.id}`;
-      const before = this.services.get(key);
-      if (before !== undefined && before.Service !== r.service.service) touched.add(before.Service);
-      this.services.set(key, {
-        node: r.node, ID: r.service.id, Service: r.service.service, Tags: [...r.service.tags], Address: r.service.address,
-        Port: r.service.port, Meta: { ...r.service.meta }, CreateIndex: before?.CreateIndex ?? idx, ModifyIndex: idx,
-      });
-      this.servicesIndex = idx;
-      touched.add(r.service.service);
-    }
-    for (const c of r.checks ?? []) {
-      const key = `${r.node}/${c.checkId}`;
-      const before = this.checks.get(key);
-      const serviceName = c.serviceId === '' ? '' : this.services.get(`${r.node}/${c.serviceId}`)?.Service ?? '';
-      this.checks.set(key, {
-        Node: r.node, CheckID: c.checkId, Name: c.name, Status: c.status, Notes: c.notes, Output: '',
-        ServiceID: c.serviceId, ServiceName: serviceName, CreateIndex: before?.CreateIndex ?? idx, ModifyIndex: idx,
-      });
-      this.touchCheck(r.node, c.serviceId, touched);
-    }
+    if (r.service !== undefined) this.writeService(r.node, r.service, idx, touched);
+    for (const c of r.checks ?? []) this.writeCheck(r.node, c, idx, touched);
     for (const name of touched) this.serviceNameIndex.set(name, idx);
   }
 
@@ -127,6 +147,7 @@ export class CatalogState {
     const idx = ++this.raftIndex;
     check.Status = status;
     check.ModifyIndex = idx;
+    this.checksIndex = idx;
     const touched = new Set<string>();
     this.touchCheck(node, check.ServiceID, touched);
     for (const name of touched) this.serviceNameIndex.set(name, idx);
@@ -141,33 +162,36 @@ export class CatalogState {
   deregister(node: string, target: { serviceId?: string; checkId?: string } = {}): void {
     if (!this.nodes.has(node)) return;
     const touched = new Set<string>();
-    const removeService = (key: string): void => {
-      const s = this.services.get(key);
-      if (s === undefined) return;
-      this.services.delete(key);
-      touched.add(s.Service);
-      for (const [ck, c] of this.checks) if (c.Node === node && c.ServiceID === s.ID) this.checks.delete(ck);
-    };
-    let changed = false;
+    const tables = { services: false, checks: false, nodes: false };
     if (target.checkId !== undefined && target.checkId !== '') {
       const c = this.checks.get(`${node}/${target.checkId}`);
       if (c === undefined) return;
-      this.checks.delete(`${node}/${target.checkId}`);
+      this.deleteCheck(`${node}/${target.checkId}`);
+      tables.checks = true;
       this.touchCheck(node, c.ServiceID, touched);
-      changed = true;
+      // Consul's deleteCheckTxn also moves the services index when a node-level check goes.
+      if (c.ServiceID === '') tables.services = true;
     } else if (target.serviceId !== undefined && target.serviceId !== '') {
-      changed = this.services.has(`${node}/${target.serviceId}`);
-      removeService(`${node}/${target.serviceId}`);
+      const key = `${node}/${target.serviceId}`;
+      if (!this.services.has(key)) return;
+      tables.checks = this.deleteService(key, touched);
+      tables.services = true;
     } else {
-      for (const [key, s] of this.services) if (s.node === node) removeService(key);
-      for (const [ck, c] of this.checks) if (c.Node === node) this.checks.delete(ck);
+      for (const key of [...(this.servicesByNode.get(node) ?? [])]) {
+        if (this.deleteService(key, touched)) tables.checks = true;
+        tables.services = true;
+      }
+      for (const key of [...(this.nodeChecks.get(node) ?? [])]) {
+        this.deleteCheck(key);
+        tables.checks = true;
+      }
       this.nodes.delete(node);
-      changed = true;
+      tables.nodes = true;
     }
-    if (!changed) return;
     const idx = ++this.raftIndex;
-    if (touched.size > 0) this.servicesIndex = idx;
-    if (!this.nodes.has(node)) this.nodesIndex = idx;
+    if (tables.services) this.servicesIndex = idx;
+    if (tables.checks) this.checksIndex = idx;
+    if (tables.nodes) this.nodesIndex = idx;
     for (const name of touched) this.serviceNameIndex.set(name, idx);
   }
 
@@ -180,16 +204,17 @@ export class CatalogState {
     this.raftIndex = n;
     this.servicesIndex = Math.min(this.servicesIndex, n);
     this.nodesIndex = Math.min(this.nodesIndex, n);
+    this.checksIndex = Math.min(this.checksIndex, n);
     for (const [name, i] of this.serviceNameIndex) this.serviceNameIndex.set(name, Math.min(i, n));
   }
 
   /** `GET /v1/catalog/services`: every service name with the union of its instances' tags. */
   catalogServices(): { index: number; body: Record<string, string[]> } {
     const body: Record<string, string[]> = {};
-    for (const s of this.services.values()) {
-      const tags = new Set(body[s.Service] ?? []);
-      for (const t of s.Tags) tags.add(t);
-      body[s.Service] = [...tags].sort();
+    for (const [name, keys] of this.servicesByName) {
+      const tags = new Set<string>();
+      for (const key of keys) for (const t of this.services.get(key)?.Tags ?? []) tags.add(t);
+      body[name] = [...tags].sort();
     }
     return { index: this.servicesIndex, body };
   }
@@ -197,28 +222,126 @@ export class CatalogState {
   /** `GET /v1/health/service/:service`, optionally only instances with every check passing and a given tag. */
   healthService(name: string, opts: { passing: boolean; tag?: string }): { index: number; body: CheckServiceNode[] } {
     const body: CheckServiceNode[] = [];
-    for (const s of this.services.values()) {
-      if (s.Service !== name) continue;
+    for (const key of this.servicesByName.get(name) ?? []) {
+      const s = this.services.get(key);
+      if (s === undefined) continue;
       if (opts.tag !== undefined && !s.Tags.includes(opts.tag)) continue;
       const node = this.nodes.get(s.node);
       if (node === undefined) continue;
       // Node-level checks (ServiceID "") count against every service on the node, as in Consul.
-      const checks = [...this.checks.values()].filter((c) => c.Node === s.node && (c.ServiceID === '' || c.ServiceID === s.ID));
+      const checks = [...(this.nodeChecks.get(s.node) ?? []), ...(this.serviceChecks.get(key) ?? [])]
+        .map((k) => this.checks.get(k))
+        .filter((c): c is ConsulCheck => c !== undefined);
       if (opts.passing && checks.some((c) => c.Status !== 'passing')) continue;
       const { node: _node, ...service } = s;
-      body.push({ Node: { ...node, Meta: { ...node.Meta } }, Service: { ...service, Tags: [...s.Tags], Meta: { ...s.Meta } }, Checks: checks.map((c) => ({ ...c })) });
+      body.push({
+        Node: { ...node, Meta: { ...node.Meta } }, Service: { ...service, Tags: [...s.Tags], Meta: { ...s.Meta } },
+        Checks: checks.map((c) => ({ ...c, ServiceTags: [...c.ServiceTags] })),
+      });
     }
     // A name never seen has no index entry of its own; Consul then answers with the tables' index.
     const index = this.serviceNameIndex.get(name) ?? Math.max(this.servicesIndex, this.nodesIndex);
     return { index, body };
   }
 
-  private touchCheck(node: string, serviceId: string, touched: Set<string>): void {
-    if (serviceId !== '') {
-      const s = this.services.get(`${node}/${serviceId}`);
+  /**
+   * `GET /v1/health/state/:state`: every check (`any`) or those in one status, in Consul's ID-index
+   * order (node, then check ID), under the checks table's index (state store checksInStateTxn). A
+   * status Consul does not know matches no check — the state store looks it up in its status index
+   * and finds nothing; only an empty state is refused, by the HTTP handler. The checks are the live
+   * objects: the caller serializes them at once.
+   */
+  healthState(state: string): { index: number; body: readonly ConsulCheck[] } {
+    const body: ConsulCheck[] = [];
+    for (const c of this.checks.values()) if (state === 'any' || c.Status === state) body.push(c);
+    body.sort((a, b) => (a.Node === b.Node ? compare(a.CheckID, b.CheckID) : compare(a.Node, b.Node)));
+    return { index: this.checksIndex, body };
+  }
+
+  /** Writes a service unless it is the same as the one held (then nothing changes, as in Consul). */
+  private writeService(node: string, svc: NonNullable<Registration['service']>, idx: number, touched: Set<string>): void {
+    const key = `${node}/${svc.id}`;
+    const before = this.services.get(key);
+    if (before !== undefined && before.Service === svc.service && sameStrings(before.Tags, svc.tags) && before.Address === svc.address
+      && before.Port === svc.port && sameMap(before.Meta, svc.meta)) return;
+    if (before !== undefined && before.Service !== svc.service) {
+      removeFrom(this.servicesByName, before.Service, key);
+      touched.add(before.Service);
+    }
+    this.services.set(key, {
+      node, ID: svc.id, Service: svc.service, Tags: [...svc.tags], Address: svc.address, Port: svc.port, Meta: { ...svc.meta },
+      CreateIndex: before?.CreateIndex ?? idx, ModifyIndex: idx,
+    });
+    addTo(this.servicesByName, svc.service, key);
+    addTo(this.servicesByNode, node, key);
+    this.servicesIndex = idx;
+    touched.add(svc.service);
+  }
+
+  /** Writes a check unless it is the same as the one held (Consul's HealthCheck.IsSame; then no index moves). */
+  private writeCheck(node: string, c: NonNullable<Registration['checks']>[number], idx: number, touched: Set<string>): void {
+    const key = `${node}/${c.checkId}`;
+    const before = this.checks.get(key);
+    const service = c.serviceId === '' ? undefined : this.services.get(`${node}/${c.serviceId}`);
+    const next: ConsulCheck = {
+      Node: node, CheckID: c.checkId, Name: c.name, Status: c.status, Notes: c.notes, Output: '', ServiceID: c.serviceId,
+      ServiceName: service?.Service ?? '', ServiceTags: [...(service?.Tags ?? [])], Type: '',
+      CreateIndex: before?.CreateIndex ?? idx, ModifyIndex: idx,
+    };
+    if (before !== undefined && before.Name === next.Name && before.Status === next.Status && before.Notes === next.Notes
+      && before.ServiceID === next.ServiceID && before.ServiceName === next.ServiceName && sameStrings(before.ServiceTags, next.ServiceTags)) return;
+    if (before !== undefined) this.unindexCheck(key, before);
+    this.checks.set(key, next);
+    if (next.ServiceID === '') addTo(this.nodeChecks, node, key);
+    else addTo(this.serviceChecks, `${node}/${next.ServiceID}`, key);
+    this.checksIndex = idx;
+    if (before !== undefined) this.touchCheck(node, before.ServiceID, touched);
+    this.touchCheck(node, next.ServiceID, touched);
+  }
+
+  /** Removes a service instance and its checks; true when a check went too. */
+  private deleteService(key: string, touched: Set<string>): boolean {
+    const s = this.services.get(key);
+    if (s === undefined) return false;
+    this.services.delete(key);
+    removeFrom(this.servicesByName, s.Service, key);
+    removeFrom(this.servicesByNode, s.node, key);
+    touched.add(s.Service);
+    const checks = [...(this.serviceChecks.get(key) ?? [])];
+    for (const ck of checks) this.deleteCheck(ck);
+    return checks.length > 0;
+  }
+
+  private deleteCheck(key: string): void {
+    const c = this.checks.get(key);
+    if (c === undefined) return;
+    this.checks.delete(key);
+    this.unindexCheck(key, c);
+  }
+
+  private unindexCheck(key: string, c: ConsulCheck): void {
+    if (c.ServiceID === '') removeFrom(this.nodeChecks, c.Node, key);
+    else removeFrom(this.serviceChecks, `${c.Node}/${c.ServiceID}`, key);
+  }
+
+  private touchNode(node: string, touched: Set<string>): void {
+    for (const key of this.servicesByNode.get(node) ?? []) {
+      const s = this.services.get(key);
       if (s !== undefined) touched.add(s.Service);
+    }
+  }
+
+  private touchCheck(node: string, serviceId: string, touched: Set<string>): void {
+    if (serviceId === '') {
+      this.touchNode(node, touched);
       return;
     }
-    for (const s of this.services.values()) if (s.node === node) touched.add(s.Service);
+    const s = this.services.get(`${node}/${serviceId}`);
+    if (s !== undefined) touched.add(s.Service);
   }
+}
+
+/** Byte-wise string order (Go's string comparison, which memdb's radix tree follows). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,17 +2,11 @@
 // catalog bridge will drive it. The double must behave like Consul where the bridge depends on it:
 // blocking queries, index resets, the passing filter, ACL refusals and catalog writes.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import Consul from 'consul';
+import { indexOf, withResponse } from '../../helpers/consul-response.js';
 import { ConsulApiDouble, type CheckServiceNode } from '../../doubles/consul-api.js';
-
-/** A client call that also returns the HTTP response (for X-Consul-Index): papi's `ctx.includeResponse`. */
-function withResponse(): EventEmitter & { includeResponse: true } {
-  return Object.assign(new EventEmitter(), { includeResponse: true as const });
-}
-const indexOf = (res: IncomingMessage): number => Number(res.headers['x-consul-index']);
 
 async function health(consul: Consul, opts: Record<string, unknown>): Promise<{ res: IncomingMessage; body: CheckServiceNode[]; ms: number }> {
   const t0 = performance.now();
