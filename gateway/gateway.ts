@@ -17,6 +17,7 @@ import type { WindowTuning } from './dataplane/h2-windows.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
+import { ForwardListeners, addForwards } from './dataplane/forward-listeners.js';
 import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
 import { GatewayLiveness } from './dataplane/gateway-liveness.js';
@@ -82,6 +83,7 @@ export class Gateway {
   private engineValue: PolicyEngine | undefined;
   private sourcesValue: SourceSet | undefined;
   private agentsValue: AgentSource | undefined;
+  private forwardsValue: ForwardListeners | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -153,6 +155,12 @@ export class Gateway {
   get agents(): AgentSource {
     if (this.agentsValue === undefined) throw new Error('gateway not started');
     return this.agentsValue;
+  }
+
+  /** The fixed local forward ports (outbound.forward, and those of services published into Consul). */
+  get forwards(): ForwardListeners {
+    if (this.forwardsValue === undefined) throw new Error('gateway not started');
+    return this.forwardsValue;
   }
 
   /** This gateway's decisions (access, failover, split) — what explain asks. */
@@ -361,6 +369,11 @@ export class Gateway {
     });
     const outboundAddress = await bind('outbound', config.listen.outbound, (h, p) => outbound.listen(h, p));
     this.closers.push(() => outbound.close());
+    // Fixed local forward ports: each connection a tunnel to one service, as CONNECT would be.
+    const forwards = new ForwardListeners({ handler: outbound, maxConnections: connectionLimits(config.limits).maxConnections, logger });
+    this.forwardsValue = forwards;
+    this.closers.push(() => forwards.close());
+    await addForwards(forwards, config.outbound.forward, 'outbound.forward');
 
     const serviceAccounts = config.issuance.kubernetes === undefined ? undefined : new ServiceAccountTokenVerifier({
       issuer: config.issuance.kubernetes.issuer,

@@ -36,6 +36,8 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
       // Every remote gateway the catalog knows, with what the transport and the links say of it.
       gateways: gateway.liveness.snapshot(gateway.catalog.gateways()),
       recentRequests: gateway.requests.list(),
+      // The fixed local forward ports (outbound.forward, published services' ports): bound address, service, open connections.
+      forwards: gateway.forwards.list(),
     },
   };
 }

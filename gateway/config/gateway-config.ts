@@ -1,4 +1,5 @@
 import type { SourcesConfig } from './validate-sources.js';
+import type { ForwardConfig } from './validate-forward.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
 import type { IntermediateFiles } from '../../federation/index.js';
@@ -105,7 +106,8 @@ export interface GatewayConfig {
   listen: ListenerAddresses;
   /** What peers dial; when absent, the bound listen address (which must then be specific). */
   advertise: { eastWest?: HostPort; federation?: HostPort; identity?: HostPort };
-  outbound: { identifyCallersBySourceAddress: boolean };
+  /** The outbound listener's caller identification, and the fixed local forward ports (`outbound.forward`). */
+  outbound: { identifyCallersBySourceAddress: boolean; forward: readonly ForwardConfig[] };
   services: readonly ServiceDeclaration[];
   access: readonly AccessRule[];
   /** Policy resources (docs/policy.md): the directory read and followed; absolute. */

@@ -8,6 +8,7 @@ import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
 import { validateLimits } from './validate-limits.js';
 import { validateDataPlane } from './validate-dataplane.js';
+import { validateForwards, type ForwardConfig } from './validate-forward.js';
 import { validateSources } from './validate-sources.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
@@ -212,13 +213,16 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
     }
   }
   let identifyCallersBySourceAddress = false;
+  let forward: ForwardConfig[] = [];
   if (raw.outbound !== undefined) {
     if (!isPlainObject(raw.outbound)) errors.push('outbound: must be a mapping');
     else {
-      checkFields(raw.outbound, ['identifyCallersBySourceAddress'], 'outbound', errors);
+      checkFields(raw.outbound, ['identifyCallersBySourceAddress', 'forward'], 'outbound', errors);
       const flag = raw.outbound.identifyCallersBySourceAddress;
       if (flag !== undefined && typeof flag !== 'boolean') errors.push('outbound.identifyCallersBySourceAddress: must be true or false');
       identifyCallersBySourceAddress = flag === true;
+      const taken = (Object.keys(listen) as Array<keyof ListenerAddresses>).map((key) => ({ at: `listen.${key}`, address: listen[key] }));
+      forward = validateForwards(raw.outbound.forward, taken, errors);
     }
   }
   const services = validateServices(raw.services, cluster, locality, errors);
@@ -242,7 +246,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
-    outbound: { identifyCallersBySourceAddress }, services, sources, access, policy,
+    outbound: { identifyCallersBySourceAddress, forward }, services, sources, access, policy,
     gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
   });
 }

@@ -15,6 +15,7 @@ import { CAUSEWAY_ROUTE } from './headers.js';
 import { errorResponse, headerSafe } from './http1/head.js';
 import type { MessageHead } from './http1/llhttp.js';
 import { Http1ProxyConnection } from './http1/proxy-connection.js';
+import { PinnedRouter } from './http1/pinned-router.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { OutboundHttpRouter } from './outbound-http-router.js';
@@ -24,7 +25,7 @@ export type { RequestRecord } from './request-record.js';
 import { H2cPool } from './h2/h2c-pool.js';
 import { H2_PREFACE, OutboundH2 } from './h2/outbound-h2.js';
 import { H2_WINDOWS, type WindowTuning } from './h2-windows.js';
-import { parseMeshHost, formatIpAddress } from './mesh-address.js';
+import { formatIpAddress, formatMeshAuthority, parseMeshHost, type MeshAuthority } from './mesh-address.js';
 import { OutlierTracker } from './outlier-tracker.js';
 import { RouteDialer, statusForCode, type DialedRoute } from './route-dialer.js';
 import type { TunnelOpener } from './tunnel-client.js';
@@ -305,15 +306,16 @@ export class OutboundProxy {
     return this.options.tls?.svid.current().spiffeId;
   }
 
-  private serveHttp1(socket: Duplex, source: string | undefined, initial: Buffer): void {
+  /** HTTP/1.1 on a caller's connection; `pinned`: every request goes there (a forward port, named `via`). */
+  private serveHttp1(socket: Duplex, source: string | undefined, initial: Buffer, pinned?: MeshAuthority, via?: string): void {
     const router = new OutboundHttpRouter({
       dialer: this.dialer, pool: this.pool, connectTimeoutMs: this.options.connectTimeoutMs, logger: this.logger, by: this.by(),
       retryBudget: this.retryBudget,
-      onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...record }),
+      onRecord: (record) => this.emit({ at: new Date().toISOString(), source: source ?? 'anonymous', ...(via === undefined ? {} : { via }), ...record }),
       ...(this.options.anonymousHint === undefined ? {} : { anonymousHint: () => this.hintFor(socket) }),
     }, source);
     const connection = new Http1ProxyConnection(socket, {
-      router, sweeper: this.sweeper, logger: this.logger,
+      router: pinned === undefined ? router : new PinnedRouter(router, formatMeshAuthority(pinned)), sweeper: this.sweeper, logger: this.logger,
       maxHeadBytes: this.options.maxHeadBytes,
       keepAliveTimeoutMs: this.options.keepAliveTimeoutMs,
       headersTimeoutMs: this.options.headersTimeoutMs,
@@ -360,28 +362,65 @@ export class OutboundProxy {
     }
   }
 
-  /** CONNECT: answer 200 once a byte stream to the service exists, then splice the two. */
-  private async onConnect(request: MessageHead, socket: Duplex, head: Buffer, source: string | undefined): Promise<void> {
-    const started = performance.now();
-    const base = { at: new Date().toISOString(), method: 'CONNECT', source: source ?? 'anonymous' };
-    const authority = request.target;
-    const fail = (status: number, refusal: CausewayError, service: string, port: number): void => {
-      const err = refusal.code === ErrorCodes.ACCESS_DENIED && source === undefined && this.options.anonymousHint !== undefined
-        ? new CausewayError(refusal.code, `${refusal.message}; ${this.hintFor(socket)}`) : refusal;
-      this.logger.info({ source: base.source, service: authority, status, code: err.code, reason: err.message }, 'outbound tunnel refused');
-      if (socket.writable) socket.end(errorResponse(status, err.code, err.message, { close: true }));
-      else socket.destroy();
-      this.emit({ ...base, service, port, route: undefined, status, code: err.code, durationMs: performance.now() - started });
-    };
+  /**
+   * A connection of a fixed local forward port (`outbound.forward`, ForwardListeners), for a
+   * client that cannot be told to use a proxy: a tunnel to `target`, as if the caller had sent
+   * `CONNECT <target>` — the same code from there on, but nothing is answered before the bytes
+   * flow. A `tcp` port is bridged to an endpoint; an `http` port is served as HTTP, each request
+   * routed on its own as if sent to `target` (its Host replaced); a `grpc` or `http2` port takes
+   * HTTP/2 with prior knowledge, each call's `:authority` replaced. The caller is who its source
+   * address says (callerIdentity), as for a plaintext caller of the listener, else anonymous. A
+   * refused tunnel closes the connection and is logged and recorded; an HTTP request that
+   * cannot be served is answered as on the listener. `via` names the port in the records.
+   */
+  forward(socket: Socket, target: MeshAuthority, via: string): void {
+    this.track(socket);
+    if (this.closing !== undefined) return;
+    const opening: TunnelOpening = { at: new Date().toISOString(), started: performance.now(), answer: false, via };
+    this.tunnel(socket, target, Buffer.alloc(0), this.caller(socket), opening).catch((err: unknown) => {
+      this.logger.error({ err: describeError(err), via }, 'forwarded connection handler failed');
+      socket.destroy();
+    });
+  }
 
+  /** CONNECT: the target is authority-form `<service>.<namespace>:<port>`, then a tunnel to it. */
+  private async onConnect(request: MessageHead, socket: Duplex, head: Buffer, source: string | undefined): Promise<void> {
+    const opening: TunnelOpening = { at: new Date().toISOString(), started: performance.now(), answer: true, via: undefined };
+    const authority = request.target;
     // RFC 9110 §9.3.6: the CONNECT target is authority-form, host and port.
     const shape = /^([^:/?#\s]+):(\d{1,5})$/.exec(authority);
     if (shape === null) {
-      return fail(400, new CausewayError(ErrorCodes.REQUEST_INVALID, `CONNECT target "${authority.slice(0, 200)}" is not <service>.<namespace>:<port>`), authority, 0);
+      return this.refuseTunnel(socket, opening, source, authority, 400,
+        new CausewayError(ErrorCodes.REQUEST_INVALID, `CONNECT target "${authority.slice(0, 200)}" is not <service>.<namespace>:<port>`), authority, 0);
     }
     const port = Number(shape[2]);
     const target = parseMeshHost((shape[1] ?? '').toLowerCase(), port);
-    if (typeof target === 'string') return fail(502, new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target}; nothing is looked up in DNS`), shape[1] ?? '', port);
+    if (typeof target === 'string') {
+      return this.refuseTunnel(socket, opening, source, authority, 502, new CausewayError(ErrorCodes.SERVICE_UNKNOWN, `${target}; nothing is looked up in DNS`), shape[1] ?? '', port);
+    }
+    return this.tunnel(socket, target, head, source, opening);
+  }
+
+  /** A refused tunnel: answered (CONNECT) or closed (a forward port), logged and recorded. */
+  private refuseTunnel(socket: Duplex, opening: TunnelOpening, source: string | undefined, requested: string, status: number, refusal: CausewayError, service: string, port: number): void {
+    const err = refusal.code === ErrorCodes.ACCESS_DENIED && source === undefined && this.options.anonymousHint !== undefined
+      ? new CausewayError(refusal.code, `${refusal.message}; ${this.hintFor(socket)}`) : refusal;
+    const via = opening.via === undefined ? {} : { via: opening.via };
+    this.logger.info({ source: source ?? 'anonymous', service: requested, status, code: err.code, reason: err.message, ...via }, opening.answer ? 'outbound tunnel refused' : 'forwarded connection refused');
+    if (opening.answer && socket.writable) socket.end(errorResponse(status, err.code, err.message, { close: true }));
+    else socket.destroy();
+    this.emit({
+      at: opening.at, method: 'CONNECT', source: source ?? 'anonymous', ...via, service, port, route: undefined, status, code: err.code,
+      durationMs: performance.now() - opening.started,
+    });
+  }
+
+  /** A tunnel to `target` (CONNECT, or a forward port): answer 200 (CONNECT) once a byte stream to the service exists, then splice the two. */
+  private async tunnel(socket: Duplex, target: MeshAuthority, head: Buffer, source: string | undefined, opening: TunnelOpening): Promise<void> {
+    const { started } = opening;
+    const { port } = target;
+    const base = { at: opening.at, method: 'CONNECT', source: source ?? 'anonymous', ...(opening.via === undefined ? {} : { via: opening.via }) };
+    const fail = (status: number, refusal: CausewayError): void => this.refuseTunnel(socket, opening, source, formatMeshAuthority(target), status, refusal, target.key, port);
 
     // A tunnel to an HTTP port carries HTTP: it is served as such, each request routed,
     // authorized and given the verified caller in x-forwarded-client-cert on its own — bytes
@@ -392,10 +431,12 @@ export class OutboundProxy {
         socket.destroy();
         return;
       }
-      socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${protocol} requests routed one by one\r\n\r\n`);
-      this.emit({ ...base, service: target.key, port, route: `${protocol} inside CONNECT`, status: 200, durationMs: performance.now() - started });
-      if (protocol === 'http') this.serveHttp1(socket, source, head);
-      else this.h2.accept(socket as Socket, head, source);
+      if (opening.answer) socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${protocol} requests routed one by one\r\n\r\n`);
+      this.emit({ ...base, service: target.key, port, route: `${protocol} inside ${opening.answer ? 'CONNECT' : 'a forward port'}`, status: 200, durationMs: performance.now() - started });
+      // A forward port means its one service whatever the caller names: a CONNECT tunnel's requests name theirs.
+      const pinned = opening.answer ? undefined : target;
+      if (protocol === 'http') this.serveHttp1(socket, source, head, pinned, opening.via);
+      else this.h2.accept(socket as Socket, head, source, pinned);
       socket.resume();
       return;
     }
@@ -405,7 +446,7 @@ export class OutboundProxy {
       dialed = await this.dialer.dial(target, source, () => socket.destroyed);
     } catch (err) {
       const e = asCausewayError(err);
-      return fail(statusForCode(e.code), e, target.key, port);
+      return fail(statusForCode(e.code), e);
     }
     if (socket.destroyed || !socket.writable) {
       dialed.stream.destroy();
@@ -413,10 +454,10 @@ export class OutboundProxy {
       return;
     }
     dialed.settle(true);
-    socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${headerSafe(dialed.route)}\r\n\r\n`);
+    if (opening.answer) socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${headerSafe(dialed.route)}\r\n\r\n`);
     if (head.length > 0) dialed.stream.write(head);
     this.emit({ ...base, service: target.key, port, route: dialed.route, status: 200, durationMs: performance.now() - started });
-    this.logger.debug({ source: base.source, service: `${target.key}:${port}`, route: dialed.route }, 'outbound tunnel open');
+    this.logger.debug({ source: base.source, service: `${target.key}:${port}`, route: dialed.route, ...(opening.via === undefined ? {} : { via: opening.via }) }, 'outbound tunnel open');
     bridge(socket, dialed.stream, {
       idleTimeoutMs: this.options.idleTimeoutMs,
       sweeper: this.sweeper,
@@ -425,6 +466,17 @@ export class OutboundProxy {
       },
     });
   }
+}
+
+/** How a tunnel was asked for: CONNECT on the listener, or a connection to a forward port. */
+interface TunnelOpening {
+  /** When it arrived (ISO 8601), for its record. */
+  at: string;
+  started: number;
+  /** CONNECT: answered 200 or an error. A forward port: nothing is answered; a refusal closes the connection. */
+  answer: boolean;
+  /** The forward port (RequestRecord.via); undefined for the listener. */
+  via: string | undefined;
 }
 
 /** TLS record content type "handshake" (RFC 8446 §5.1): the first byte of every TLS connection. */

@@ -17,6 +17,8 @@ export interface RequestRecord {
   durationMs: number;
   /** The caller's SPIFFE ID, or "anonymous". */
   source: string;
+  /** The fixed forward port it came in on (`forward 127.0.0.1:9001`); absent: the outbound listener. */
+  via?: string;
 }
 
 /** What a router reports of one request; the listener adds when and who. */

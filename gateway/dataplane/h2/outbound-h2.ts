@@ -37,6 +37,9 @@ export class OutboundH2 {
   private readonly server: Http2Server;
   private readonly sources = new WeakMap<ServerHttp2Session, string | undefined>();
   private attaching: string | undefined;
+  /** Sessions of a forward port: every call goes to its one service (`accept`'s `pinned`). */
+  private readonly pinnedTo = new WeakMap<ServerHttp2Session, MeshAuthority>();
+  private attachingPinned: MeshAuthority | undefined;
   private readonly sessions = new Set<ServerHttp2Session>();
 
   constructor(private readonly options: OutboundH2Options) {
@@ -49,6 +52,7 @@ export class OutboundH2 {
     });
     this.server.on('session', (session: ServerHttp2Session) => {
       this.sources.set(session, this.attaching);
+      if (this.attachingPinned !== undefined) this.pinnedTo.set(session, this.attachingPinned);
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', (err) => options.logger.debug({ err: describeError(err) }, 'outbound h2c session error'));
@@ -60,7 +64,7 @@ export class OutboundH2 {
       const source = this.sources.get(stream.session as ServerHttp2Session);
       stream.on('error', () => { /* reported through 'close' */ });
       try {
-        this.onStream(stream, headers, source);
+        this.onStream(stream, headers, source, this.pinnedTo.get(stream.session as ServerHttp2Session));
       } catch (err) {
         this.refuse(stream, 500, ErrorCodes.INTERNAL, describeError(err), source, headers, undefined);
       }
@@ -69,18 +73,21 @@ export class OutboundH2 {
 
   /**
    * Takes over a caller connection that opened with the HTTP/2 preface (`initial` = what was
-   * read), or a TLS connection that chose h2 by ALPN (`initial` empty).
+   * read), or a TLS connection that chose h2 by ALPN (`initial` empty). `pinned`: a forward
+   * port's connection, whose every call goes to that service whatever its `:authority`.
    */
-  accept(socket: Socket, initial: Buffer, source: string | undefined): void {
+  accept(socket: Socket, initial: Buffer, source: string | undefined, pinned?: MeshAuthority): void {
     // Paused, so the bytes already read stay buffered: the HTTP/2 session reads the handle
     // natively and takes what the socket had buffered on its first tick.
     socket.pause();
     if (initial.length > 0) socket.unshift(initial);
     this.attaching = source;
+    this.attachingPinned = pinned;
     try {
       this.server.emit('connection', socket);
     } finally {
       this.attaching = undefined;
+      this.attachingPinned = undefined;
     }
   }
 
@@ -89,10 +96,10 @@ export class OutboundH2 {
     this.server.close();
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, source: string | undefined): void {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, source: string | undefined, pinned: MeshAuthority | undefined): void {
     const started = performance.now();
     const authority = headers[':authority'];
-    const target = typeof authority === 'string' ? parseMeshAuthority(authority) : 'missing :authority';
+    const target = pinned ?? (typeof authority === 'string' ? parseMeshAuthority(authority) : 'missing :authority');
     if (typeof target === 'string') return this.refuse(stream, 400, ErrorCodes.REQUEST_INVALID, `bad :authority (want <service>.<namespace>:<port>): ${target}`, source, headers, undefined);
     if (headers[':method'] === 'CONNECT') return this.refuse(stream, 405, ErrorCodes.REQUEST_INVALID, 'CONNECT over HTTP/2 is not served; use HTTP/1.1 CONNECT', source, headers, target);
     const path = String(headers[':path'] ?? '/');

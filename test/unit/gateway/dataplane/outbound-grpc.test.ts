@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ServiceRecord } from '../../../../registry/index.js';
 import { OutboundProxy } from '../../../../gateway/dataplane/outbound-proxy.js';
 import { TunnelClient } from '../../../../gateway/dataplane/tunnel-client.js';
+import { ForwardListeners } from '../../../../gateway/dataplane/forward-listeners.js';
 import { endpointOf, makeWorld, type World } from './sides.js';
 
 const CLIENT = 'spiffe://a.test/ns/demo/sa/client';
@@ -115,6 +116,23 @@ describe('gRPC through the outbound listener (h2c) to a grpc-js backend in the o
     const replies = await Promise.all(calls);
     assert.deepEqual(replies, Array.from({ length: 200 }, (_, i) => `b:${i}`));
     assert.equal(tunnels.sessionCount(), 1);
+  });
+
+  it('carries calls made to a forward port of the service, whatever their :authority', async () => {
+    const forwards = new ForwardListeners({ handler: proxy });
+    const bound = await forwards.add({ listen: { host: '127.0.0.1', port: 0 }, service: { key: 'grpcecho.demo', name: 'grpcecho', namespace: 'demo', port: 50051 } });
+    // A Consul-native client knows nothing of mesh names: its :authority is the address it dials.
+    const direct = new EchoClient(`127.0.0.1:${bound.port}`, grpc.credentials.createInsecure(), {});
+    try {
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        direct.unary(Buffer.from('forwarded'), new grpc.Metadata(), (err, value) => (err ? reject(err) : resolve(value!)));
+      });
+      assert.equal(reply.toString(), 'b:forwarded');
+      assert.equal(seenSources.at(-1), `By=spiffe://b.test/gateway/gw-b;URI=${CLIENT}`);
+    } finally {
+      direct.close();
+      await forwards.close();
+    }
   });
 
   it('answers an unknown mesh name with UNAVAILABLE-class failure, not a hang', async () => {
