@@ -4,6 +4,7 @@
 //   GET /v1/catalog/services            https://developer.hashicorp.com/consul/api-docs/catalog#list-services
 //   GET /v1/health/service/:service     https://developer.hashicorp.com/consul/api-docs/health#list-service-instances-for-service
 //   GET /v1/health/state/:state         https://developer.hashicorp.com/consul/api-docs/health#list-checks-in-state
+//   GET /v1/catalog/node/:node          https://developer.hashicorp.com/consul/api-docs/catalog#list-services-for-node
 //   PUT /v1/catalog/register|deregister https://developer.hashicorp.com/consul/api-docs/catalog#register-entity
 // Reads are blocking queries (https://developer.hashicorp.com/consul/api-docs/features/blocking):
 // `?index=N` with N > 0 hangs while the resource's index is still <= N, up to `?wait=` (default 5 min,
@@ -208,6 +209,7 @@ export class ConsulApiDouble {
       if (dc !== null && dc !== '' && dc !== this.state.datacenter) throw new ConsulHttpError(500, 'No path to datacenter');
       const health = /^\/v1\/health\/service\/([^/]+)$/.exec(url.pathname);
       const checks = /^\/v1\/health\/state\/([^/]*)$/.exec(url.pathname);
+      const node = /^\/v1\/catalog\/node\/([^/]*)$/.exec(url.pathname);
       if (req.method === 'GET' && url.pathname === '/v1/catalog/services') {
         await this.blocking(res, url, record, () => this.state.catalogServices());
       } else if (req.method === 'GET' && checks !== null) {
@@ -215,6 +217,10 @@ export class ConsulApiDouble {
         const state = decodeURIComponent(checks[1] ?? '');
         if (state === '') throw new ConsulHttpError(400, 'Missing check state');
         await this.blocking(res, url, record, () => this.state.healthState(state));
+      } else if (req.method === 'GET' && node !== null) {
+        const name = decodeURIComponent(node[1] ?? '');
+        if (name === '') throw new ConsulHttpError(400, 'Missing node name');
+        await this.blocking(res, url, record, () => this.state.catalogNode(name));
       } else if (req.method === 'GET' && health !== null) {
         const name = decodeURIComponent(health[1] ?? '');
         const passing = parseBool(url.searchParams, 'passing');
@@ -235,7 +241,7 @@ export class ConsulApiDouble {
         this.state.deregister(d.node, d);
         this.wake('change');
         json(res, 200, true);
-      } else if (['/v1/catalog/services', '/v1/catalog/register', '/v1/catalog/deregister'].includes(url.pathname) || health !== null || checks !== null) {
+      } else if (['/v1/catalog/services', '/v1/catalog/register', '/v1/catalog/deregister'].includes(url.pathname) || health !== null || checks !== null || node !== null) {
         throw new ConsulHttpError(405, `method ${req.method ?? ''} not allowed`);
       } else {
         throw new ConsulHttpError(404, '');

@@ -258,6 +258,25 @@ export class CatalogState {
     return { index: this.checksIndex, body };
   }
 
+  /**
+   * `GET /v1/catalog/node/:node`: the node and its services by ID, or null for a node the catalog
+   * does not have (agent/catalog_endpoint.go CatalogNodeServices returns the nil NodeServices as
+   * JSON null), under the nodes and services tables' index (state store NodeServices).
+   */
+  catalogNode(name: string): { index: number; body: { Node: ConsulNode; Services: Record<string, ConsulService> } | null } {
+    const index = Math.max(this.nodesIndex, this.servicesIndex);
+    const node = this.nodes.get(name);
+    if (node === undefined) return { index, body: null };
+    const services: Record<string, ConsulService> = {};
+    for (const key of this.servicesByNode.get(name) ?? []) {
+      const s = this.services.get(key);
+      if (s === undefined) continue;
+      const { node: _node, ...service } = s;
+      services[s.ID] = { ...service, Tags: [...s.Tags], Meta: { ...s.Meta } };
+    }
+    return { index, body: { Node: { ...node, Meta: { ...node.Meta } }, Services: services } };
+  }
+
   /** Writes a service unless it is the same as the one held (then nothing changes, as in Consul). */
   private writeService(node: string, svc: NonNullable<Registration['service']>, idx: number, touched: Set<string>): void {
     const key = `${node}/${svc.id}`;
