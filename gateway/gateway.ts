@@ -13,6 +13,7 @@ import { formatHostPort, type HostPort } from './config/address.js';
 import { connectionLimits, federationLimits } from './config/listener-limits.js';
 import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
 import type { ConsulSourceConfig } from './config/validate-sources.js';
+import { readConsulTls } from './config/consul-tls.js';
 import type { WindowTuning } from './dataplane/h2-windows.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
@@ -452,8 +453,11 @@ async function consulSource(settings: ConsulSourceConfig, config: GatewayConfig,
       throw new CausewayError(ErrorCodes.CONFIG_READ, `sources.consul ${settings.name}: cannot read tokenFile ${settings.tokenFile}: ${describeError(err)}`, { cause: err });
     }
   }
+  // Its TLS files too: a missing or mismatched one stops the start with the field named.
+  const tls = settings.tls ? await readConsulTls(settings.name, settings.tlsFiles) : undefined;
   return new ConsulSource({
-    name: settings.name, host: settings.address.host, port: settings.address.port, secure: settings.tls,
+    name: settings.name, host: settings.address.host, port: settings.address.port, secure: tls !== undefined, ...(tls === undefined ? {} : { tls }),
+    concurrency: settings.concurrency, resyncMs: settings.resyncMs,
     ...(token === undefined ? {} : { token }), ...(settings.datacenter === undefined ? {} : { datacenter: settings.datacenter }),
     namespace: settings.namespace, meshPort: settings.port, exported: settings.exported,
     locality: { ...config.locality, cluster: config.cluster }, identityTemplate: settings.identity,

@@ -1,13 +1,17 @@
 import path from 'node:path';
-import { NAME_PATTERN } from '../../registry/index.js';
+import { DEFAULT_CONSUL_CONCURRENCY, DEFAULT_CONSUL_RESYNC_MS, NAME_PATTERN } from '../../registry/index.js';
 import { parseHostPort, type HostPort } from './address.js';
+import { validateConsulTls, type ConsulTlsConfig } from './consul-tls.js';
 import { readers, section } from './validate-limits.js';
 
 /** One Consul datacenter to import (`sources.consul[]`, docs/consul.md). */
 export interface ConsulSourceConfig {
   name: string;
   address: HostPort;
+  /** HTTPS to the agent (`tls: true`, or `tls` as a mapping). */
   tls: boolean;
+  /** What HTTPS trusts and presents (all undefined with `tls: true`, unused without TLS). */
+  tlsFiles: ConsulTlsConfig;
   /** File holding the ACL token (read at start; a token never sits in the config). */
   tokenFile: string | undefined;
   datacenter: string | undefined;
@@ -17,13 +21,17 @@ export interface ConsulSourceConfig {
   /** SPIFFE ID of an instance; `{service}` and `{namespace}` are replaced. */
   identity: string;
   waitMs: number;
+  /** Reads of /v1/health/service/:name in flight at once. */
+  concurrency: number;
+  /** Every service read again this often, whatever the watches said. */
+  resyncMs: number;
 }
 
 export interface SourcesConfig {
   consul: readonly ConsulSourceConfig[];
 }
 
-const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait'] as const;
+const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait', 'concurrency', 'resync'] as const;
 
 /** `sources:` — registry sources besides the config's own services (docs/configuration.md). */
 export function validateSources(value: unknown, trustDomain: string, configDir: string, errors: string[]): SourcesConfig {
@@ -70,13 +78,18 @@ export function validateSources(value: unknown, trustDomain: string, configDir: 
       errors.push(`${at}.identity: must be a SPIFFE ID of this gateway's trust domain (spiffe://${trustDomain}/...), with {service} and {namespace} placeholders`);
     }
     const tokenFile = text('tokenFile');
+    const tls = validateConsulTls(entry.tls, `${at}.tls`, configDir, errors);
     consul.push({
-      name, address, tls: flag('tls', false),
+      name, address, tls: tls !== undefined, tlsFiles: tls ?? { caFile: undefined, certFile: undefined, keyFile: undefined, serverName: undefined },
       tokenFile: tokenFile === undefined ? undefined : path.resolve(configDir, tokenFile),
       datacenter: text('datacenter'), namespace,
       port: count(entry.port, `${at}.port`, 80, 1, 65535),
       exported: flag('export', false), identity,
       waitMs: ms(entry.wait, `${at}.wait`, 30_000, 1000, 600_000),
+      // Two parked queries plus these reads are the connections held to the agent, under its
+      // http_max_conns_per_client (200 by default).
+      concurrency: count(entry.concurrency, `${at}.concurrency`, DEFAULT_CONSUL_CONCURRENCY, 1, 64),
+      resyncMs: ms(entry.resync, `${at}.resync`, DEFAULT_CONSUL_RESYNC_MS, 10_000, 86_400_000),
     });
   });
   return { consul };

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../registry/index.js';
 import { Gateway, parseConfigText } from '../../gateway/index.js';
 import { ConsulApiDouble } from '../doubles/consul-api.js';
+import { makeConsulTls } from '../helpers/consul-tls.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { getJson, waitFor } from '../helpers/wait-for.js';
 
@@ -76,6 +77,33 @@ access:
     await waitFor('vm-1 unhealthy in A', () => (a?.catalog.get('cluster-b', 'billing.legacy')?.endpoints.find((e) => e.address === '10.2.0.1')?.health === 'unhealthy' ? true : undefined));
     consul.deregister('vm-3');
     await waitFor('ledger.legacy gone from A', () => (a?.catalog.get('cluster-b', 'ledger.legacy')?.deleted === true || endpointsInA('ledger.legacy') === 0 ? true : undefined));
+  });
+
+  it('imports over HTTPS from an agent that requires a client certificate (tls: caFile, certFile, keyFile, serverName)', async () => {
+    const pki = makeConsulTls(tmp.dir);
+    const secure = new ConsulApiDouble({
+      jitter: false, tls: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem, verifyIncoming: true },
+    });
+    const at = await secure.start();
+    secure.registerService({ node: 'vm-9', address: '10.2.0.9', service: 'vault', port: 8200 });
+    const file = (name: string): string => path.join(pki.dir, name);
+    let c: Gateway | undefined;
+    try {
+      c = await Gateway.start(parseConfigText(configOf('cluster-c', `
+sources:
+  consul:
+    - name: consul-tls
+      address: "${at.host}:${at.port}"
+      tls: { caFile: ${file(pki.files.ca)}, certFile: ${file(pki.files.clientCert)}, keyFile: ${file(pki.files.clientKey)}, serverName: server.dc1.consul }
+      namespace: legacy
+      wait: 1s
+`)), { logger: silentLogger() });
+      await waitFor('vault.legacy over HTTPS', () => (c?.catalog.get('cluster-c', 'vault.legacy')?.endpoints.length === 1 ? true : undefined));
+      assert.ok(secure.requestLog().every((r) => r.status === 200), 'every request got through the client-certificate check');
+    } finally {
+      await c?.close();
+      await secure.close();
+    }
   });
 
   it('restarts with Consul down: serves the persisted catalog and reports the source unsynced', async () => {

@@ -327,8 +327,9 @@ describe('config sources', () => {
     const config = parseConfigText(`${MINIMAL}sources:\n  consul:\n    - { name: dc1, address: "10.0.0.5:8500", tokenFile: consul.token }\n`);
     const [consul] = config.sources.consul;
     assert.deepEqual({ ...consul, tokenFile: consul?.tokenFile?.endsWith('consul.token') }, {
-      name: 'dc1', address: { host: '10.0.0.5', port: 8500 }, tls: false, tokenFile: true, datacenter: undefined, namespace: 'default',
-      port: 80, exported: false, identity: `spiffe://${config.trustDomain}/ns/{namespace}/sa/{service}`, waitMs: 30_000,
+      name: 'dc1', address: { host: '10.0.0.5', port: 8500 }, tls: false,
+      tlsFiles: { caFile: undefined, certFile: undefined, keyFile: undefined, serverName: undefined }, tokenFile: true, datacenter: undefined, namespace: 'default',
+      port: 80, exported: false, identity: `spiffe://${config.trustDomain}/ns/{namespace}/sa/{service}`, waitMs: 30_000, concurrency: 8, resyncMs: 300_000,
     });
     assert.deepEqual(parseConfigText(MINIMAL).sources, { consul: [] });
   });
@@ -340,7 +341,7 @@ describe('config sources', () => {
       'sources.consul[0].address: "consul.local" is not an IP address (names are never resolved)',
       'sources.consul[0].namespace: "Bad_NS" is not a DNS-1123 label',
       `sources.consul[0].identity: must be a SPIFFE ID of this gateway's trust domain (spiffe://${parseConfigText(MINIMAL).trustDomain}/...), with {service} and {namespace} placeholders`,
-      'sources.consul[0].tls: must be true or false',
+      'sources.consul[0].tls: must be true, false or a mapping of caFile, certFile, keyFile, serverName',
       'sources.consul[0].port: must be a whole number from 1 to 65535',
       'sources.consul[0].wait: must be a duration ("500ms", "10s", "5m"; a number is seconds) in ms from 1000 to 600000',
       'sources.consul[2].name: "dc2" is used twice',
