@@ -19,6 +19,7 @@ import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
 import { ForwardListeners, addForwards } from './dataplane/forward-listeners.js';
+import { ConsulPublishing } from './consul/consul-publishing.js';
 import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
 import { GatewayLiveness } from './dataplane/gateway-liveness.js';
@@ -85,6 +86,7 @@ export class Gateway {
   private sourcesValue: SourceSet | undefined;
   private agentsValue: AgentSource | undefined;
   private forwardsValue: ForwardListeners | undefined;
+  private publishingValue: ConsulPublishing | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -162,6 +164,12 @@ export class Gateway {
   get forwards(): ForwardListeners {
     if (this.forwardsValue === undefined) throw new Error('gateway not started');
     return this.forwardsValue;
+  }
+
+  /** The Consul datacenters this gateway publishes federated services into (sources.consul[].publish). */
+  get consulPublishing(): ConsulPublishing {
+    if (this.publishingValue === undefined) throw new Error('gateway not started');
+    return this.publishingValue;
   }
 
   /** This gateway's decisions (access, failover, split) — what explain asks. */
@@ -283,7 +291,10 @@ export class Gateway {
     const agents = new AgentSource({ store, logger });
     this.agentsValue = agents;
     sources.add(agents);
-    for (const consul of config.sources.consul) sources.add(await consulSource(consul, config, logger));
+    // A datacenter this gateway also publishes into: its import never brings back what we publish (ConsulPublishing).
+    const publishing = new ConsulPublishing(config);
+    this.publishingValue = publishing;
+    for (const consul of config.sources.consul) sources.add(publishing.source(consul, await consulSource(consul, config, logger)));
     sources.start();
     this.sourcesValue = sources;
     this.closers.push(() => sources.close());
@@ -375,6 +386,12 @@ export class Gateway {
     this.forwardsValue = forwards;
     this.closers.push(() => forwards.close());
     await addForwards(forwards, config.outbound.forward, 'outbound.forward');
+    // Federated services published into Consul, each at a forward port (sources.consul[].publish).
+    this.closers.push(() => publishing.close());
+    await publishing.start({
+      catalog: this.catalog, engine, forwards, store, identity: this.identity, logger,
+      triggers: [(look) => liveness.onChange(look), (look) => this.policySource.onChange(look)],
+    });
 
     const serviceAccounts = config.issuance.kubernetes === undefined ? undefined : new ServiceAccountTokenVerifier({
       issuer: config.issuance.kubernetes.issuer,

@@ -5,6 +5,7 @@ export { validateConfig, parseDuration } from './config/validate-config.js';
 export type { GatewayConfig } from './config/gateway-config.js';
 export { parseHostPort, formatHostPort } from './config/address.js';
 export { spawnGateway, CLI_ENTRY, type GatewayProcess, type SpawnOptions } from './cli/gateway-process.js';
+export { spawnAgent, type AgentProcess } from './cli/agent-process.js';
 export { proxyGet, type ProxyResponse } from './cli/proxy-get.js';
 export { startEchoBackend } from './cli/echo-backend.js';
 export { main as runCli } from './cli/cli.js';

@@ -109,6 +109,13 @@ export class CausewayError extends Error {
   }
 }
 
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+
+/** Whether a code that came over the wire (an API answer) is one of ours. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
 export function isCausewayError(err: unknown, code?: ErrorCode): err is CausewayError {
   return err instanceof CausewayError && (code === undefined || err.code === code);
 }

@@ -43,6 +43,14 @@ export interface Endpoint {
   /** Relative load-balancing weight, 1..1000. */
   weight: number;
   labels: Readonly<Record<string, string>>;
+  /**
+   * The port of the endpoint's sidecar — a `causeway agent` inbound listener on the same
+   * host — when the endpoint is reached only through it: the gateway connects there with mTLS
+   * (its SVID; the sidecar's certificate must be `identity`) instead of to the service port.
+   * Local to the owning cluster: peers never dial an endpoint (no transit), so it is not
+   * replicated.
+   */
+  sidecarPort?: number;
 }
 
 /**

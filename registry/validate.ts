@@ -17,7 +17,7 @@ import {
 
 const LOCALITY_FIELDS = ['cloud', 'region', 'zone', 'cluster'] as const;
 const PORT_FIELDS = ['name', 'port', 'protocol'] as const;
-const ENDPOINT_FIELDS = ['address', 'ports', 'identity', 'kind', 'health', 'weight', 'labels', 'locality'] as const;
+const ENDPOINT_FIELDS = ['address', 'ports', 'identity', 'kind', 'health', 'weight', 'labels', 'locality', 'sidecarPort'] as const;
 const DECLARATION_FIELDS = ['name', 'namespace', 'export', 'ports', 'endpoints'] as const;
 const RECORD_FIELDS = ['origin', 'name', 'namespace', 'version', 'deleted', 'exported', 'ports', 'endpoints'] as const;
 const VERSION_FIELDS = ['origin', 'epoch', 'seq'] as const;
@@ -133,6 +133,7 @@ export function validateEndpoint(value: unknown, path: string, errors: string[],
       health: optional('health', 'healthy', (v, p) => readChoice(v, p, errors, HEALTH_STATES)),
       weight: optional('weight', 1, (v, p) => readInteger(v, p, errors, 1, 1000)),
       labels: optional('labels', {}, (v, p) => readStringMap(v, p, errors)),
+      ...(o.sidecarPort === undefined ? {} : { sidecarPort: readInteger(o.sidecarPort, join(path, 'sidecarPort'), errors, 1, 65535) }),
     } as Endpoint;
   });
 }

@@ -20,6 +20,8 @@ export {
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';
 export { parseCsr, type ParsedCsr } from './csr.js';
+export { buildCsr } from './csr-builder.js';
+export { newKeyPair, type KeyPair } from './certificate-builder.js';
 export {
   intermediateFromFiles, operatorIntermediateOf, type IntermediateSource, type OperatorIntermediate,
 } from './signing-authority.js';

@@ -21,6 +21,8 @@ export interface AgentChannelOptions {
   maxFrameBytes?: number;
   /** Ping interval; a channel that misses two pongs is closed and its lease starts (default 5 s). */
   pingIntervalMs?: number;
+  /** The gateway's outbound listener (host:port), told to agents in the register ack: where the host's apps' calls go. */
+  outbound?: () => string | undefined;
 }
 
 /** WebSocket close codes of the channel (4000-4999: private use, RFC 6455 §7.4.2). */
@@ -132,7 +134,8 @@ export class AgentChannel {
         if (frame.type === 'register') {
           await this.options.agents.register(agent, frame.declarations);
           registered = true;
-          ws.send(ackFrame('register', { services: frame.declarations.map((d) => `${d.name}.${d.namespace}`) }));
+          const outbound = this.options.outbound?.();
+          ws.send(ackFrame('register', { services: frame.declarations.map((d) => `${d.name}.${d.namespace}`), ...(outbound === undefined ? {} : { outbound }) }));
           return;
         }
         if (!registered) throw new CausewayError(ErrorCodes.FRAME_INVALID, `a ${frame.type} frame before this channel's register frame is out of order`);

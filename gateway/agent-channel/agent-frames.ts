@@ -39,7 +39,7 @@ export interface FrameContext {
 }
 
 export const MAX_SERVICES_PER_AGENT = 256;
-const SERVICE_FIELDS = ['name', 'namespace', 'export', 'ports', 'identity', 'labels', 'weight'];
+const SERVICE_FIELDS = ['name', 'namespace', 'export', 'ports', 'identity', 'labels', 'weight', 'health'];
 
 /**
  * The security rule of the channel: which workload identities an agent may register
@@ -85,18 +85,22 @@ export function parseAgentFrame(text: string, context: FrameContext): AgentFrame
 }
 
 /**
- * `{v, type: "register", kind: "vm"|"metal", address?, locality?, services: [{name, namespace,
- * export?, ports: [{name, port, protocol?}], identity?, labels?, weight?}]}` → declarations,
+ * `{v, type: "register", kind: "vm"|"metal", address?, locality?, inbound?, services: [{name, namespace,
+ * export?, ports: [{name, port, targetPort?, protocol?}], identity?, labels?, weight?, health?}]}` → declarations,
  * one endpoint each (this host), checked by the registry's own validateDeclaration.
  */
 function registerDeclarations(frame: Record<string, unknown>, context: FrameContext): ServiceDeclaration[] {
   const errors: string[] = [];
-  checkFields(frame, ['v', 'type', 'kind', 'address', 'locality', 'services'], '', errors);
+  checkFields(frame, ['v', 'type', 'kind', 'address', 'locality', 'inbound', 'services'], '', errors);
   const kind: EndpointKind | undefined = frame.kind === 'vm' || frame.kind === 'metal' ? frame.kind : undefined;
   if (kind === undefined) errors.push('kind: must be "vm" or "metal"');
   const address = frame.address ?? unmapped(context.remoteAddress);
   if (typeof address !== 'string' || isIP(address) === 0) errors.push(`address: ${JSON.stringify(address)} is not an IP address`);
   if (frame.locality !== undefined && !isPlainObject(frame.locality)) errors.push('locality: must be an object {cloud?, region?, zone?}');
+  const inbound = frame.inbound;
+  if (inbound !== undefined && (typeof inbound !== 'number' || !Number.isInteger(inbound) || inbound < 1 || inbound > 65535)) {
+    errors.push(`inbound: ${JSON.stringify(inbound)} is not a port 1-65535 (the agent's inbound mTLS listener)`);
+  }
   const services = Array.isArray(frame.services) ? frame.services : undefined;
   if (services === undefined) errors.push('services: must be a list');
   else if (services.length > MAX_SERVICES_PER_AGENT) errors.push(`services: ${services.length} services; an agent registers at most ${MAX_SERVICES_PER_AGENT}`);
@@ -116,14 +120,30 @@ function registerDeclarations(frame: Record<string, unknown>, context: FrameCont
     if (typeof identity === 'string' && !agentMayAssert(context.agentId, identity)) {
       refused.push(`${path}.identity: ${identity} is not this agent's identity (${context.agentId})`);
     }
+    // A port's `targetPort` is where the service listens on the host, when callers use another
+    // (the mesh port): the endpoint gets the target, the service the mesh port.
     const ports = Array.isArray(service.ports) ? service.ports : [];
-    const endpointPorts = Object.fromEntries(ports.flatMap((p: unknown) => (isPlainObject(p) && typeof p.name === 'string' ? [[p.name, p.port]] : [])));
+    const endpointPorts = Object.fromEntries(ports.flatMap((p: unknown) => (isPlainObject(p) && typeof p.name === 'string' ? [[p.name, p.targetPort ?? p.port]] : [])));
+    const servicePorts = Array.isArray(service.ports)
+      ? service.ports.map((p: unknown) => {
+        if (!isPlainObject(p) || p.targetPort === undefined) return p;
+        const { targetPort, ...rest } = p;
+        if (typeof targetPort !== 'number' || !Number.isInteger(targetPort) || targetPort < 1 || targetPort > 65535) {
+          errors.push(`${path}.ports: targetPort ${JSON.stringify(targetPort)} is not a port 1-65535`);
+        }
+        return rest;
+      })
+      : service.ports;
     const endpoint: Record<string, unknown> = { address, ports: endpointPorts, identity, kind };
     if (frame.locality !== undefined) endpoint.locality = frame.locality;
+    // Behind the agent's inbound listener, the endpoint is reached only with mTLS through it.
+    if (inbound !== undefined) endpoint.sidecarPort = inbound;
     if (service.labels !== undefined) endpoint.labels = service.labels;
     if (service.weight !== undefined) endpoint.weight = service.weight;
+    // The agent's current check result, so a re-registration never shows a failing service healthy.
+    if (service.health !== undefined) endpoint.health = service.health;
     const declaration = validateDeclaration({
-      name: service.name, namespace: service.namespace, ports: service.ports, endpoints: [endpoint],
+      name: service.name, namespace: service.namespace, ports: servicePorts, endpoints: [endpoint],
       ...(service.export === undefined ? {} : { export: service.export }),
     }, path, errors, { locality: context.locality, kind: kind ?? 'vm' });
     if (declaration === undefined) return;

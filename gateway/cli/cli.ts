@@ -3,6 +3,7 @@ import { describeError } from '../../registry/index.js';
 import { peerAdd, peerList, peerRemove, peerToken, reload } from './commands.js';
 import { TARGET_HELP, usageError, type Command } from './command.js';
 import { gatewayCommand } from './gateway-command.js';
+import { agentCommand } from './agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { allowCommand } from './allow-command.js';
 import { policyApply, policyDelete, policyGet } from './policy-commands.js';
@@ -14,6 +15,7 @@ import { packageVersion } from './version.js';
 
 const COMMANDS: Record<string, Command> = {
   gateway: gatewayCommand,
+  agent: agentCommand,
   'peer token': peerToken,
   'peer add': peerAdd,
   'peer list': peerList,

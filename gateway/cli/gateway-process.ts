@@ -26,6 +26,24 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
 }
 
+/** SIGTERM then SIGKILL after a grace period, and SIGKILL at once; both resolve once `child` has exited. */
+export function childStoppers(child: ChildProcess, exited: Promise<unknown>): { stop(graceMs?: number): Promise<void>; kill(): Promise<void> } {
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  return {
+    async stop(graceMs = 5000) {
+      if (!running()) return void (await exited);
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 /**
  * Starts `causeway gateway --config FILE` as a child process and resolves once it is ready
  * (its runtime file names its pid and bound listener addresses). Used by the demo, the
@@ -49,17 +67,7 @@ export function spawnGateway(configFile: string, options: SpawnOptions = {}): Pr
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => log?.end());
 
-  const stop = async (graceMs = 5000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return exited;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-  const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
+  const { stop, kill } = childStoppers(child, exited);
 
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => log?.write(`${line}\n`));

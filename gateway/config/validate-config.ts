@@ -8,7 +8,8 @@ import { parseDuration } from './durations.js';
 import { DEFAULT_PORTS, type GatewayConfig, type ListenerAddresses } from './gateway-config.js';
 import { validateLimits } from './validate-limits.js';
 import { validateDataPlane } from './validate-dataplane.js';
-import { validateForwards, type ForwardConfig } from './validate-forward.js';
+import { takenByListeners, validateForwards, type ForwardConfig } from './validate-forward.js';
+import { checkPublishing } from './validate-publish.js';
 import { validateSources } from './validate-sources.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
@@ -221,8 +222,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
       const flag = raw.outbound.identifyCallersBySourceAddress;
       if (flag !== undefined && typeof flag !== 'boolean') errors.push('outbound.identifyCallersBySourceAddress: must be true or false');
       identifyCallersBySourceAddress = flag === true;
-      const taken = (Object.keys(listen) as Array<keyof ListenerAddresses>).map((key) => ({ at: `listen.${key}`, address: listen[key] }));
-      forward = validateForwards(raw.outbound.forward, taken, errors);
+      forward = validateForwards(raw.outbound.forward, takenByListeners(listen), errors);
     }
   }
   const services = validateServices(raw.services, cluster, locality, errors);
@@ -236,6 +236,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const limits = validateLimits(raw.limits, errors);
   const dataPlane = validateDataPlane(raw.dataPlane, errors);
   const sources = validateSources(raw.sources, trustDomain, base, errors);
+  checkPublishing(sources.consul, forward, takenByListeners(listen), errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 

@@ -1,6 +1,7 @@
 import { checkFields, isPlainObject } from '../../registry/index.js';
 import { parseMeshAuthority, type MeshAuthority } from '../dataplane/mesh-address.js';
 import { formatHostPort, isUnspecified, parseHostPort, type HostPort } from './address.js';
+import type { ListenerAddresses } from './gateway-config.js';
 
 /** One fixed local forward port (`outbound.forward[]`): every connection to `listen` is a tunnel to `service`. */
 export interface ForwardConfig {
@@ -45,6 +46,11 @@ export function validateForwards(value: unknown, taken: readonly TakenAddress[],
     if (listen !== undefined && service !== undefined) forwards.push({ listen, service });
   });
   return forwards;
+}
+
+/** The addresses the gateway's own listeners take (`listen.*`). */
+export function takenByListeners(listen: ListenerAddresses): TakenAddress[] {
+  return (Object.keys(listen) as Array<keyof ListenerAddresses>).map((key) => ({ at: `listen.${key}`, address: listen[key] }));
 }
 
 /** Two binds that cannot both succeed: the same port on the same address, or on every address. */

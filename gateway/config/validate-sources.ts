@@ -3,6 +3,7 @@ import { DEFAULT_CONSUL_CONCURRENCY, DEFAULT_CONSUL_RESYNC_MS, NAME_PATTERN } fr
 import { parseHostPort, type HostPort } from './address.js';
 import { validateConsulTls, type ConsulTlsConfig } from './consul-tls.js';
 import { readers, section } from './validate-limits.js';
+import { validatePublish, type PublishConfig } from './validate-publish.js';
 
 /** One Consul datacenter to import (`sources.consul[]`, docs/consul.md). */
 export interface ConsulSourceConfig {
@@ -25,13 +26,15 @@ export interface ConsulSourceConfig {
   concurrency: number;
   /** Every service read again this often, whatever the watches said. */
   resyncMs: number;
+  /** Federated services registered in this datacenter as external services (docs/consul.md); undefined: none. */
+  publish: PublishConfig | undefined;
 }
 
 export interface SourcesConfig {
   consul: readonly ConsulSourceConfig[];
 }
 
-const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait', 'concurrency', 'resync'] as const;
+const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait', 'concurrency', 'resync', 'publish'] as const;
 
 /** `sources:` — registry sources besides the config's own services (docs/configuration.md). */
 export function validateSources(value: unknown, trustDomain: string, configDir: string, errors: string[]): SourcesConfig {
@@ -90,6 +93,7 @@ export function validateSources(value: unknown, trustDomain: string, configDir: 
       // http_max_conns_per_client (200 by default).
       concurrency: count(entry.concurrency, `${at}.concurrency`, DEFAULT_CONSUL_CONCURRENCY, 1, 64),
       resyncMs: ms(entry.resync, `${at}.resync`, DEFAULT_CONSUL_RESYNC_MS, 10_000, 86_400_000),
+      publish: validatePublish(entry.publish, `${at}.publish`, errors),
     });
   });
   return { consul };

@@ -15,7 +15,7 @@ import { parseSubset } from './subset-header.js';
 import { bridge } from './bridge.js';
 import { localCandidates, type Labels, type RandomSource } from '../policy/decide-route.js';
 import { parseMeshAuthority, formatIpAddress, type MeshAuthority } from './mesh-address.js';
-import { connectTcp } from './tcp-connect.js';
+import { connectEndpoint, type SidecarCredentials } from './endpoint-connector.js';
 import { CAUSEWAY_CLUSTER, CAUSEWAY_ENDPOINT, CAUSEWAY_ERROR, CAUSEWAY_SOURCE, CAUSEWAY_STREAM, CAUSEWAY_SUBSET, STREAM_HTTP1 } from './headers.js';
 import { Http1ProxyConnection } from './http1/proxy-connection.js';
 import { DEFAULT_POOL, UpstreamPool, type PoolTuning } from './http1/upstream-pool.js';
@@ -115,6 +115,8 @@ export class EastWestServer {
   private readonly classifier = new CallerClassifier();
   private closing: Promise<void> | undefined;
   private listening = false;
+  /** Our SVID and bundle, to reach local endpoints behind an agent's sidecar. */
+  private readonly sidecar: SidecarCredentials;
 
   constructor(options: EastWestServerOptions) {
     this.options = options;
@@ -129,7 +131,10 @@ export class EastWestServer {
       windows: { ...H2_WINDOWS, ...options.windows },
     };
     this.pool = new UpstreamPool({ ...DEFAULT_POOL, ...options.pool, sweeper: this.sweeper, logger: this.logger });
-    this.h2c = new H2cPool({ connectTimeoutMs: this.tuning.connectTimeoutMs, idleTimeoutMs: this.tuning.streamIdleTimeoutMs, windows: this.tuning.windows, logger: this.logger });
+    this.sidecar = { svid: options.svid, trust: options.trust, trustDomain: options.localTrustDomain };
+    this.h2c = new H2cPool({
+      connectTimeoutMs: this.tuning.connectTimeoutMs, idleTimeoutMs: this.tuning.streamIdleTimeoutMs, windows: this.tuning.windows, logger: this.logger, sidecar: this.sidecar,
+    });
     const h2Server = (resetLimits: Record<string, number>): Http2Server => createServer({
       settings: {
         enableConnectProtocol: false,
@@ -291,7 +296,7 @@ export class EastWestServer {
     for (const candidate of candidates) {
       endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
       try {
-        upstream = await connectTcp(candidate.endpoint.address, candidate.port, this.tuning.connectTimeoutMs);
+        upstream = await connectEndpoint(candidate.endpoint, candidate.port, this.tuning.connectTimeoutMs, this.sidecar);
         break;
       } catch (err) {
         failures.push(describeError(err));
@@ -339,6 +344,7 @@ export class EastWestServer {
       authorize: (request) => this.authorize(source, peer, target.key, request),
       onExchange: () => { this.counters.requests += 1; },
       identity: this.options.svid.current().spiffeId,
+      sidecar: this.sidecar,
     }, target, source, subset);
     const connection = new Http1ProxyConnection(stream, {
       router, sweeper: this.sweeper, logger: this.logger,
@@ -369,7 +375,7 @@ export class EastWestServer {
       towardBackend(this.options.svid.current().spiffeId, source));
     let upstream;
     try {
-      upstream = this.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
+      upstream = this.h2c.session(candidate.endpoint, candidate.port).request(out, { endStream: false });
     } catch (err) {
       return this.refuse(stream, refusal(502, ErrorCodes.UPSTREAM_CONNECT, `${endpoint}: ${describeError(err)}`), peer, headers);
     }
@@ -401,7 +407,8 @@ export class EastWestServer {
     }
     let endpoint: string;
     try {
-      endpoint = await reachAny(candidates.map((c) => ({ host: c.endpoint.address, port: c.port })), this.tuning.connectTimeoutMs);
+      // An endpoint behind a sidecar is as reachable as its sidecar (the agent checks the port itself).
+      endpoint = await reachAny(candidates.map((c) => ({ host: c.endpoint.address, port: c.endpoint.sidecarPort ?? c.port })), this.tuning.connectTimeoutMs);
     } catch (err) {
       return this.refuse(stream, refusal(503, ErrorCodes.UPSTREAM_CONNECT, `${target.key}:${target.port}: ${describeError(err)}`), peer, headers);
     }

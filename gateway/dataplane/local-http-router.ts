@@ -7,7 +7,7 @@ import type { MessageHead } from './http1/llhttp.js';
 import type { ExchangeOutcome, Http1Router, Refusal, RouteAttempt, RoutedRequest } from './http1/proxy-connection.js';
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import { formatIpAddress, formatMeshAuthority, type MeshAuthority } from './mesh-address.js';
-import { connectTcp } from './tcp-connect.js';
+import { connectEndpoint, type SidecarCredentials } from './endpoint-connector.js';
 
 export interface LocalHttpRouterOptions {
   catalog: CatalogReader;
@@ -24,6 +24,8 @@ export interface LocalHttpRouterOptions {
   onExchange: (outcome: ExchangeOutcome) => void;
   /** This gateway's SPIFFE ID: `By` of the x-forwarded-client-cert the backend gets. */
   identity: string;
+  /** For endpoints behind an agent's sidecar. */
+  sidecar?: SidecarCredentials;
 }
 
 /**
@@ -64,7 +66,7 @@ export class LocalHttpRouter implements Http1Router {
       const where = formatIpAddress(candidate.endpoint.address, candidate.port);
       try {
         const conn = await this.options.pool.acquire(`local ${where}`,
-          () => connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs), { fresh: attempt.retryOf === 'stale' });
+          () => connectEndpoint(candidate.endpoint, candidate.port, this.options.connectTimeoutMs, this.options.sidecar), { fresh: attempt.retryOf === 'stale' });
         const extra = clientCertLine(this.options.identity, this.source);
         return {
           pool: this.options.pool,

@@ -13,7 +13,6 @@ import { CallerGone, describeTarget, statusForCode, summarise, type RouteDialer 
 import type { Candidate, RouteDecision } from '../policy/decide-route.js';
 import type { RetryReason } from './http1/proxy-connection.js';
 import type { RetryBudget } from './retry-budget.js';
-import { connectTcp } from './tcp-connect.js';
 
 export interface OutboundHttpRouterOptions {
   dialer: RouteDialer;
@@ -142,7 +141,7 @@ export class OutboundHttpRouter implements Http1Router {
       const where = formatIpAddress(candidate.endpoint.address, candidate.port);
       key = `local ${where}`;
       route = key;
-      create = () => connectTcp(candidate.endpoint.address, candidate.port, connectTimeoutMs);
+      create = () => dialer.connectLocal(candidate.endpoint, candidate.port);
       // This gateway owns the endpoint: it is the one to tell the backend who is calling.
       extra = clientCertLine(this.options.by, this.source);
     } else {

@@ -7,6 +7,7 @@ import {
 } from '../../registry/index.js';
 import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import { bridge } from './bridge.js';
+import type { SidecarCredentials } from './endpoint-connector.js';
 import { PolicyEngine } from '../policy/policy-engine.js';
 import { EMPTY_POLICY_SET } from '../policy/policy-set.js';
 import { policiesFrom } from '../policy/static-policies.js';
@@ -149,12 +150,16 @@ export class OutboundProxy {
       catalog: options.catalog, locality: options.locality, policies: policiesFrom(() => EMPTY_POLICY_SET),
       localTrustDomain: options.localTrustDomain,
     }) : undefined;
+    // Local endpoints behind an agent's sidecar are reached with this listener's SVID.
+    const sidecar: SidecarCredentials | undefined = options.tls === undefined || options.localTrustDomain === undefined ? undefined
+      : { svid: options.tls.svid, trust: options.tls.trust, trustDomain: options.localTrustDomain };
     this.dialer = new RouteDialer({
       engine: options.engine ?? this.ownEngine!,
       outliers,
       tunnels: options.tunnels,
       connectTimeoutMs: this.options.connectTimeoutMs,
       logger: this.logger,
+      ...(sidecar === undefined ? {} : { sidecar }),
     });
     const tunnels = options.tunnels;
     this.pool = new UpstreamPool({
@@ -166,7 +171,10 @@ export class OutboundProxy {
       },
     });
     const windows = { ...H2_WINDOWS, ...options.windows };
-    this.h2c = new H2cPool({ connectTimeoutMs: this.options.connectTimeoutMs, idleTimeoutMs: this.options.keepAliveTimeoutMs, windows, logger: this.logger });
+    this.h2c = new H2cPool({
+      connectTimeoutMs: this.options.connectTimeoutMs, idleTimeoutMs: this.options.keepAliveTimeoutMs, windows, logger: this.logger,
+      ...(sidecar === undefined ? {} : { sidecar }),
+    });
     this.h2 = new OutboundH2({
       dialer: this.dialer, tunnels: options.tunnels, h2c: this.h2c, windows, logger: this.logger,
       maxConcurrentStreams: options.maxConcurrentStreams ?? 1000, maxHeaderListSize: options.maxHeaderListSize ?? 65_536,

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import {
   CausewayError, ErrorCodes, describeError, silentLogger,
-  type ErrorCode, type Logger,
+  type Endpoint, type ErrorCode, type Logger,
 } from '../../registry/index.js';
 import type { AccessScope } from '../policy/decide-access.js';
 import { formatLabels, type Candidate, type RouteDecision, type RouteTarget } from '../policy/decide-route.js';
@@ -10,7 +10,7 @@ import { CAUSEWAY_ENDPOINT } from './headers.js';
 import { formatIpAddress, formatMeshAuthority, isIpAddressText, type MeshAuthority } from './mesh-address.js';
 import { outlierKey, type OutlierTracker } from './outlier-tracker.js';
 import { failoverOf } from '../policy/policy-set.js';
-import { connectTcp } from './tcp-connect.js';
+import { connectEndpoint, type SidecarCredentials } from './endpoint-connector.js';
 import { TunnelError, type OpenOptions, type OpenedTunnel, type TunnelOpener } from './tunnel-client.js';
 
 export interface RouteDialerOptions {
@@ -19,6 +19,8 @@ export interface RouteDialerOptions {
   tunnels: TunnelOpener;
   connectTimeoutMs: number;
   logger?: Logger;
+  /** This listener's SVID and bundle, for local endpoints behind an agent's sidecar. */
+  sidecar?: SidecarCredentials;
 }
 
 /** A byte stream to the service, and how it got there. */
@@ -109,7 +111,7 @@ export class RouteDialer {
   private async dialOne(planned: Candidate, source: string | undefined): Promise<DialedRoute> {
     const candidate = planned.target;
     if (candidate.kind === 'local') {
-      const socket = await connectTcp(candidate.endpoint.address, candidate.port, this.options.connectTimeoutMs);
+      const socket = await this.connectLocal(candidate.endpoint, candidate.port);
       return { stream: socket, target: candidate, route: `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`, settle: () => {} };
     }
     const tunnel = await this.openTunnel(planned, source);
@@ -127,6 +129,11 @@ export class RouteDialer {
         this.settle(planned, ok);
       },
     };
+  }
+
+  /** A connection to a local endpoint: TCP, or mTLS through its agent's sidecar. */
+  connectLocal(endpoint: Endpoint, port: number): Promise<Duplex> {
+    return connectEndpoint(endpoint, port, this.options.connectTimeoutMs, this.options.sidecar);
   }
 
   /**

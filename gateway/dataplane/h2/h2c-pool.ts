@@ -1,6 +1,7 @@
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
-import { describeError, type Logger } from '../../../registry/index.js';
+import { describeError, type Endpoint, type Logger } from '../../../registry/index.js';
+import { sidecarConnection, type SidecarCredentials } from '../endpoint-connector.js';
 import type { WindowTuning } from '../h2-windows.js';
 import { formatIpAddress } from '../mesh-address.js';
 import { refuseLookup } from '../tcp-connect.js';
@@ -11,6 +12,8 @@ export interface H2cPoolOptions {
   idleTimeoutMs: number;
   windows: WindowTuning;
   logger: Logger;
+  /** For endpoints behind an agent's sidecar: HTTP/2 cleartext rides the sidecar's mTLS hop. */
+  sidecar?: SidecarCredentials;
 }
 
 /**
@@ -24,14 +27,17 @@ export class H2cPool {
 
   constructor(private readonly options: H2cPoolOptions) {}
 
-  session(host: string, port: number): ClientHttp2Session {
+  session(endpoint: Pick<Endpoint, 'address' | 'identity' | 'sidecarPort'>, port: number): ClientHttp2Session {
+    const host = endpoint.address;
     const key = formatIpAddress(host, port);
     const held = this.sessions.get(key);
     if (held !== undefined && !held.closed && !held.destroyed) return held;
     if (this.closed) throw new Error('h2c pool is closed');
     // The authority only names the session; the socket dials the IP literal, never DNS.
     const session = h2connect(`http://${key}`, {
-      createConnection: () => tcpConnect({ host, port, lookup: refuseLookup, noDelay: true }),
+      createConnection: () => endpoint.sidecarPort === undefined
+        ? tcpConnect({ host, port, lookup: refuseLookup, noDelay: true })
+        : sidecarConnection(endpoint, port, this.options.sidecar),
       settings: { enablePush: false, initialWindowSize: this.options.windows.streamWindowBytes },
     });
     this.sessions.set(key, session);

@@ -121,7 +121,7 @@ export class OutboundH2 {
         route = `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`;
         // This gateway owns the endpoint: it is the one to tell the backend who is calling.
         const out = callHeaders(headers, { method, path, scheme: 'http', authority: plannedAuthority }, towardBackend(this.options.by(), source));
-        upstream = this.options.h2c.session(candidate.endpoint.address, candidate.port).request(out, { endStream: false });
+        upstream = this.options.h2c.session(candidate.endpoint, candidate.port).request(out, { endStream: false });
       } else {
         route = `remote ${candidate.cluster} via ${candidate.gateway.identity}`;
         const request = this.options.tunnels.request;
