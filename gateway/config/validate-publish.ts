@@ -81,7 +81,7 @@ function readRange(value: unknown, at: string, errors: string[]): PublishConfig[
 interface PublishingEntry {
   name: string;
   datacenter: string | undefined;
-  publish: PublishConfig | undefined;
+  publish?: PublishConfig | undefined;
 }
 
 /**

@@ -27,7 +27,7 @@ export interface ConsulSourceConfig {
   /** Every service read again this often, whatever the watches said. */
   resyncMs: number;
   /** Federated services registered in this datacenter as external services (docs/consul.md); undefined: none. */
-  publish: PublishConfig | undefined;
+  publish?: PublishConfig;
 }
 
 export interface SourcesConfig {
@@ -82,7 +82,9 @@ export function validateSources(value: unknown, trustDomain: string, configDir: 
     }
     const tokenFile = text('tokenFile');
     const tls = validateConsulTls(entry.tls, `${at}.tls`, configDir, errors);
+    const publish = validatePublish(entry.publish, `${at}.publish`, errors);
     consul.push({
+      ...(publish === undefined ? {} : { publish }),
       name, address, tls: tls !== undefined, tlsFiles: tls ?? { caFile: undefined, certFile: undefined, keyFile: undefined, serverName: undefined },
       tokenFile: tokenFile === undefined ? undefined : path.resolve(configDir, tokenFile),
       datacenter: text('datacenter'), namespace,
@@ -93,7 +95,6 @@ export function validateSources(value: unknown, trustDomain: string, configDir: 
       // http_max_conns_per_client (200 by default).
       concurrency: count(entry.concurrency, `${at}.concurrency`, DEFAULT_CONSUL_CONCURRENCY, 1, 64),
       resyncMs: ms(entry.resync, `${at}.resync`, DEFAULT_CONSUL_RESYNC_MS, 10_000, 86_400_000),
-      publish: validatePublish(entry.publish, `${at}.publish`, errors),
     });
   });
   return { consul };

@@ -1,5 +1,7 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import Consul from 'consul';
-import { describeError, silentLogger, type CatalogReader, type Logger, type ServiceKey, type ServicePort, type Store } from '../../registry/index.js';
+import { describeError, type ConsulTlsOptions, silentLogger, type CatalogReader, type Logger, type ServiceKey, type ServicePort, type Store } from '../../registry/index.js';
 import { servicePatternMatches, type PublishConfig } from '../config/validate-publish.js';
 import type { ForwardListeners } from '../dataplane/forward-listeners.js';
 import { formatIpAddress } from '../dataplane/mesh-address.js';
@@ -11,7 +13,8 @@ import { PortAssignments } from './port-assignments.js';
 export interface ConsulPublisherOptions {
   /** The Consul entry (`sources.consul[].name`): logs, the data dir file of its port assignments. */
   name: string;
-  consul: { host: string; port: number; secure: boolean; token?: string; datacenter?: string };
+  /** The agent, as the import of the same entry reaches it (HTTPS when `tls` is given). */
+  consul: { host: string; port: number; tls?: ConsulTlsOptions; token?: string; datacenter?: string };
   publish: PublishConfig;
   /** The Consul node the services are registered on. */
   node: string;
@@ -59,6 +62,7 @@ const CLOSE_BUDGET_MS = 2000;
  */
 export class ConsulPublisher {
   private readonly consul: Consul;
+  private readonly agent: HttpAgent;
   private readonly logger: Logger;
   private readonly assignments: PortAssignments;
   private readonly identity: NodeIdentity;
@@ -81,8 +85,15 @@ export class ConsulPublisher {
   constructor(private readonly options: ConsulPublisherOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'consul-publish', source: options.name });
     const { consul } = options;
+    const tls = consul.tls;
+    // One keep-alive connection is all a round needs: its writes go one after another.
+    this.agent = tls === undefined ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : new HttpsAgent({
+      keepAlive: true, maxSockets: 1,
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: tls.key }), ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+    });
     this.consul = new Consul({
-      host: consul.host, port: consul.port, secure: consul.secure,
+      host: consul.host, port: consul.port, secure: tls !== undefined, agent: this.agent,
       // `timeout` is a default the client applies to every request (lib/utils.js options), though its types leave it out.
       defaults: {
         timeout: options.requestTimeoutMs ?? 10_000,
@@ -155,6 +166,7 @@ export class ConsulPublisher {
       new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_BUDGET_MS))),
     ]);
     clearTimeout(timer);
+    this.agent.destroy();
   }
 
   private schedule(delayMs = this.options.debounceMs ?? 100): void {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CausewayError, ErrorCodes, describeError, type CatalogReader, type Logger, type Source, type Store } from '../../registry/index.js';
+import { readConsulTls } from '../config/consul-tls.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ConsulSourceConfig } from '../config/validate-sources.js';
 import type { ForwardListeners } from '../dataplane/forward-listeners.js';
@@ -45,10 +46,11 @@ export class ConsulPublishing {
     for (const { settings, guard } of this.guarded) {
       const publish = settings.publish!;
       const token = await readToken(settings);
+      const tls = settings.tls ? await readConsulTls(settings.name, settings.tlsFiles) : undefined;
       const publisher = new ConsulPublisher({
         name: settings.name,
         consul: {
-          host: settings.address.host, port: settings.address.port, secure: settings.tls,
+          host: settings.address.host, port: settings.address.port, ...(tls === undefined ? {} : { tls }),
           ...(token === undefined ? {} : { token }), ...(settings.datacenter === undefined ? {} : { datacenter: settings.datacenter }),
         },
         publish, node: publish.node ?? `causeway-${this.config.gatewayName}`, gateway: deps.identity,
