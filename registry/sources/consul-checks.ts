@@ -1,7 +1,8 @@
 /** What the Consul source keeps of one check of /v1/health/state/any, to tell what changed. */
 export interface CheckDigest {
   node: string;
-  modifyIndex: number;
+  /** A check deleted and registered again between two lists has a new CreateIndex. */
+  createIndex: number;
   status: string;
   /** "" for a node-level check (serfHealth, say), which counts against every service on the node. */
   serviceId: string;
@@ -23,7 +24,7 @@ export function checkTable(data: unknown): Map<string, CheckDigest> {
     if (typeof c !== 'object' || c === null || typeof c.Node !== 'string' || typeof c.CheckID !== 'string') continue;
     table.set(`${c.Node}\u0000${c.CheckID}`, {
       node: c.Node,
-      modifyIndex: typeof c.ModifyIndex === 'number' ? c.ModifyIndex : -1,
+      createIndex: typeof c.CreateIndex === 'number' ? c.CreateIndex : -1,
       status: typeof c.Status === 'string' ? c.Status : '',
       serviceId: typeof c.ServiceID === 'string' ? c.ServiceID : '',
       serviceName: typeof c.ServiceName === 'string' ? c.ServiceName : '',
@@ -34,9 +35,14 @@ export function checkTable(data: unknown): Map<string, CheckDigest> {
 
 /**
  * The service names whose health may have changed between two check tables: a check added,
- * removed, rewritten (ModifyIndex) or with another status. A service check names its service; a
- * node-level check (ServiceID "") affects every service on its node — those the caller knows to be
- * there (`servicesOn`, from the instances it read) and those with a check of their own on that node.
+ * removed, registered again (CreateIndex), moved to another service, or with another status. A
+ * write that changed only a check's output or notes (ModifyIndex alone) names nothing: agents
+ * write a steady check's output every `check_update_interval` (5 min) —
+ * https://developer.hashicorp.com/consul/docs/reference/agent/configuration-file/general#check_update_interval —
+ * which across 20,000 checks is tens of writes a second, none of them a health change. A service
+ * check names its service; a node-level check (ServiceID "") every service on its node — those
+ * the caller knows to be there (`servicesOn`, from the instances it read) and those with a check
+ * of their own on that node.
  */
 export function changedServices(before: CheckTable, after: CheckTable, servicesOn: (node: string) => Iterable<string>): Set<string> {
   const changed = new Set<string>();
@@ -47,7 +53,8 @@ export function changedServices(before: CheckTable, after: CheckTable, servicesO
   };
   for (const [key, now] of after) {
     const was = before.get(key);
-    if (was !== undefined && was.modifyIndex === now.modifyIndex && was.status === now.status && was.serviceName === now.serviceName) continue;
+    if (was !== undefined && was.createIndex === now.createIndex && was.status === now.status
+      && was.serviceId === now.serviceId && was.serviceName === now.serviceName) continue;
     mark(now);
     if (was !== undefined) mark(was);
   }

@@ -48,11 +48,22 @@ export interface ConsulSourceOptions {
   concurrency?: number;
   /** Every service is read again this often, whatever the watches saw (ms; 0 = never). Default 5 min. */
   resyncMs?: number;
+  /** A watch sends its next blocking query no sooner than this after its last one (ms). Default 1 s. */
+  minQueryIntervalMs?: number;
   logger?: Logger;
 }
 
 export const DEFAULT_CONSUL_CONCURRENCY = 8;
 export const DEFAULT_CONSUL_RESYNC_MS = 5 * 60_000;
+/**
+ * Consul's blocking-query guidance: rate-limit the loop, because a resource that changes all the
+ * time answers every query at once
+ * (https://developer.hashicorp.com/consul/api-docs/features/blocking#implementation-details). The
+ * check list is such a resource in a large datacenter (every output write moves its index), and
+ * each answer is the whole list: one query a second bounds its cost. A change after a quiet spell
+ * still answers the parked query at once.
+ */
+export const DEFAULT_CONSUL_MIN_QUERY_INTERVAL_MS = 1000;
 /** A read that is not a blocking query answers at once; this only catches a hung agent. */
 const READ_TIMEOUT_MS = 30_000;
 /** The two parked blocking queries: the service list and the check list. */
@@ -160,8 +171,10 @@ export class ConsulSource implements Source {
     this.sink = sink;
     const synced = new Promise<void>((resolve) => (this.resolveSynced = resolve));
     const wait = this.options.wait ?? '30s';
-    this.follow('catalog', () => this.consul.watch({ method: this.consul.catalog.service.list, options: { wait } }), (data, index) => this.onServices(data, index));
-    this.follow('checks', () => this.consul.watch({ method: this.consul.health.state, options: { state: 'any', wait } }), (data, index) => this.onChecks(data, index));
+    const list = this.paced((opts) => this.consul.catalog.service.list(opts as never));
+    const checks = this.paced((opts) => this.consul.health.state(opts as never));
+    this.follow('catalog', () => this.consul.watch({ method: list, options: { wait } }), (data, index) => this.onServices(data, index));
+    this.follow('checks', () => this.consul.watch({ method: checks, options: { state: 'any', wait } }), (data, index) => this.onChecks(data, index));
     const resyncMs = this.options.resyncMs ?? DEFAULT_CONSUL_RESYNC_MS;
     if (resyncMs > 0) {
       const timer = setInterval(() => this.refreshAll('periodic resync'), resyncMs);
@@ -211,6 +224,32 @@ export class ConsulSource implements Source {
       timer.unref();
       this.timers.add(timer);
     });
+  }
+
+  /**
+   * A watch method that starts a query no sooner than minQueryIntervalMs after the previous one
+   * started (the client's Watch asks again at once). After close it sends nothing: the Watch,
+   * ended, ignores the rejection.
+   */
+  private paced(method: (opts: unknown) => Promise<unknown>): (opts: unknown) => Promise<unknown> {
+    const interval = this.options.minQueryIntervalMs ?? DEFAULT_CONSUL_MIN_QUERY_INTERVAL_MS;
+    let last = -Infinity;
+    return async (opts) => {
+      const wait = last + interval - performance.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            resolve();
+          }, wait);
+          timer.unref();
+          this.timers.add(timer);
+        });
+      }
+      if (this.closed) throw new Error('source closed');
+      last = performance.now();
+      return method(opts);
+    };
   }
 
   /** True when X-Consul-Index went backwards (a restored snapshot, a new leader): start over. */

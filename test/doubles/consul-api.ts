@@ -143,6 +143,12 @@ export class ConsulApiDouble {
     this.wake('change');
   }
 
+  /** Rewrites a check's output alone (an agent's `check_update_interval` sync): a check write, no health change. */
+  setCheckOutput(node: string, checkId: string, output: string): void {
+    if (!this.state.setCheckOutput(node, checkId, output)) throw new Error(`no check ${checkId} on node ${node}`);
+    this.wake('change');
+  }
+
   /** Removes a service instance (or, without `serviceId`, the node and all it carries). */
   deregister(node: string, serviceId?: string): void {
     this.state.deregister(node, serviceId === undefined ? {} : { serviceId });

@@ -141,11 +141,30 @@ export class CatalogState {
 
   /** Changes a check's status; false when there is no such check. A write of the same status is a no-op (no new index). */
   setCheckStatus(node: string, checkId: string, status: CheckStatus): boolean {
+    return this.updateCheck(node, checkId, (check) => {
+      if (check.Status === status) return false;
+      check.Status = status;
+      return true;
+    });
+  }
+
+  /**
+   * Changes a check's output only, as an agent syncs a steady check's output every
+   * `check_update_interval`: a check write (ModifyIndex, the checks table index) with no status change.
+   */
+  setCheckOutput(node: string, checkId: string, output: string): boolean {
+    return this.updateCheck(node, checkId, (check) => {
+      if (check.Output === output) return false;
+      check.Output = output;
+      return true;
+    });
+  }
+
+  private updateCheck(node: string, checkId: string, change: (check: ConsulCheck) => boolean): boolean {
     const check = this.checks.get(`${node}/${checkId}`);
     if (check === undefined) return false;
-    if (check.Status === status) return true;
+    if (!change(check)) return true;
     const idx = ++this.raftIndex;
-    check.Status = status;
     check.ModifyIndex = idx;
     this.checksIndex = idx;
     const touched = new Set<string>();

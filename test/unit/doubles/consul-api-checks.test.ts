@@ -75,6 +75,19 @@ describe('Consul API double: GET /v1/health/state/:state', () => {
     consul.deregister('vm-9');
   });
 
+  it('an output-only write (an agent\'s check_update_interval sync) moves the check\'s ModifyIndex and the list\'s index, not its status', async () => {
+    const first = await checks(client, {});
+    const pending = checks(client, { index: String(first.index), wait: '10s' });
+    setTimeout(() => consul.setCheckOutput('vm-1', 'service:web-1', 'HTTP GET http://10.0.0.1:8080/health: 200 OK'), 50).unref();
+    const next = await pending;
+    const web1 = next.body.find((c) => c.CheckID === 'service:web-1');
+    assert.deepEqual(web1 && [web1.Status, web1.Output, web1.ModifyIndex], ['passing', 'HTTP GET http://10.0.0.1:8080/health: 200 OK', next.index]);
+    const before = consul.index;
+    consul.setCheckOutput('vm-1', 'service:web-1', 'HTTP GET http://10.0.0.1:8080/health: 200 OK');
+    assert.equal(consul.index, before, 'the same output again is no write');
+    assert.throws(() => consul.setCheckOutput('vm-1', 'nope', 'x'), /no check nope on node vm-1/);
+  });
+
   it('a registration that changes nothing moves no table index; a new port moves the services indexes, not the checks\'', async () => {
     const input = { node: 'vm-1', address: '10.0.0.1', service: 'web', id: 'web-1', tags: ['v1'], port: 8080 };
     const [catalogBefore, checksBefore] = [await servicesIndex(client), await checks(client, {})];

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { changedServices, checkTable } from '../../../registry/sources/consul-checks.js';
 
-const check = (Node: string, CheckID: string, ServiceID: string, ServiceName: string, Status: string, ModifyIndex: number): Record<string, unknown> =>
-  ({ Node, CheckID, Name: CheckID, Status, ServiceID, ServiceName, ModifyIndex, CreateIndex: 1 });
+const check = (Node: string, CheckID: string, ServiceID: string, ServiceName: string, Status: string, CreateIndex: number): Record<string, unknown> =>
+  ({ Node, CheckID, Name: CheckID, Status, ServiceID, ServiceName, CreateIndex, ModifyIndex: CreateIndex + 1, Output: '' });
 
 describe('Consul check tables', () => {
   const before = checkTable([
@@ -15,10 +15,15 @@ describe('Consul check tables', () => {
   ]);
   const on = (services: Record<string, string[]>) => (node: string): string[] => services[node] ?? [];
 
-  it('an unchanged list changes nothing; a status or ModifyIndex change names its service', () => {
+  it('an unchanged list changes nothing, nor does a write of output alone; a status change or a check registered again names its service', () => {
     assert.deepEqual(changedServices(before, before, on({})), new Set());
+    const outputOnly = checkTable([...before.keys()].map((key, i) => {
+      const c = before.get(key)!;
+      return { ...check(c.node, key.split('\u0000')[1]!, c.serviceId, c.serviceName, c.status, c.createIndex), ModifyIndex: 100 + i, Output: 'HTTP GET: 200 OK' };
+    }));
+    assert.deepEqual(changedServices(before, outputOnly, on({})), new Set(), 'check_update_interval writes are not health changes');
     const after = new Map(before);
-    after.set('vm-2\u0000service:web-2', { ...before.get('vm-2\u0000service:web-2')!, modifyIndex: 12 });
+    after.set('vm-2\u0000service:web-2', { ...before.get('vm-2\u0000service:web-2')!, createIndex: 12 });
     after.set('vm-3\u0000service:db-1', { ...before.get('vm-3\u0000service:db-1')!, status: 'passing' });
     assert.deepEqual(changedServices(before, after, on({})), new Set(['db', 'web']));
   });
@@ -26,14 +31,14 @@ describe('Consul check tables', () => {
   it('a check added or removed names its service, and a renamed service both names', () => {
     const after = new Map(before);
     after.delete('vm-3\u0000service:db-1');
-    after.set('vm-4\u0000service:cache-1', { node: 'vm-4', modifyIndex: 20, status: 'passing', serviceId: 'cache-1', serviceName: 'cache' });
-    after.set('vm-2\u0000service:web-2', { node: 'vm-2', modifyIndex: 21, status: 'passing', serviceId: 'web-2', serviceName: 'www' });
+    after.set('vm-4\u0000service:cache-1', { node: 'vm-4', createIndex: 20, status: 'passing', serviceId: 'cache-1', serviceName: 'cache' });
+    after.set('vm-2\u0000service:web-2', { node: 'vm-2', createIndex: 8, status: 'passing', serviceId: 'web-2', serviceName: 'www' });
     assert.deepEqual(changedServices(before, after, on({})), new Set(['db', 'cache', 'www', 'web']));
   });
 
   it('a node-level check names every service on its node: those read there and those with checks there', () => {
     const after = new Map(before);
-    after.set('vm-1\u0000serfHealth', { node: 'vm-1', modifyIndex: 30, status: 'critical', serviceId: '', serviceName: '' });
+    after.set('vm-1\u0000serfHealth', { node: 'vm-1', createIndex: 30, status: 'critical', serviceId: '', serviceName: '' });
     assert.deepEqual(changedServices(before, after, on({ 'vm-1': ['nochecks'], 'vm-2': ['other'] })), new Set(['nochecks', 'web', 'api']));
     const gone = new Map(before);
     gone.delete('vm-1\u0000serfHealth');
@@ -43,6 +48,6 @@ describe('Consul check tables', () => {
   it('reads only entries with a node and a check ID, and a non-list as empty', () => {
     assert.equal(checkTable({ not: 'a list' }).size, 0);
     const table = checkTable([null, 'x', { Node: 'vm-1' }, { Node: 'vm-1', CheckID: 'c', Status: 7 }]);
-    assert.deepEqual([...table.values()], [{ node: 'vm-1', modifyIndex: -1, status: '', serviceId: '', serviceName: '' }]);
+    assert.deepEqual([...table.values()], [{ node: 'vm-1', createIndex: -1, status: '', serviceId: '', serviceName: '' }]);
   });
 });

@@ -85,6 +85,38 @@ describe('ConsulSource at scale', () => {
       assert.equal(w.source.stats().serviceReads - readsBefore, 1);
       const reads = w.consul.requestLog().slice(logBefore).filter((r) => r.path.startsWith('/v1/health/service/'));
       assert.deepEqual(reads.map((r) => [r.path, r.index, r.blocked]), [['/v1/health/service/svc-123', undefined, false]]);
+
+      // Output-only writes (every agent syncs a steady check's output each check_update_interval)
+      // answer the check list, and read no service.
+      const logAtOutput = w.consul.requestLog().length;
+      for (let s = 0; s < 50; s += 1) w.consul.setCheckOutput(`node-${s}-0`, `service:svc-${s}-0`, `200 OK at ${s}`);
+      await waitFor('the check list answered', () => (w.consul.requestLog().slice(logAtOutput).some((r) => r.path === '/v1/health/state/any' && r.status === 200) ? true : undefined));
+      await waitFor('both watches parked again', () => (w.consul.blockedQueries === 2 ? true : undefined));
+      assert.equal(w.source.stats().serviceReads - readsBefore, 1, 'no read for an output change');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('paces each watch to a query a second: a burst of check changes costs a check list a second, the first change answered at once', { timeout: 30_000 }, async () => {
+    const w = await world({ services: 10 });
+    try {
+      await w.sources.allSynced();
+      await waitFor('both watches parked', () => (w.consul.blockedQueries === 2 ? true : undefined));
+      await sleep(1100);
+      const from = w.consul.requestLog().length;
+      const t0 = performance.now();
+      w.consul.setCheckStatus('node-0-0', 'service:svc-0-0', 'critical');
+      await waitFor('the first change', () => (w.endpoints('svc-0')[0]?.health === 'unhealthy' ? true : undefined), 20_000, 5);
+      const firstMs = performance.now() - t0;
+      for (let s = 1; s < 10; s += 1) {
+        w.consul.setCheckStatus(`node-${s}-0`, `service:svc-${s}-0`, 'critical');
+        await sleep(50);
+      }
+      await waitFor('every change', () => (Array.from({ length: 10 }, (_, s) => w.endpoints(`svc-${s}`)[0]?.health).every((h) => h === 'unhealthy') ? true : undefined));
+      const lists = w.consul.requestLog().slice(from).filter((r) => r.path === '/v1/health/state/any' && r.status === 200);
+      assert.ok(firstMs < 500, `the first change took ${firstMs.toFixed(0)} ms`);
+      assert.ok(lists.length <= 3, `${lists.length} check lists for a burst of 10 changes in 0.5 s`);
     } finally {
       await w.close();
     }
