@@ -8,6 +8,10 @@ import { RateLimiter, type RateLimit } from './rate-limiter.js';
 import type { ServiceAccountTokenVerifier } from './service-account-token.js';
 
 /** How the caller proves what it may be issued. */
+
+/** A host name as `token create --agent` takes it (RFC 1123 labels, lower case). */
+const AGENT_HOST = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
 export type IssuanceCredential =
   | { kind: 'join-token'; token: string }
   | { kind: 'service-account'; jwt: string }
@@ -32,6 +36,8 @@ export interface IssuedSvid {
   bundle: string;
   /** Bundles of federated trust domains, by trust domain (never merged with ours). */
   federatedBundles: Record<string, string>;
+  /** The host a join token was minted for (`token create --agent HOST`), when it was. */
+  agent?: string;
   expiresAt: string;
 }
 
@@ -77,9 +83,12 @@ export class WorkloadIssuer {
   }
 
   /** Mints a one-time join token for `identity` (exact SPIFFE ID or `.../*` pattern). */
-  async createJoinToken(options: { identity: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: string }> {
+  async createJoinToken(options: { identity: string; ttlSeconds: number; agent?: string }): Promise<{ token: string; expiresAt: string; agent?: string }> {
     const problem = grantProblem(options.identity, this.o.ca.trustDomain);
     if (problem !== undefined) throw new CausewayError(ErrorCodes.USAGE, `identity: ${problem}`);
+    if (options.agent !== undefined && !AGENT_HOST.test(options.agent)) {
+      throw new CausewayError(ErrorCodes.USAGE, `agent: "${options.agent.slice(0, 100)}" is not a host name (lower-case letters, digits, "-" and ".", up to 253)`);
+    }
     if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 1 || options.ttlSeconds > MAX_JOIN_TOKEN_TTL_SECONDS) {
       throw new CausewayError(ErrorCodes.USAGE, `ttl: must be from 1 s to ${MAX_JOIN_TOKEN_TTL_SECONDS / 86400} days`);
     }
@@ -87,9 +96,9 @@ export class WorkloadIssuer {
     const created = await this.tokens.issue(() => createJoinToken({
       trustDomain: this.o.ca.trustDomain, address: this.o.address(), bundle: this.ownBundle(), identity: options.identity,
       ttlSeconds: options.ttlSeconds, now,
-    }), { grant: options.identity }, now);
-    this.logger.info({ tokenId: created.payload.id, identity: options.identity, exp: created.payload.exp }, 'join token created');
-    return { token: created.text, expiresAt: new Date(created.payload.exp * 1000).toISOString() };
+    }), { grant: options.identity, ...(options.agent === undefined ? {} : { agent: options.agent }) }, now);
+    this.logger.info({ tokenId: created.payload.id, identity: options.identity, agent: options.agent, exp: created.payload.exp }, 'join token created');
+    return { token: created.text, expiresAt: new Date(created.payload.exp * 1000).toISOString(), ...(options.agent === undefined ? {} : { agent: options.agent }) };
   }
 
   /** Takes one request's share of `client`'s rate limit; call as soon as a request arrives (CW_RATE_LIMITED). */
@@ -102,6 +111,7 @@ export class WorkloadIssuer {
     const now = this.now();
     const { credential } = request;
     let grant: string;
+    let agentHost: string | undefined;
     let spend: ((spiffeId: string) => Promise<() => Promise<void>>) | undefined;
     if (credential.kind === 'join-token') {
       const token = parseJoinToken(credential.token, now);
@@ -110,6 +120,7 @@ export class WorkloadIssuer {
       }
       const record = await this.tokens.check(token.id, token.secret, token.payloadDigest, now);
       grant = record.grant ?? token.identity;
+      agentHost = record.agent;
       spend = async (spiffeId) => {
         await this.tokens.redeem(token.id, token.secret, token.payloadDigest, now, spiffeId);
         return () => this.tokens.release(token.id);
@@ -146,13 +157,16 @@ export class WorkloadIssuer {
       await release?.().catch((releaseErr: unknown) => this.logger.error({ reason: describeError(releaseErr) }, 'cannot release the join token'));
       throw err;
     }
-    this.logger.info({ spiffeId, via: credential.kind, client: request.client, notAfter: issued.notAfter.toISOString() }, 'workload SVID issued');
+    this.logger.info({ spiffeId, via: credential.kind, agent: agentHost, client: request.client, notAfter: issued.notAfter.toISOString() }, 'workload SVID issued');
     const federatedBundles: Record<string, string> = {};
     for (const td of this.o.trust.trustDomains()) {
       const bundle = this.o.trust.get(td);
       if (td !== this.o.ca.trustDomain && bundle !== undefined) federatedBundles[td] = encodeBundle(bundle);
     }
-    return { spiffeId, certChainPem: issued.certChainPem, bundle: this.ownBundle(), federatedBundles, expiresAt: issued.notAfter.toISOString() };
+    return {
+      spiffeId, certChainPem: issued.certChainPem, bundle: this.ownBundle(), federatedBundles, expiresAt: issued.notAfter.toISOString(),
+      ...(agentHost === undefined ? {} : { agent: agentHost }),
+    };
   }
 
   private identityAsked(request: IssueRequest, csrUris: readonly string[], grant: string): string {

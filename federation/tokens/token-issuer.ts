@@ -17,6 +17,8 @@ export interface IssuedToken {
   peerName?: string;
   /** Join tokens: the SPIFFE ID (or `spiffe://td/prefix/*` pattern) the token lets its holder obtain. */
   grant?: string;
+  /** Join tokens for an agent (`token create --agent HOST`): the host it was minted for. */
+  agent?: string;
   /** Who redeemed it (a cluster, or the SPIFFE ID issued). */
   usedBy?: string;
 }
@@ -73,7 +75,7 @@ export class TokenIssuer {
   }
 
   /** Records a token minted by the caller (`mint` runs inside the issuer's queue), persisting it before it is returned. */
-  issue<T extends { minted: MintedToken }>(mint: () => T, extra: { peerName?: string; grant?: string } = {}, now: number = Date.now()): Promise<T> {
+  issue<T extends { minted: MintedToken }>(mint: () => T, extra: { peerName?: string; grant?: string; agent?: string } = {}, now: number = Date.now()): Promise<T> {
     return this.serialised(async () => {
       const tokens = await this.loaded();
       const created = mint();
@@ -181,6 +183,7 @@ function parseTokenFile(value: unknown, name: string): IssuedToken[] {
       && (t.usedAt === undefined || Number.isSafeInteger(t.usedAt))
       && (t.peerName === undefined || typeof t.peerName === 'string')
       && (t.grant === undefined || typeof t.grant === 'string')
+      && (t.agent === undefined || typeof t.agent === 'string')
       && (t.usedBy === undefined || typeof t.usedBy === 'string');
     if (!ok) throw corrupt(`tokens[${i}] is not a token record`);
     return t;

@@ -106,8 +106,8 @@ export class AdminServer {
       case 'GET /v1/agents':
         // Agents that registered services here: connected, within their lease, or expired.
         sendJson(res, 200, {
-          agents: gateway.agents.status().map(({ agent, state, services, leaseExpiresAtMs }) => ({
-            agent, state, services, leaseExpires: leaseExpiresAtMs === undefined ? undefined : new Date(leaseExpiresAtMs).toISOString(),
+          agents: gateway.agents.status().map(({ agent, state, host, services, leaseExpiresAtMs }) => ({
+            agent, state, host, services, leaseExpires: leaseExpiresAtMs === undefined ? undefined : new Date(leaseExpiresAtMs).toISOString(),
           })),
         });
         return;
@@ -151,12 +151,13 @@ export class AdminServer {
         this.requireAuth(req);
         const body = await readJsonObject(req);
         for (const key of Object.keys(body)) {
-          if (key !== 'identity' && key !== 'ttlSeconds') throw new CausewayError(ErrorCodes.BODY_INVALID, `${key}: unknown field (expected identity, ttlSeconds)`);
+          if (!['identity', 'ttlSeconds', 'agent'].includes(key)) throw new CausewayError(ErrorCodes.BODY_INVALID, `${key}: unknown field (expected identity, ttlSeconds, agent)`);
         }
         if (typeof body.identity !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'identity: is required (a SPIFFE ID or a pattern ending in /*)');
         const ttlSeconds = body.ttlSeconds ?? 3600;
         if (typeof ttlSeconds !== 'number') throw new CausewayError(ErrorCodes.BODY_INVALID, 'ttlSeconds: must be a number');
-        sendJson(res, 201, await gateway.issuer.createJoinToken({ identity: body.identity, ttlSeconds }));
+        if (body.agent !== undefined && typeof body.agent !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'agent: must be the host name of the agent');
+        sendJson(res, 201, await gateway.issuer.createJoinToken({ identity: body.identity, ttlSeconds, ...(body.agent === undefined ? {} : { agent: body.agent as string }) }));
         return;
       }
       case 'POST /v1/reload': {

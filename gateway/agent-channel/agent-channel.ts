@@ -132,7 +132,7 @@ export class AgentChannel {
           return;
         }
         if (frame.type === 'register') {
-          await this.options.agents.register(agent, frame.declarations);
+          await this.options.agents.register(agent, frame.declarations, frame.host);
           registered = true;
           const outbound = this.options.outbound?.();
           ws.send(ackFrame('register', { services: frame.declarations.map((d) => `${d.name}.${d.namespace}`), ...(outbound === undefined ? {} : { outbound }) }));

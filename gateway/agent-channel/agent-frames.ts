@@ -15,6 +15,8 @@ export const AGENT_PROTOCOL_VERSION = 1;
 /** The host's services, replacing whatever this agent registered before. */
 export interface RegisterFrame {
   type: 'register';
+  /** The host name the agent reports (shown by `causeway agents`). */
+  host: string | undefined;
   declarations: ServiceDeclaration[];
 }
 
@@ -39,6 +41,9 @@ export interface FrameContext {
 }
 
 export const MAX_SERVICES_PER_AGENT = 256;
+
+/** A host name in a register frame (RFC 1123 labels). */
+export const AGENT_HOST_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$/;
 const SERVICE_FIELDS = ['name', 'namespace', 'export', 'ports', 'identity', 'labels', 'weight', 'health'];
 
 /**
@@ -78,7 +83,10 @@ export function parseAgentFrame(text: string, context: FrameContext): AgentFrame
       return { type: 'health', service: value.service as string, health: value.health as 'healthy' | 'unhealthy' };
     }
     case 'register':
-      return { type: 'register', declarations: registerDeclarations(value, context) };
+      if (value.host !== undefined && (typeof value.host !== 'string' || !AGENT_HOST_PATTERN.test(value.host))) {
+        throw new CausewayError(ErrorCodes.FRAME_INVALID, `host: ${JSON.stringify(value.host)?.slice(0, 100)} is not a host name`);
+      }
+      return { type: 'register', host: value.host as string | undefined, declarations: registerDeclarations(value, context) };
     default:
       throw new CausewayError(ErrorCodes.FRAME_INVALID, `type: ${JSON.stringify(value.type) ?? 'missing'} is not register, health, heartbeat or deregister`);
   }
@@ -91,7 +99,7 @@ export function parseAgentFrame(text: string, context: FrameContext): AgentFrame
  */
 function registerDeclarations(frame: Record<string, unknown>, context: FrameContext): ServiceDeclaration[] {
   const errors: string[] = [];
-  checkFields(frame, ['v', 'type', 'kind', 'address', 'locality', 'inbound', 'services'], '', errors);
+  checkFields(frame, ['v', 'type', 'kind', 'host', 'address', 'locality', 'inbound', 'services'], '', errors);
   const kind: EndpointKind | undefined = frame.kind === 'vm' || frame.kind === 'metal' ? frame.kind : undefined;
   if (kind === undefined) errors.push('kind: must be "vm" or "metal"');
   const address = frame.address ?? unmapped(context.remoteAddress);

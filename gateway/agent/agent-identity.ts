@@ -38,6 +38,8 @@ interface AgentState {
   identityAddress: string;
   /** The trust domain's bundle (SPIFFE bundle JSON). */
   bundle: string;
+  /** The host name the join token was minted for, if it named one. */
+  host?: string;
 }
 
 /**
@@ -77,6 +79,11 @@ export class AgentIdentity implements SvidSource {
 
   get spiffeId(): string {
     return this.state.spiffeId;
+  }
+
+  /** The host name the join token named (`token create --agent HOST`), if any. */
+  get host(): string | undefined {
+    return this.state.host;
   }
 
   /** host:port of the gateway's identity listener (the agent channel is on it too). */
@@ -177,7 +184,10 @@ export class AgentIdentity implements SvidSource {
       address, trustDomain: token.trustDomain, roots: bundle.rootsPem, bearer: text,
       body: { csr: buildCsr(key.privateKey, spiffeId), spiffeId }, timeoutMs: this.options.requestTimeoutMs ?? 10_000,
     });
-    this.state = { v: 1, trustDomain: token.trustDomain, spiffeId, identityAddress: token.address, bundle: token.bundle };
+    this.state = {
+      v: 1, trustDomain: token.trustDomain, spiffeId, identityAddress: token.address, bundle: token.bundle,
+      ...(answer.agent === undefined ? {} : { host: answer.agent }),
+    };
     this.trust.set(bundle);
     await this.adopt(key.privateKeyPem, answer, token.address);
     this.logger.info({ spiffeId, gateway: address, notAfter: this.svid.notAfter.toISOString() }, 'joined: SVID issued by CSR');

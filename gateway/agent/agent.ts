@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, silentLogger, type Logger } from '../../registry/index.js';
 import { formatHostPort, isUnspecified, parseHostPort, type HostPort } from '../config/address.js';
 import { formatIpAddress } from '../dataplane/mesh-address.js';
 import type { AgentConfig } from './agent-config.js';
+import { AGENT_HOST_PATTERN } from '../agent-channel/agent-frames.js';
 import { AgentIdentity } from './agent-identity.js';
 import { AgentInbound } from './agent-inbound.js';
 import { AgentOutbound } from './agent-outbound.js';
@@ -125,8 +127,11 @@ export class Agent {
   /** The register frame's body: every service with its health now, the inbound port, the host's facts. */
   private registration(): Record<string, unknown> {
     const { config } = this;
+    const host = this.identity.host ?? hostname();
     return {
       kind: config.kind,
+      // The name the token was minted for, else this host's own (shown by `causeway agents`).
+      ...(AGENT_HOST_PATTERN.test(host) ? { host } : {}),
       ...(config.address === undefined ? {} : { address: config.address }),
       ...(Object.keys(config.locality).length === 0 ? {} : { locality: config.locality }),
       ...(this.inboundPort === undefined ? {} : { inbound: this.inboundPort }),

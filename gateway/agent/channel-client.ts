@@ -61,6 +61,8 @@ export class ChannelClient {
   private ws: WebSocket | undefined;
   private readonly pending: Pending[] = [];
   private registered = false;
+  /** The connection the last register frame went out on. */
+  private registerSentOn: WebSocket | undefined;
   private failures = 0;
   private connections = 0;
   private lastError: string | undefined;
@@ -86,10 +88,15 @@ export class ChannelClient {
     if (this.ws?.readyState === WebSocket.OPEN) this.register(this.ws);
   }
 
-  /** Reports a health change; when not connected, the next register frame carries it. */
+  /**
+   * Reports a health change. Once this connection's register frame is sent it goes at once,
+   * even before the ack: the gateway takes frames in order, so it lands after the register (a
+   * change between sending the register and its ack would otherwise be lost). Before that, the
+   * register frame itself carries the health of the moment.
+   */
   health(service: string, health: 'healthy' | 'unhealthy'): void {
     const ws = this.ws;
-    if (ws === undefined || ws.readyState !== WebSocket.OPEN || !this.registered) return;
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN || this.registerSentOn !== ws) return;
     this.send(ws, { v: 1, type: 'health', service, health }).catch((err: unknown) => {
       this.logger.warn({ service, err: describeError(err) }, 'health report refused');
     });
@@ -202,7 +209,9 @@ export class ChannelClient {
 
   private register(ws: WebSocket): void {
     const frame = { v: 1, type: 'register', ...this.options.registration() };
-    this.send(ws, frame).then((ack) => {
+    const sent = this.send(ws, frame);
+    this.registerSentOn = ws;
+    sent.then((ack) => {
       this.registered = true;
       this.registeredAt = new Date().toISOString();
       this.lastError = undefined;

@@ -12,6 +12,8 @@ export interface IssuedSvid {
   certChainPem: string;
   bundle: string;
   expiresAt: string;
+  /** The host the join token was minted for (`token create --agent HOST`). */
+  agent?: string;
 }
 
 export interface IdentityRequestOptions {

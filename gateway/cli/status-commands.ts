@@ -111,7 +111,7 @@ export const status: Command = {
   },
 };
 
-interface AgentView { agent: string; state: string; services: string[]; leaseExpires?: string }
+interface AgentView { agent: string; host?: string; state: string; services: string[]; leaseExpires?: string }
 
 export const agents: Command = {
   summary: 'list the VM and bare-metal agents that registered services here, with their state and lease',
@@ -121,8 +121,8 @@ export const agents: Command = {
     const answer = await adminRequest<{ agents: AgentView[] }>(await resolveTarget(targetFlags(values)), 'GET', '/v1/agents');
     if (format === 'json') return printJson(answer);
     if (answer.agents.length === 0) return print('no agents');
-    print(table(['AGENT', 'STATE', 'SERVICES', 'LEASE EXPIRES'], answer.agents.map((a) => [
-      a.agent, a.state, a.services.join(', ') || '-', a.leaseExpires ?? '-',
+    print(table(['AGENT', 'HOST', 'STATE', 'SERVICES', 'LEASE EXPIRES'], answer.agents.map((a) => [
+      a.agent, a.host ?? '-', a.state, a.services.join(', ') || '-', a.leaseExpires ?? '-',
     ])));
   },
 };

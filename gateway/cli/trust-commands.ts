@@ -49,14 +49,14 @@ export const trustRotate: Command = {
 
 export const tokenCreate: Command = {
   summary: 'mint a one-time join token that lets an agent or workload obtain one SVID by CSR',
-  usage: 'causeway token create --identity SPIFFE_ID|PATTERN [--ttl 1h] [target options]',
-  options: { ...TARGET_OPTIONS, identity: { type: 'string' }, ttl: { type: 'string' } },
+  usage: 'causeway token create --identity SPIFFE_ID|PATTERN [--agent HOST] [--ttl 1h] [target options]\n\n  --agent HOST  the token is for the agent on HOST: `causeway agents` shows the host it joined as',
+  options: { ...TARGET_OPTIONS, identity: { type: 'string' }, agent: { type: 'string' }, ttl: { type: 'string' } },
   async run({ values, format }) {
     if (typeof values.identity !== 'string') throw usageError('--identity is required: a SPIFFE ID such as spiffe://<td>/ns/web/sa/vm-1, or a pattern ending in /*');
     const ttlSeconds = values.ttl === undefined ? 3600 : parseDuration(values.ttl);
     if (ttlSeconds === undefined) throw usageError(`--ttl: "${String(values.ttl)}" is not a duration such as 15m or 1h`);
     const answer = await adminRequest<{ token: string; expiresAt: string }>(await resolveTarget(targetFlags(values)), 'POST', '/v1/join-tokens', {
-      identity: values.identity, ttlSeconds,
+      identity: values.identity, ttlSeconds, ...(typeof values.agent === 'string' ? { agent: values.agent } : {}),
     });
     if (format === 'json') printJson(answer);
     else print(answer.token);

@@ -441,8 +441,10 @@ export class OutboundProxy {
       }
       if (opening.answer) socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${protocol} requests routed one by one\r\n\r\n`);
       this.emit({ ...base, service: target.key, port, route: `${protocol} inside ${opening.answer ? 'CONNECT' : 'a forward port'}`, status: 200, durationMs: performance.now() - started });
-      // A forward port means its one service whatever the caller names: a CONNECT tunnel's requests name theirs.
-      const pinned = opening.answer ? undefined : target;
+      // A tunnel means its one service (RFC 9110 §9.3.6: CONNECT opens a tunnel to its target), as a
+      // forward port does: each request inside goes there whatever Host it names — which is what
+      // lets an agent's fixed local port carry HTTP clients that name 127.0.0.1:<port>.
+      const pinned = target;
       if (protocol === 'http') this.serveHttp1(socket, source, head, pinned, opening.via);
       else this.h2.accept(socket as Socket, head, source, pinned);
       socket.resume();

@@ -15,6 +15,8 @@ export type AgentState = 'connected' | 'lease' | 'expired';
 export interface AgentStatus {
   agent: string;
   state: AgentState;
+  /** The host name the agent reported (the one its join token was minted for, or its own). */
+  host: string | undefined;
   services: ServiceKey[];
   /** When the lease runs out (state `lease`), epoch ms. */
   leaseExpiresAtMs: number | undefined;
@@ -23,6 +25,7 @@ export interface AgentStatus {
 interface AgentEntry {
   agent: string;
   state: AgentState;
+  host?: string | undefined;
   leaseExpiresAtMs: number | undefined;
   declarations: ServiceDeclaration[];
   timer: NodeJS.Timeout | undefined;
@@ -30,7 +33,7 @@ interface AgentEntry {
 
 interface AgentFile {
   version: 1;
-  agents: Array<{ agent: string; state: AgentState; leaseExpiresAtMs?: number; declarations: unknown[] }>;
+  agents: Array<{ agent: string; state: AgentState; host?: string; leaseExpiresAtMs?: number; declarations: unknown[] }>;
 }
 
 export interface AgentSourceOptions {
@@ -116,7 +119,7 @@ export class AgentSource implements Source {
    * Replaces everything `agent` registered (validated declarations). The registry refuses a
    * conflicting set whole (CW_CATALOG_INVALID) and then nothing changed. Resolves once persisted.
    */
-  async register(agent: string, declarations: readonly ServiceDeclaration[]): Promise<void> {
+  async register(agent: string, declarations: readonly ServiceDeclaration[], host?: string): Promise<void> {
     this.usable();
     const next = deepFreeze(structuredClone([...declarations]));
     this.sink?.replaceSource(sourceName(agent), next);
@@ -124,6 +127,7 @@ export class AgentSource implements Source {
     this.clearLease(entry);
     entry.state = 'connected';
     entry.declarations = next;
+    if (host !== undefined) entry.host = host;
     this.agents.set(agent, entry);
     this.logger.info({ agent, services: next.map((d) => `${d.name}.${d.namespace}`) }, 'agent registered');
     await this.persist();
@@ -155,7 +159,7 @@ export class AgentSource implements Source {
 
   status(): AgentStatus[] {
     return [...this.agents.values()].map((e) => ({
-      agent: e.agent, state: e.state, services: e.declarations.map((d) => `${d.name}.${d.namespace}`),
+      agent: e.agent, state: e.state, host: e.host, services: e.declarations.map((d) => `${d.name}.${d.namespace}`),
       leaseExpiresAtMs: e.state === 'lease' ? e.leaseExpiresAtMs : undefined,
     }));
   }
@@ -208,7 +212,7 @@ export class AgentSource implements Source {
     const file: AgentFile = {
       version: 1,
       agents: [...this.agents.values()].map((e) => ({
-        agent: e.agent, state: e.state, declarations: e.declarations.map(toSaved),
+        agent: e.agent, state: e.state, ...(e.host === undefined ? {} : { host: e.host }), declarations: e.declarations.map(toSaved),
         ...(e.leaseExpiresAtMs === undefined ? {} : { leaseExpiresAtMs: e.leaseExpiresAtMs }),
       })),
     };
@@ -241,7 +245,8 @@ function parseAgentFile(value: unknown): Array<Omit<AgentEntry, 'timer'>> {
   }
   return file.agents.map((a, i) => {
     if (a === null || typeof a !== 'object' || typeof a.agent !== 'string' || !['connected', 'lease', 'expired'].includes(a.state)
-      || !Array.isArray(a.declarations) || (a.leaseExpiresAtMs !== undefined && !Number.isSafeInteger(a.leaseExpiresAtMs))) {
+      || !Array.isArray(a.declarations) || (a.leaseExpiresAtMs !== undefined && !Number.isSafeInteger(a.leaseExpiresAtMs))
+      || (a.host !== undefined && typeof a.host !== 'string')) {
       throw corrupt(`agents[${i}] is not an agent registration`);
     }
     const errors: string[] = [];
@@ -253,6 +258,6 @@ function parseAgentFile(value: unknown): Array<Omit<AgentEntry, 'timer'>> {
       return parsed === undefined ? [] : [deepFreeze(parsed)];
     });
     if (errors.length > 0) throw corrupt(errors[0] ?? '');
-    return { agent: a.agent, state: a.state, leaseExpiresAtMs: a.leaseExpiresAtMs, declarations };
+    return { agent: a.agent, state: a.state, host: a.host, leaseExpiresAtMs: a.leaseExpiresAtMs, declarations };
   });
 }

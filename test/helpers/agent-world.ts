@@ -73,7 +73,7 @@ export interface AgentWorld {
   portsA: { admin: number; outbound: number; federation: number; eastWest: number; identity: number };
   restartA(): Promise<void>;
   /** Mints a join token on cluster-a's gateway and writes it to a file. */
-  joinToken(identity?: string, ttl?: string): Promise<string>;
+  joinToken(identity?: string, ttl?: string, agent?: string): Promise<string>;
   /** Writes an agent config (overrides merged over the defaults) and returns its path. */
   agentConfig(name: string, overrides?: Record<string, unknown>): Promise<string>;
   startAgent(configFile: string): Promise<AgentProcess>;
@@ -148,8 +148,8 @@ export async function startAgentWorld(prefix: string, options: { checkInterval?:
       gatewayA = await spawnGateway(files.a, spawnOptions('a'));
       world.a = gatewayA;
     },
-    async joinToken(forIdentity = VM_IDENTITY, ttl = '10m') {
-      const result = await runCli(['token', 'create', '--identity', forIdentity, '--ttl', ttl, '--config', files.a]);
+    async joinToken(forIdentity = VM_IDENTITY, ttl = '10m', agent?: string) {
+      const result = await runCli(['token', 'create', '--identity', forIdentity, '--ttl', ttl, ...(agent === undefined ? [] : ['--agent', agent]), '--config', files.a]);
       if (result.code !== 0) throw new Error(`token create: ${result.stderr}`);
       tokens += 1;
       const file = path.join(tmp.dir, `join-token-${tokens}`);
@@ -161,7 +161,7 @@ export async function startAgentWorld(prefix: string, options: { checkInterval?:
         dataDir: path.join(tmp.dir, `agent-${name}`),
         address: VM_ADDRESS,
         inbound: { listen: `${VM_ADDRESS}:0` },
-        outbound: { listen: '127.0.0.1:0' },
+        outbound: { listen: '127.0.0.1:0', forward: [{ listen: '127.0.0.1:0', service: 'echo.demo:8080' }] },
         services: [{
           // Weighted far above the spare (weight 1), so calls land on the VM while it is healthy.
           name: 'billing', namespace: 'legacy', export: true, weight: 1000,

@@ -72,13 +72,13 @@ services:
         address: '10.9.0.1', ports: { http: 8080 }, identity: agent, kind: 'vm', health: 'healthy', weight: 1, labels: {},
         locality: { cloud: 'local', region: 'local', zone: 'local', cluster: 'cluster-a' },
       }],
-    }]);
+    }], 'vm-7');
     const listed = (await (await fetch(`${base}/v1/agents`)).json()) as { agents: Array<{ agent: string; services: string[] }> };
     assert.deepEqual(listed.agents.map((a) => [a.agent, a.services]), [[agent, ['billing.legacy']]]);
     const table = await runCli(['agents', '--admin', base]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^AGENT\s+STATE\s+SERVICES/m);
-    assert.match(table.stdout, new RegExp(`${agent.replaceAll('.', '\\.')}\\s+\\S+\\s+billing\\.legacy`));
+    assert.match(table.stdout, /^AGENT\s+HOST\s+STATE\s+SERVICES/m);
+    assert.match(table.stdout, new RegExp(`${agent.replaceAll('.', '\\.')}\\s+vm-7\\s+connected\\s+billing\\.legacy`));
     await gateway.agents.deregister(agent);
   });
 

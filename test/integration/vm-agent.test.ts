@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AGENT_KEY_FILE, AGENT_STATE_FILE, AGENT_SVID_FILE } from '../../gateway/agent/agent-identity.js';
 import type { AgentProcess } from '../../gateway/index.js';
 import { CLIENT_ADDRESS, MESH_PORT, TRUST_A, VM_ADDRESS, VM_IDENTITY, startAgentWorld, type AgentWorld } from '../helpers/agent-world.js';
+import { runCli } from '../helpers/run-cli.js';
 import { getJson, waitFor } from '../helpers/wait-for.js';
 
 function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -41,7 +42,7 @@ describe('causeway agent: a VM joins, is reached, reaches out, and fails safely'
 
   before(async () => {
     world = await startAgentWorld('vm-agent');
-    configFile = await world.agentConfig('vm1', { joinTokenFile: await world.joinToken() });
+    configFile = await world.agentConfig('vm1', { joinTokenFile: await world.joinToken(VM_IDENTITY, '10m', 'vm-billing-1') });
     agent = await world.startAgent(configFile);
     await waitFor('the VM endpoint healthy at cluster-b', async () => ((await vmEndpointAtB())?.health === 'healthy' ? true : undefined), 30_000);
   });
@@ -67,6 +68,13 @@ describe('causeway agent: a VM joins, is reached, reaches out, and fails safely'
     assert.equal(verified.code, 0, verified.stderr);
     const agents = await agentsOfA();
     assert.deepEqual(agents.agents.find((x) => x.agent === VM_IDENTITY)?.state, 'connected');
+    // The host the token was minted for (--agent) is the one the agent joined as.
+    const listed = await runCli(['agents', '--config', world.files.a]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${VM_IDENTITY.replaceAll('.', '\\.')}\\s+vm-billing-1\\s+connected\\s+billing\\.legacy`));
+    const badHost = await runCli(['token', 'create', '--identity', VM_IDENTITY, '--agent', 'Bad_Host', '--config', world.files.a]);
+    assert.equal(badHost.code, 2);
+    assert.match(badHost.stderr, /agent: "Bad_Host" is not a host name/);
   });
 
   it('a client in the peered cluster reaches the VM service by mesh name, through both gateways and the agent\'s inbound mTLS listener', async () => {
@@ -92,6 +100,12 @@ describe('causeway agent: a VM joins, is reached, reaches out, and fails safely'
     const body = JSON.parse(answer.stdout) as { cluster: string; path: string };
     assert.equal(body.cluster, 'cluster-b');
     assert.equal(body.path, '/from-vm');
+    // A fixed local port of the agent for clients that cannot use a proxy: any Host, one service.
+    const forward = agent!.runtime.forward[0]!;
+    assert.equal(forward.service, 'echo.demo:8080');
+    const viaPort = await curl([`http://${forward.listen}/via-port`]);
+    assert.equal(viaPort.code, 0, viaPort.stderr);
+    assert.deepEqual([(JSON.parse(viaPort.stdout) as { cluster: string }).cluster, (JSON.parse(viaPort.stdout) as { path: string }).path], ['cluster-b', '/via-port']);
     // The same call as an anonymous caller of cluster-a's gateway is refused by cluster-b's
     // policy: the identity the agent carried is what let the VM in.
     const anonymous = await curl(['--proxy', `http://127.0.0.1:${world.portsA.outbound}`, '-o', '/dev/null', '-w', '%{http_code}', 'http://echo.demo:8080/']);
