@@ -288,7 +288,7 @@ export class Gateway {
     this.staticSource = staticSource;
     sources.add(staticSource);
     // VM and bare-metal agents (the agent channel on the identity listener feeds it).
-    const agents = new AgentSource({ store, logger });
+    const agents = new AgentSource({ store, logger, leaseMs: config.agents.leaseMs });
     this.agentsValue = agents;
     sources.add(agents);
     // A datacenter this gateway also publishes into: its import never brings back what we publish (ConsulPublishing).
@@ -409,7 +409,10 @@ export class Gateway {
       rateLimit: config.issuance.rateLimit,
       ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
     });
-    const agentChannel = new AgentChannel({ trustDomain: config.trustDomain, trust: this.trust, agents, locality, logger });
+    const agentChannel = new AgentChannel({
+      trustDomain: config.trustDomain, trust: this.trust, agents, locality, logger, pingIntervalMs: config.agents.pingIntervalMs,
+      outbound: () => formatHostPort(toHostPort(outboundAddress)),
+    });
     identityServer = new IdentityServer({
       trustDomain: config.trustDomain, svid, trust: this.trust, issuer, logger,
       onUpgrade: (req, socket, head) => agentChannel.handleUpgrade(req, socket, head),

@@ -1,4 +1,5 @@
 import type { SourcesConfig } from './validate-sources.js';
+import type { AgentsConfig } from './validate-agents.js';
 import type { ForwardConfig } from './validate-forward.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
@@ -120,6 +121,8 @@ export interface GatewayConfig {
   dataPlane: DataPlaneConfig;
   /** Registry sources besides `services` (Consul datacenters; docs/configuration.md, "sources"). */
   sources: SourcesConfig;
+  /** VM and bare-metal agents: lease and channel ping (docs/configuration.md, "agents"). */
+  agents: AgentsConfig;
   logLevel: string;
 }
 

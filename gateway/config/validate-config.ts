@@ -11,6 +11,7 @@ import { validateDataPlane } from './validate-dataplane.js';
 import { takenByListeners, validateForwards, type ForwardConfig } from './validate-forward.js';
 import { checkPublishing } from './validate-publish.js';
 import { validateSources } from './validate-sources.js';
+import { validateAgents } from './validate-agents.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -18,7 +19,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'sources', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
+  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -236,6 +237,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const limits = validateLimits(raw.limits, errors);
   const dataPlane = validateDataPlane(raw.dataPlane, errors);
   const sources = validateSources(raw.sources, trustDomain, base, errors);
+  const agents = validateAgents(raw.agents, errors);
   checkPublishing(sources.consul, forward, takenByListeners(listen), errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -247,7 +249,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   }
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
-    outbound: { identifyCallersBySourceAddress, forward }, services, sources, access, policy,
+    outbound: { identifyCallersBySourceAddress, forward }, services, sources, agents, access, policy,
     gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
   });
 }

@@ -105,6 +105,8 @@ export async function startAgentWorld(prefix: string, options: { checkInterval?:
       name: 'billing', namespace: 'legacy', export: true, ports: [{ name: 'http', port: MESH_PORT, protocol: 'http' }],
       endpoints: [{ address: '127.0.0.1', ports: { http: spare.port }, identity: VM_IDENTITY, kind: 'vm', weight: 1 }],
     }],
+    // A short lease, so that a crashed agent's endpoints turn unhealthy within a test's patience.
+    agents: { lease: '3s', pingInterval: '1s' },
     access: [{ to: 'billing.legacy', from: [`spiffe://${TRUST_B}/ns/demo/*`] }],
     logLevel: 'debug',
   };
