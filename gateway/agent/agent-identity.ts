@@ -6,7 +6,7 @@ import {
   TrustStore, buildCsr, decodeBundle, encodeBundle, newKeyPair, parseJoinToken, parseSpiffeId,
   type Svid, type SvidSource, type TrustBundle,
 } from '../../federation/index.js';
-import { identityRequest } from './identity-request.js';
+import { fetchBundle, identityRequest } from './identity-request.js';
 
 export const AGENT_KEY_FILE = 'agent-key.pem';
 export const AGENT_SVID_FILE = 'agent-svid.pem';
@@ -57,6 +57,7 @@ export class AgentIdentity implements SvidSource {
   private svid!: Svid;
   private state!: AgentState;
   private timer: NodeJS.Timeout | undefined;
+  private bundleTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private closed = false;
 
@@ -70,6 +71,7 @@ export class AgentIdentity implements SvidSource {
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     if (!(await identity.restore())) await identity.join();
     identity.schedule();
+    identity.scheduleBundleRefresh();
     return identity;
   }
 
@@ -119,9 +121,27 @@ export class AgentIdentity implements SvidSource {
     this.logger.info({ spiffeId: this.svid.spiffeId, notAfter: this.svid.notAfter.toISOString() }, 'SVID renewed');
   }
 
+  /**
+   * Reads the bundle endpoint again (at the bundle's refresh hint): a CA rotation publishes
+   * the new root there a publish window before it signs, so the agent trusts the gateway's
+   * next certificate before it sees one. A stale or unreadable answer changes nothing.
+   */
+  async refreshBundle(): Promise<boolean> {
+    const text = await fetchBundle({
+      address: this.identityAddress, trustDomain: this.state.trustDomain, roots: this.bundle().rootsPem,
+      clientSvid: this.svid, timeoutMs: this.options.requestTimeoutMs ?? 10_000,
+    });
+    if (!this.trust.set(decodeBundle(this.state.trustDomain, text))) return false;
+    this.state = { ...this.state, bundle: text };
+    await writeAtomic(this.file(AGENT_STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`, 0o600);
+    this.logger.info({ sequence: this.bundle().sequence }, 'trust bundle updated');
+    return true;
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.bundleTimer !== undefined) clearTimeout(this.bundleTimer);
     this.listeners.clear();
   }
 
@@ -211,6 +231,16 @@ export class AgentIdentity implements SvidSource {
     if (!first) for (const listener of this.listeners) listener(svid);
   }
 
+  private scheduleBundleRefresh(): void {
+    if (this.closed) return;
+    this.bundleTimer = setTimeout(() => {
+      this.refreshBundle().catch((err: unknown) => {
+        this.logger.warn({ err: describeError(err) }, 'trust bundle refresh failed; retrying at the next hint');
+      }).finally(() => this.scheduleBundleRefresh());
+    }, refreshDelayMs(this.bundle().refreshHintSeconds));
+    this.bundleTimer.unref();
+  }
+
   private schedule(): void {
     if (this.closed) return;
     const { notBefore, notAfter } = this.svid;
@@ -229,6 +259,11 @@ export class AgentIdentity implements SvidSource {
     }, Math.max(0, due));
     this.timer.unref();
   }
+}
+
+/** Between 5 s and 1 h, whatever the bundle's hint says. */
+function refreshDelayMs(hintSeconds: number): number {
+  return Math.min(3_600_000, Math.max(5_000, hintSeconds * 1000));
 }
 
 function svidOf(chainPem: string, keyPem: string): Svid {

@@ -36,17 +36,33 @@ export interface IdentityRequestOptions {
  * domain — never by host name. A refusal comes back as the gateway's own error code.
  */
 export function identityRequest(options: IdentityRequestOptions): Promise<IssuedSvid> {
+  return exchange(options, 'POST', '/v1/svid', JSON.stringify(options.body), 201, isIssued);
+}
+
+/**
+ * GET the trust domain's bundle from the identity listener's SPIFFE bundle endpoint, over TLS
+ * pinned to the roots held now: how an agent learns a new root within the bundle refresh
+ * hint, before it signs anything (the CA's publish window is at least that long).
+ */
+export function fetchBundle(options: Omit<IdentityRequestOptions, 'body' | 'bearer'>): Promise<string> {
+  return exchange(options, 'GET', '/.well-known/spiffe-bundle', undefined, 200, (b): b is unknown => typeof b === 'object' && b !== null)
+    .then((bundle) => JSON.stringify(bundle));
+}
+
+function exchange<T>(
+  options: Omit<IdentityRequestOptions, 'body'>, method: string, path: string, payload: string | undefined, want: number,
+  accept: (body: unknown) => body is T,
+): Promise<T> {
   const address = parseHostPort(options.address);
   if (typeof address === 'string') return Promise.reject(new CausewayError(ErrorCodes.CONFIG_INVALID, `identity listener address: ${address}`));
-  const payload = JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const req = request({
-      host: address.host, port: address.port, method: 'POST', path: '/v1/svid', lookup: refuseLookup, agent: false,
+      host: address.host, port: address.port, method, path, lookup: refuseLookup, agent: false,
       ca: [...options.roots], minVersion: 'TLSv1.3',
       ...(options.clientSvid === undefined ? {} : { cert: options.clientSvid.certChainPem, key: options.clientSvid.keyPem }),
       checkServerIdentity: (_host: string, cert: PeerCertificate) => checkGatewayCertificate(cert, options.trustDomain),
       headers: {
-        'content-type': 'application/json', 'content-length': Buffer.byteLength(payload),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
         ...(options.bearer === undefined ? {} : { authorization: `Bearer ${options.bearer}` }),
       },
       timeout: options.timeoutMs,
@@ -65,7 +81,7 @@ export function identityRequest(options: IdentityRequestOptions): Promise<Issued
           reject(new CausewayError(ErrorCodes.INTERNAL, `identity listener ${options.address} answered ${res.statusCode ?? 0} with a body that is not JSON`));
           return;
         }
-        if (res.statusCode === 201 && isIssued(body)) resolve(body);
+        if (res.statusCode === want && accept(body)) resolve(body);
         else reject(refusalOf(res.statusCode ?? 0, body, options.address));
       });
       res.on('error', (err) => reject(unreachable(options.address, err)));
