@@ -106,8 +106,8 @@ export class AdminServer {
       case 'GET /v1/agents':
         // Agents that registered services here: connected, within their lease, or expired.
         sendJson(res, 200, {
-          agents: gateway.agents.status().map(({ agent, state, host, services, leaseExpiresAtMs }) => ({
-            agent, state, host, services, leaseExpires: leaseExpiresAtMs === undefined ? undefined : new Date(leaseExpiresAtMs).toISOString(),
+          agents: gateway.agents.status().map(({ agent, state, host, services, health, leaseExpiresAtMs }) => ({
+            agent, state, host, services, health, leaseExpires: leaseExpiresAtMs === undefined ? undefined : new Date(leaseExpiresAtMs).toISOString(),
           })),
         });
         return;

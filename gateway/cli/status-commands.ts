@@ -111,10 +111,10 @@ export const status: Command = {
   },
 };
 
-interface AgentView { agent: string; host?: string; state: string; services: string[]; leaseExpires?: string }
+interface AgentView { agent: string; host?: string; state: string; services: string[]; health?: Record<string, string>; leaseExpires?: string }
 
 export const agents: Command = {
-  summary: 'list the VM and bare-metal agents that registered services here, with their state and lease',
+  summary: 'list the VM and bare-metal agents that registered services here: host, state, services and their health, lease',
   usage: 'causeway agents [target options]',
   options: { ...TARGET_OPTIONS },
   async run({ values, format }) {
@@ -122,7 +122,7 @@ export const agents: Command = {
     if (format === 'json') return printJson(answer);
     if (answer.agents.length === 0) return print('no agents');
     print(table(['AGENT', 'HOST', 'STATE', 'SERVICES', 'LEASE EXPIRES'], answer.agents.map((a) => [
-      a.agent, a.host ?? '-', a.state, a.services.join(', ') || '-', a.leaseExpires ?? '-',
+      a.agent, a.host ?? '-', a.state, a.services.map((s) => `${s} (${a.health?.[s] ?? '?'})`).join(', ') || '-', a.leaseExpires ?? '-',
     ])));
   },
 };

@@ -18,6 +18,8 @@ export interface AgentStatus {
   /** The host name the agent reported (the one its join token was minted for, or its own). */
   host: string | undefined;
   services: ServiceKey[];
+  /** Each service's health as the agent reported it (or `unhealthy` once the lease ran out). */
+  health: Record<ServiceKey, Health>;
   /** When the lease runs out (state `lease`), epoch ms. */
   leaseExpiresAtMs: number | undefined;
 }
@@ -160,6 +162,7 @@ export class AgentSource implements Source {
   status(): AgentStatus[] {
     return [...this.agents.values()].map((e) => ({
       agent: e.agent, state: e.state, host: e.host, services: e.declarations.map((d) => `${d.name}.${d.namespace}`),
+      health: Object.fromEntries(e.declarations.map((d) => [`${d.name}.${d.namespace}`, d.endpoints[0]?.health ?? 'unknown'])),
       leaseExpiresAtMs: e.state === 'lease' ? e.leaseExpiresAtMs : undefined,
     }));
   }

@@ -78,7 +78,7 @@ services:
     const table = await runCli(['agents', '--admin', base]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^AGENT\s+HOST\s+STATE\s+SERVICES/m);
-    assert.match(table.stdout, new RegExp(`${agent.replaceAll('.', '\\.')}\\s+vm-7\\s+connected\\s+billing\\.legacy`));
+    assert.match(table.stdout, new RegExp(`${agent.replaceAll('.', '\\.')}\\s+vm-7\\s+connected\\s+billing\\.legacy \\(healthy\\)`));
     await gateway.agents.deregister(agent);
   });
 
