@@ -46,6 +46,8 @@ interface Wanted {
 }
 
 const BACKOFF_MS = { first: 1000, max: 30_000 };
+/** Consul writes in flight at once (and the client's sockets): well under the agent's 200 connections per client. */
+const WRITES_IN_FLIGHT = 4;
 /** How long close() spends telling Consul the published services are going down. */
 const CLOSE_BUDGET_MS = 2000;
 
@@ -86,9 +88,8 @@ export class ConsulPublisher {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'consul-publish', source: options.name });
     const { consul } = options;
     const tls = consul.tls;
-    // One keep-alive connection is all a round needs: its writes go one after another.
-    this.agent = tls === undefined ? new HttpAgent({ keepAlive: true, maxSockets: 1 }) : new HttpsAgent({
-      keepAlive: true, maxSockets: 1,
+    this.agent = tls === undefined ? new HttpAgent({ keepAlive: true, maxSockets: WRITES_IN_FLIGHT }) : new HttpsAgent({
+      keepAlive: true, maxSockets: WRITES_IN_FLIGHT,
       ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...(tls.cert === undefined ? {} : { cert: tls.cert }),
       ...(tls.key === undefined ? {} : { key: tls.key }), ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
     });
@@ -262,18 +263,17 @@ export class ConsulPublisher {
     if (problems.length > 0) this.logger.warn({ problems }, 'some services are not published');
 
     if (this.readAgain) await this.readNode();
-    for (const [id, { body }] of desired) {
-      if (this.known.get(id) === body) continue;
+    const changed = [...desired].filter(([id, { body }]) => this.known.get(id) !== body);
+    await inParallel(changed, WRITES_IN_FLIGHT, async ([id, { body }]) => {
       await this.consul.catalog.register(JSON.parse(body) as ReturnType<typeof registration>);
       this.known.set(id, body);
       this.logger.debug({ id }, 'registered in Consul');
-    }
-    for (const id of [...this.known.keys()]) {
-      if (desired.has(id)) continue;
+    });
+    await inParallel([...this.known.keys()].filter((id) => !desired.has(id)), WRITES_IN_FLIGHT, async (id) => {
       await this.consul.catalog.deregister({ node: this.identity.node, serviceid: id });
       this.known.delete(id);
       this.logger.info({ id }, 'deregistered from Consul: no longer published');
-    }
+    });
     // Forward ports last: nothing in Consul points at them any more.
     const used = new Set([...desired.values()].map((d) => d.instance.forwardPort));
     for (const port of [...this.listening.keys()]) {
@@ -308,6 +308,24 @@ export class ConsulPublisher {
     });
     this.listening.set(port, target);
   }
+}
+
+/** Runs `work` on every item, `limit` at a time; once one fails no more start, and the first failure is thrown when the rest have settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const lane = async (): Promise<void> => {
+    while (failures.length === 0 && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failures.length > 0) throw failures[0];
 }
 
 /**
