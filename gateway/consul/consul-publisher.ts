@@ -179,32 +179,34 @@ export class ConsulPublisher {
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.round().finally(() => (this.running = undefined));
+      const round = this.round();
+      this.running = round.then(() => undefined);
+      void round.then((failed) => {
+        this.running = undefined;
+        if (this.closed) return;
+        // A failure is retried with backoff (1 s doubling to 30 s); changes seen meanwhile, at once.
+        if (failed) this.schedule(Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (this.failures - 1)));
+        else if (this.again) this.schedule();
+      });
     }, delayMs);
     this.timer.unref();
   }
 
-  /** One reconcile; a Consul failure is retried with backoff (1 s doubling to 30 s) and read afresh. */
-  private async round(): Promise<void> {
+  /** One reconcile; true when Consul failed (then the node is read afresh next time). Never rejects. */
+  private async round(): Promise<boolean> {
     this.again = false;
-    let failed = false;
     try {
       await this.reconcile();
       this.failures = 0;
       this.consulError = undefined;
+      return false;
     } catch (err) {
-      failed = true;
       this.failures += 1;
       this.readAgain = true;
       this.consulError = `Consul at ${formatIpAddress(this.options.consul.host, this.options.consul.port)}: ${describeError(err)}`;
       this.logger.warn({ err: this.consulError, failures: this.failures }, 'publishing into Consul failed; retrying');
+      return true;
     }
-    if (this.closed) return;
-    const backoff = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (this.failures - 1));
-    queueMicrotask(() => {
-      if (failed) this.schedule(backoff);
-      else if (this.again) this.schedule();
-    });
   }
 
   private matches(key: ServiceKey): boolean {
