@@ -15,6 +15,20 @@ export const DEMO_PORTS: { a: DemoPorts; b: DemoPorts } = {
   b: { admin: 25000, outbound: 25001, federation: 25012, eastWest: 25443, identity: 25017 },
 };
 
+/**
+ * The demo's "VM": a host of cluster-a that joins with `causeway agent`. Its app listens on
+ * 127.0.0.1 only and the agent registers the host as 127.0.0.3, its inbound mTLS listener
+ * there — so the gateway reaches the app through the agent and no other way, and 127.0.0.1
+ * stays the demo client's address (cluster-a tells its callers apart by source address).
+ */
+export const DEMO_VM = {
+  host: 'demo-vm',
+  identity: 'spiffe://cluster-a.causeway.test/ns/legacy/sa/billing',
+  address: '127.0.0.3',
+  /** The agent's inbound listener (on `address`) and its outbound proxy for the VM's apps (on 127.0.0.1). */
+  ports: { inbound: 15006, outbound: 15101 },
+} as const;
+
 const EPHEMERAL: DemoPorts = { admin: 0, outbound: 0, federation: 0, eastWest: 0, identity: 0 };
 
 function listen(ports: DemoPorts): Record<string, string> {
@@ -27,7 +41,7 @@ function listen(ports: DemoPorts): Record<string, string> {
 /**
  * Writes the two demo gateway configs: cluster-a (the caller's side, which identifies
  * local callers by source address) and cluster-b (which runs echo.demo and allows callers
- * from cluster-a's demo namespace). Returns the config file paths.
+ * from cluster-a's demo namespace, and the demo VM's legacy namespace). Returns the config file paths.
  */
 export async function writeDemoConfigs(dir: string, backendPort: number, ephemeral: boolean): Promise<{ a: string; b: string }> {
   const a = {
@@ -59,11 +73,41 @@ export async function writeDemoConfigs(dir: string, backendPort: number, ephemer
         labels: { version: 'v1' },
       }],
     }],
-    access: [{ to: 'echo.demo', from: ['spiffe://cluster-a.causeway.test/ns/demo/*'] }],
+    access: [{ to: 'echo.demo', from: ['spiffe://cluster-a.causeway.test/ns/demo/*', 'spiffe://cluster-a.causeway.test/ns/legacy/*'] }],
     logLevel: 'info',
   };
   const files = { a: path.join(dir, 'cluster-a.yaml'), b: path.join(dir, 'cluster-b.yaml') };
   await writeFile(files.a, stringify(a));
   await writeFile(files.b, stringify(b));
   return files;
+}
+
+/**
+ * Writes the demo VM's agent config (docs/vm.md): billing.legacy:8080 served by the app on
+ * 127.0.0.1:`appPort`, checked on its /healthz. The gateway's identity listener comes from
+ * the join token; its outbound listener is named, since until the first register ack tells
+ * it, the agent would try port 15001 (not cluster-a's under --ephemeral-ports). Returns its path.
+ */
+export async function writeDemoAgentConfig(dir: string, options: {
+  appPort: number; joinTokenFile: string; gatewayOutbound: string; ephemeral: boolean;
+}): Promise<string> {
+  const { appPort } = options;
+  const ports = options.ephemeral ? { inbound: 0, outbound: 0 } : DEMO_VM.ports;
+  const config = {
+    dataDir: path.join(dir, DEMO_VM.host),
+    joinTokenFile: options.joinTokenFile,
+    gateway: { outbound: options.gatewayOutbound },
+    address: DEMO_VM.address,
+    inbound: { listen: `${DEMO_VM.address}:${ports.inbound}` },
+    outbound: { listen: `127.0.0.1:${ports.outbound}` },
+    services: [{
+      name: 'billing', namespace: 'legacy', export: true,
+      ports: [{ name: 'http', port: 8080, targetPort: appPort, protocol: 'http' }],
+      check: { http: `http://127.0.0.1:${appPort}/healthz`, interval: '5s' },
+    }],
+    logLevel: 'info',
+  };
+  const file = path.join(dir, `${DEMO_VM.host}.yaml`);
+  await writeFile(file, stringify(config));
+  return file;
 }

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { AGENT_RUNTIME_FILE, type AgentRuntime } from '../../gateway/agent/agent.js';
 import { processAlive } from '../../gateway/data-dir-lock.js';
 import { readRuntimeFile, type RuntimeInfo } from '../../gateway/runtime-file.js';
 import { CLI } from '../helpers/paths.js';
-import { portIsFree } from '../helpers/ports.js';
+import { runCli } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { curl } from '../helpers/workload-tls.js';
 
 /**
  * Alive and not a zombie: an orphan's exit is reaped by whatever adopted it, and in a
@@ -23,14 +26,26 @@ function running(pid: number): boolean {
   }
 }
 
+/** Whether host:port can be bound now (the agent's inbound listener is on 127.0.0.3, not 127.0.0.1). */
+function addressIsFree(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(Number(address.slice(colon + 1)), address.slice(0, colon), () => server.close(() => resolve(true)));
+  });
+}
+
 interface RunningDemo {
   child: ChildProcess;
   dir: string;
   gateways: RuntimeInfo[];
+  /** The demo VM's agent: its pid and where it listens. */
+  agent: AgentRuntime;
   output: () => string;
 }
 
-/** `causeway demo --ephemeral-ports` until it says "Running.", with its gateways' pids and ports. */
+/** `causeway demo --ephemeral-ports` until it says "Running.", with its gateways' and agent's pids and ports. */
 async function startDemo(wrapped = false): Promise<RunningDemo> {
   const demo = [process.execPath, CLI, 'demo', '--ephemeral-ports'];
   // wrapped: started the way `npm start` starts it, from another process that can be killed.
@@ -48,17 +63,20 @@ async function startDemo(wrapped = false): Promise<RunningDemo> {
   assert.ok(dir !== undefined, output);
   const gateways = await Promise.all(['cluster-a', 'cluster-b'].map(async (c) => (await readRuntimeFile(path.join(dir, c)))!));
   assert.equal(gateways.filter((g) => g !== undefined && running(g.pid)).length, 2);
-  return { child, dir, gateways, output: () => output };
+  const agent = JSON.parse(await readFile(path.join(dir, 'demo-vm', AGENT_RUNTIME_FILE), 'utf8')) as AgentRuntime;
+  assert.ok(running(agent.pid), output);
+  return { child, dir, gateways, agent, output: () => output };
 }
 
 async function assertAllGone(demo: RunningDemo): Promise<void> {
-  await waitFor('the demo\'s gateways to exit', () => (demo.gateways.every((g) => !running(g.pid)) ? true : undefined), 20_000);
-  for (const gateway of demo.gateways) {
-    for (const [name, address] of Object.entries(gateway.listeners)) {
-      const port = Number(address.slice(address.lastIndexOf(':') + 1));
-      assert.ok(await portIsFree(port), `listen.${name} ${address} is still held`);
-    }
-  }
+  const pids = [...demo.gateways.map((g) => g.pid), demo.agent.pid];
+  await waitFor('the demo\'s gateways and agent to exit', () => (pids.every((pid) => !running(pid)) ? true : undefined), 20_000);
+  const held = [
+    ...demo.gateways.flatMap((g) => Object.entries(g.listeners).map(([name, address]) => [`${g.identity} listen.${name}`, address] as const)),
+    ['the agent\'s inbound listener', demo.agent.inbound!] as const,
+    ['the agent\'s outbound proxy', demo.agent.outbound!] as const,
+  ];
+  for (const [what, address] of held) assert.ok(await addressIsFree(address), `${what} ${address} is still held`);
 }
 
 describe('causeway demo: no process outlives it, and the logs stay', () => {
@@ -67,19 +85,40 @@ describe('causeway demo: no process outlives it, and the logs stay', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('on SIGTERM stops both gateways, frees their ports, and keeps state and logs, saying where', async () => {
-    const demo = await startDemo();
-    dirs.push(demo.dir);
-    demo.child.kill('SIGTERM');
-    const code = await new Promise((resolve) => demo.child.once('exit', (c) => resolve(c)));
-    assert.equal(code, 0, demo.output());
-    await assertAllGone(demo);
-    assert.match(demo.output(), new RegExp(`state and logs kept in ${demo.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    assert.ok(existsSync(path.join(demo.dir, 'cluster-a.log')));
-    assert.ok(existsSync(path.join(demo.dir, 'cluster-b.log')));
+  describe('while it runs', () => {
+    let demo: RunningDemo;
+    before(async () => {
+      demo = await startDemo();
+      dirs.push(demo.dir);
+    });
+
+    it('a VM has joined: a call from it through its agent\'s proxy answers from cluster-b, and `causeway agents` lists demo-vm', async () => {
+      assert.match(demo.output(), /^VM: demo-vm joined cluster-a with a one-time token/m);
+      assert.match(demo.output(), new RegExp(`^  curl -x http://${demo.agent.outbound!.replaceAll('.', '\\.')} http://echo\\.demo:8080/ `, 'm'));
+      const answer = await curl(['-x', `http://${demo.agent.outbound!}`, 'http://echo.demo:8080/from-the-vm']);
+      assert.equal(answer.code, 0, answer.stderr);
+      assert.deepEqual(JSON.parse(answer.stdout), {
+        service: 'echo.demo', cluster: 'cluster-b', method: 'GET', path: '/from-the-vm', host: 'echo.demo:8080', bytes: 0,
+      });
+      const agents = await runCli(['agents', '--config', path.join(demo.dir, 'cluster-a.yaml')]);
+      assert.equal(agents.code, 0, agents.stderr);
+      assert.match(agents.stdout, /^spiffe:\/\/cluster-a\.causeway\.test\/ns\/legacy\/sa\/billing\s+demo-vm\s+connected\s+billing\.legacy\b/m);
+    });
+
+    it('on SIGTERM stops both gateways and the agent (which deregisters first), frees their ports, and keeps state and logs, saying where', async () => {
+      demo.child.kill('SIGTERM');
+      const code = await new Promise((resolve) => demo.child.once('exit', (c) => resolve(c)));
+      assert.equal(code, 0, demo.output());
+      await assertAllGone(demo);
+      assert.match(demo.output(), new RegExp(`state and logs kept in ${demo.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.ok(existsSync(path.join(demo.dir, 'cluster-a.log')));
+      assert.ok(existsSync(path.join(demo.dir, 'cluster-b.log')));
+      // Deregistered while cluster-a's gateway was still there to acknowledge it.
+      assert.match(await readFile(path.join(demo.dir, 'demo-vm.log'), 'utf8'), /"acknowledged":true,"msg":"services deregistered"/);
+    });
   });
 
-  it('when SIGKILLed, its gateways notice their parent is gone and exit, freeing their ports', async () => {
+  it('when SIGKILLed, its gateways and agent notice their parent is gone and exit, freeing their ports', async () => {
     const demo = await startDemo();
     dirs.push(demo.dir);
     demo.child.kill('SIGKILL');
@@ -87,7 +126,7 @@ describe('causeway demo: no process outlives it, and the logs stay', () => {
     await assertAllGone(demo);
   });
 
-  it('when the process that started it (npm start, say) is SIGKILLed, the demo stops itself and its gateways', async () => {
+  it('when the process that started it (npm start, say) is SIGKILLed, the demo stops itself, its gateways and agent', async () => {
     const demo = await startDemo(true);
     dirs.push(demo.dir);
     const demoPid = Number(/demo pid (\d+)/.exec(demo.output())?.[1]);
@@ -100,6 +139,7 @@ describe('causeway demo: no process outlives it, and the logs stay', () => {
     const child = spawn(process.execPath, [CLI, 'demo', '--ephemeral-ports', '--once', '--clean'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     assert.equal(code, 0, output);
     const dir = /state and logs in (\S+)/.exec(output)?.[1];
