@@ -156,16 +156,15 @@ export class ConsulPublisher {
     for (const off of this.unsubscribe.splice(0)) off();
     clearTimeout(this.timer);
     clearInterval(this.resync);
-    await this.running;
-    const down = [...this.known.values()].map((body) => {
+    // One budget for both: a round held up by an unanswering Consul does not hold the gateway's stop.
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_BUDGET_MS)));
+    await Promise.race([this.running, budget]);
+    const down = [...this.known.values()].filter((body) => body !== '').map((body) => {
       const parsed = JSON.parse(body) as ReturnType<typeof registration>;
       return this.consul.catalog.register({ ...parsed, check: { ...parsed.check, status: 'critical' as const, notes: 'the Causeway gateway publishing it is stopping' } });
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(down),
-      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_BUDGET_MS))),
-    ]);
+    await Promise.race([Promise.allSettled(down), budget]);
     clearTimeout(timer);
     this.agent.destroy();
   }
