@@ -1,11 +1,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
 import type { SvidSource, TrustReader } from '../../federation/index.js';
 import { bridge } from '../dataplane/bridge.js';
 import { IdleSweeper } from '../dataplane/idle-sweeper.js';
 import { refuseLookup } from '../dataplane/tcp-connect.js';
-import type { HostPort } from '../config/address.js';
+import { formatHostPort, type HostPort } from '../config/address.js';
 import { checkGatewayCertificate } from './check-gateway.js';
 
 /** RFC 9113 §3.4: the client connection preface of HTTP/2 with prior knowledge. */
@@ -21,8 +21,8 @@ export interface AgentOutboundOptions {
   svid: SvidSource;
   trust: TrustReader;
   trustDomain: string;
-  /** The gateway's outbound listener (it accepts TLS callers with their SVID). */
-  gateway: () => HostPort;
+  /** The gateway's outbound listener (it accepts TLS callers with their SVID); may wait until it is known. */
+  gateway: () => HostPort | Promise<HostPort>;
   connectTimeoutMs?: number;
   /** A caller that sends nothing for this long after connecting is closed. Default 30 s. */
   firstBytesTimeoutMs?: number;
@@ -53,12 +53,12 @@ export class AgentOutbound {
 
   /** The local proxy listener (127.0.0.1:15001 by default). */
   listenProxy(listen: HostPort): Promise<AddressInfo> {
-    return this.serve(listen, (socket) => this.onProxyConnection(socket));
+    return this.serve(listen, 'outbound.listen', (socket) => this.onProxyConnection(socket));
   }
 
   /** A fixed local port for one mesh authority. */
-  listenForward(forward: ForwardPort): Promise<AddressInfo> {
-    return this.serve(forward.listen, (socket) => this.onForwardConnection(socket, forward.service));
+  listenForward(forward: ForwardPort, field = 'outbound.forward'): Promise<AddressInfo> {
+    return this.serve(forward.listen, field, (socket) => this.onForwardConnection(socket, forward.service));
   }
 
   close(): void {
@@ -69,7 +69,7 @@ export class AgentOutbound {
     this.sweeper.close();
   }
 
-  private serve(listen: HostPort, handle: (socket: Socket) => void): Promise<AddressInfo> {
+  private serve(listen: HostPort, field: string, handle: (socket: Socket) => void): Promise<AddressInfo> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       if (this.closed) {
         socket.destroy();
@@ -80,9 +80,10 @@ export class AgentOutbound {
     });
     this.servers.push(server);
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(new CausewayError(ErrorCodes.LISTEN_FAILED, `${field} ${formatHostPort(listen)}: ${describeError(err)}`, { cause: err })));
       server.listen(listen.port, listen.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
+        server.on('error', (err) => this.logger.warn({ field, err: describeError(err) }, 'listener error'));
         resolve(server.address() as AddressInfo);
       });
     });
@@ -113,7 +114,10 @@ export class AgentOutbound {
 
   private onForwardConnection(socket: Socket, service: string): void {
     socket.pause();
-    const upstream = this.dial('http/1.1');
+    void this.dial('http/1.1').then((upstream) => this.connectThrough(socket, upstream, service), () => socket.destroy());
+  }
+
+  private connectThrough(socket: Socket, upstream: TLSSocket, service: string): void {
     upstream.once('secureConnect', () => {
       upstream.write(`CONNECT ${service} HTTP/1.1\r\nHost: ${service}\r\n\r\n`);
       let head: Buffer = Buffer.alloc(0);
@@ -147,7 +151,10 @@ export class AgentOutbound {
 
   /** Carries a proxy connection to the gateway's outbound listener, the bytes read so far first. */
   private carry(socket: Socket, alpn: 'h2' | 'http/1.1', seen: Buffer): void {
-    const upstream = this.dial(alpn);
+    void this.dial(alpn).then((upstream) => this.carryOn(socket, upstream, alpn, seen), () => socket.destroy());
+  }
+
+  private carryOn(socket: Socket, upstream: TLSSocket, alpn: 'h2' | 'http/1.1', seen: Buffer): void {
     upstream.once('secureConnect', () => {
       upstream.write(seen);
       this.join(socket, upstream, alpn);
@@ -168,9 +175,9 @@ export class AgentOutbound {
     upstream.resume();
   }
 
-  private dial(alpn: 'h2' | 'http/1.1'): TLSSocket {
+  private async dial(alpn: 'h2' | 'http/1.1'): Promise<TLSSocket> {
+    const gateway = await this.options.gateway();
     const svid = this.options.svid.current();
-    const gateway = this.options.gateway();
     const socket = tlsConnect({
       host: gateway.host, port: gateway.port, lookup: refuseLookup, minVersion: 'TLSv1.3',
       cert: svid.certChainPem, key: svid.keyPem, ca: [...(this.options.trust.get(this.options.trustDomain)?.rootsPem ?? [])],

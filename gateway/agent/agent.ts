@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
 import { formatHostPort, isUnspecified, parseHostPort, type HostPort } from '../config/address.js';
 import { formatIpAddress } from '../dataplane/mesh-address.js';
 import type { AgentConfig } from './agent-config.js';
@@ -14,6 +14,9 @@ import { ChannelClient, type ChannelStatus } from './channel-client.js';
 import { ServiceChecks } from './service-checks.js';
 
 export const AGENT_RUNTIME_FILE = 'agent.json';
+
+/** How long a call of the host waits for the gateway to name its outbound listener. */
+const OUTBOUND_WAIT_MS = 5000;
 
 /** Where a running agent listens, written to `<dataDir>/agent.json` (tests and operators read it). */
 export interface AgentRuntime {
@@ -51,9 +54,26 @@ export class Agent {
   private stopping: Promise<void> | undefined;
   /** The gateway's outbound listener as its last register ack named it. */
   private toldOutbound: string | undefined;
+  /** Settles once the outbound listener is known (config, or the first register ack). */
+  private readonly outboundKnown: Promise<void>;
+  private markOutboundKnown: () => void = () => {};
 
   private constructor(private readonly config: AgentConfig, private readonly identity: AgentIdentity, logger: Logger) {
     this.logger = logger;
+    this.outboundKnown = config.gateway.outbound !== undefined ? Promise.resolve()
+      : new Promise<void>((resolve) => { this.markOutboundKnown = resolve; });
+  }
+
+  /**
+   * Where the host's calls go, once known: a call made before the first register ack would
+   * otherwise go to the default port and be refused. After OUTBOUND_WAIT_MS without an ack
+   * (the gateway is unreachable) the default is used, and the call fails on its own terms.
+   */
+  private async outboundAddress(): Promise<HostPort> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.outboundKnown, new Promise<void>((resolve) => { timer = setTimeout(resolve, OUTBOUND_WAIT_MS); })]);
+    clearTimeout(timer);
+    return this.gatewayOutbound();
   }
 
   static async start(config: AgentConfig, options: { logger?: Logger } = {}): Promise<Agent> {
@@ -92,13 +112,17 @@ export class Agent {
     if (config.inbound !== undefined) {
       const ports = new Set(config.services.flatMap((s) => s.ports.map((p) => p.targetPort ?? p.port)));
       this.inbound = new AgentInbound({ ...common, ports: () => ports });
-      this.inboundPort = (await this.inbound.listen(config.inbound.host, config.inbound.port)).port;
+      const inbound = this.inbound;
+      const listen = config.inbound;
+      this.inboundPort = (await inbound.listen(listen.host, listen.port).catch((err: unknown) => {
+        throw new CausewayError(ErrorCodes.LISTEN_FAILED, `inbound.listen ${formatHostPort(listen)}: ${describeError(err)}`, { cause: err });
+      })).port;
     }
-    this.outbound = new AgentOutbound({ ...common, gateway: () => this.gatewayOutbound() });
+    this.outbound = new AgentOutbound({ ...common, gateway: () => this.outboundAddress() });
     const outboundAddress = config.outbound.listen === undefined ? undefined : await this.outbound.listenProxy(config.outbound.listen);
     const forward: AgentRuntime['forward'] = [];
-    for (const port of config.outbound.forward) {
-      const bound = await this.outbound.listenForward(port);
+    for (const [i, port] of config.outbound.forward.entries()) {
+      const bound = await this.outbound.listenForward(port, `outbound.forward[${i}].listen`);
       forward.push({ listen: formatIpAddress(bound.address, bound.port), service: port.service });
     }
     const checks = new ServiceChecks({ logger: this.logger });
@@ -107,7 +131,10 @@ export class Agent {
     this.channel = new ChannelClient({
       ...common, address: () => identity.identityAddress, maxBackoffMs: config.maxBackoffMs,
       registration: () => this.registration(),
-      onOutbound: (address) => { this.toldOutbound = address; },
+      onOutbound: (address) => {
+        this.toldOutbound = address;
+        this.markOutboundKnown();
+      },
     });
     checks.onChange((service, health, detail) => {
       this.logger.info({ service, health, detail }, 'service health changed');

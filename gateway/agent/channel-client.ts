@@ -109,6 +109,8 @@ export class ChannelClient {
   async deregister(timeoutMs = 3000): Promise<boolean> {
     const ws = this.ws;
     let done = false;
+    // Stopping: a channel that drops now is not reopened.
+    this.closed = true;
     if (ws !== undefined && ws.readyState === WebSocket.OPEN && this.registered) {
       const acked = this.send(ws, { v: 1, type: 'deregister' }).then(() => true, () => false);
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());

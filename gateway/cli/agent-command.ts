@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import { CausewayError, ErrorCodes, createLogger } from '../../registry/index.js';
 import type { Command } from './command.js';
+import { stopRequested } from './gateway-command.js';
 
 export const agentCommand: Command = {
   summary: 'run the VM / bare-metal agent: join a gateway, register and check this host\'s services, be their sidecar',
@@ -13,10 +13,8 @@ export const agentCommand: Command = {
     const { Agent } = await import('../agent/agent.js');
     const config = await loadAgentConfig(values.config);
     const logger = createLogger({ level: process.env.CAUSEWAY_LOG_LEVEL ?? config.logLevel, name: 'agent' });
-    const stopping = Promise.race([
-      once(process, 'SIGINT').then(() => 'SIGINT'),
-      once(process, 'SIGTERM').then(() => 'SIGTERM'),
-    ]);
+    // SIGINT, SIGTERM, or the parent's IPC channel closing (an agent started by the demo or a test).
+    const stopping = stopRequested();
     const agent = await Agent.start(config, { logger });
     const reason = await stopping;
     logger.info({ reason }, 'agent shutting down');

@@ -34,8 +34,12 @@ async function readAgentRuntime(dataDir: string): Promise<AgentRuntime | undefin
 export async function spawnAgent(configFile: string, options: SpawnOptions = {}): Promise<AgentProcess> {
   const { dataDir } = await loadAgentConfig(configFile);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_ENTRY, 'agent', '--config', configFile], {
-    env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    // As for gateways: the IPC channel closes when this process dies, however it dies, and the
+    // agent then stops (agent-command.ts) instead of retrying a gateway forever.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.channel?.unref();
   const log = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: 'a' });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

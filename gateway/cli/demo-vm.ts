@@ -72,11 +72,7 @@ export async function startDemoVm(dir: string, gatewayA: { target: AdminTarget; 
   const tokenFile = path.join(dir, `${DEMO_VM.host}.token`);
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const configFile = await writeDemoAgentConfig(dir, { appPort, joinTokenFile: tokenFile, gatewayOutbound: gatewayA.outbound, ephemeral });
-  const agent = await spawnAgent(configFile, {
-    logFile: path.join(dir, `${DEMO_VM.host}.log`),
-    // The agent has no IPC lifeline: this makes it stop when the demo is gone (demo-vm-lifeline.ts).
-    nodeArgs: ['--import', new URL('./demo-vm-lifeline.js', import.meta.url).href],
-    env: { ...process.env, CAUSEWAY_DEMO_PID: String(process.pid) },
-  });
+  // Its IPC channel is its lifeline: the agent stops once the demo is gone, however it went.
+  const agent = await spawnAgent(configFile, { logFile: path.join(dir, `${DEMO_VM.host}.log`) });
   return { agent, configFile, joinMs: performance.now() - started };
 }

@@ -8,7 +8,7 @@ import type { Command } from './command.js';
  * another process with an IPC channel (the demo, tests) — that channel closing, which is how
  * a child learns its parent died by any signal, SIGKILL included.
  */
-async function stopRequested(): Promise<string> {
+export async function stopRequested(): Promise<string> {
   const reasons: Array<Promise<string>> = [
     once(process, 'SIGINT').then(() => 'SIGINT'),
     once(process, 'SIGTERM').then(() => 'SIGTERM'),

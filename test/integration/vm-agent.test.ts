@@ -170,6 +170,13 @@ describe('causeway agent: a VM joins, is reached, reaches out, and fails safely'
     await assert.rejects(world.startAgent(await world.agentConfig('outside', {
       joinTokenFile: narrow, identity: `spiffe://${TRUST_A}/ns/payments/sa/ledger`,
     })), /CW_IDENTITY_NOT_GRANTED/);
+    // A taken port is named by its field, and the agent stops before registering anything.
+    const taken = await world.joinToken();
+    const holder = await world.startAgent(await world.agentConfig('holder', { joinTokenFile: taken, services: [], inbound: false }));
+    await assert.rejects(world.startAgent(await world.agentConfig('clash', {
+      joinTokenFile: await world.joinToken(), services: [], inbound: false, outbound: { listen: holder.runtime.outbound },
+    })), /CW_LISTEN_FAILED: outbound\.listen 127\.0\.0\.1:\d+: listen EADDRINUSE/);
+    await holder.stop();
     // The refused joins registered nothing (the first, empty agent deregistered on SIGTERM).
     const afterwards = (await agentsOfA()).agents.filter((x) => x.services.length > 0);
     assert.ok(afterwards.length <= before);
