@@ -4,14 +4,20 @@
 // and from a re-registration on a new port (no check change) to the local record, and the
 // blocking queries the bridge keeps parked. One process: the double (with Consul's default
 // limit of 200 connections per client), the real consul client, a ConsulSource, a LocalRegistry.
-//   CW_BENCH_SERVICES (2000), CW_BENCH_INSTANCES (10), CW_BENCH_CHANGES (50), CW_BENCH_QUICK=1 (200 × 10).
+// Then the same datacenter across a peering, two gateway processes (consul-peered.ts).
+//   CW_BENCH_SERVICES (2000), CW_BENCH_INSTANCES (10), CW_BENCH_QUICK=1 (200 × 10),
+//   CW_BENCH_CHANGES (50 in one process, 20 across the peering),
+//   CW_BENCH_PEERED (1: both parts; 0: the one-process figures alone; only: the peering alone).
 import { Catalog, ConsulSource, LocalRegistry, SourceSet } from '../../registry/index.js';
 import { ConsulApiDouble } from '../doubles/consul-api.js';
+import { benchPeered, fillDouble, instanceAddress, quantile } from './consul-peered.js';
 
 const quick = process.env.CW_BENCH_QUICK === '1';
 const services = Number(process.env.CW_BENCH_SERVICES ?? (quick ? 200 : 2000));
 const instances = Number(process.env.CW_BENCH_INSTANCES ?? 10);
 const changes = Number(process.env.CW_BENCH_CHANGES ?? 50);
+const peeredChanges = Number(process.env.CW_BENCH_CHANGES ?? 20);
+const peered = process.env.CW_BENCH_PEERED ?? '1';
 const moves = 5;
 
 function mib(bytes: number): string {
@@ -19,7 +25,7 @@ function mib(bytes: number): string {
 }
 
 function percentile(sorted: readonly number[], q: number): string {
-  return `${sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1)} ms`;
+  return `${quantile(sorted, q).toFixed(1)} ms`;
 }
 
 async function until(what: string, ok: () => boolean): Promise<number> {
@@ -31,16 +37,10 @@ async function until(what: string, ok: () => boolean): Promise<number> {
   return performance.now() - begin;
 }
 
-async function main(): Promise<void> {
+async function oneProcess(): Promise<void> {
   const consul = new ConsulApiDouble({ jitter: false, consulService: false });
   const address = await consul.start();
-  for (let s = 0; s < services; s += 1) {
-    for (let i = 0; i < instances; i += 1) {
-      consul.registerService({
-        node: `node-${s}-${i}`, address: `10.${(s >> 8) & 255}.${s & 255}.${i + 1}`, service: `svc-${s}`, id: `svc-${s}-${i}`, port: 8080,
-      });
-    }
-  }
+  fillDouble(consul, services, instances);
   global.gc?.();
   const before = process.memoryUsage();
   const catalog = new Catalog({ localCluster: 'legacy' });
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     // Each service picked goes critical, then passing again (a write of the status it has is no change).
     const s = ((c >> 1) * 7919) % services;
     const want = c % 2 === 0 ? 'unhealthy' : 'healthy';
-    const address = `10.${(s >> 8) & 255}.${s & 255}.1`;
+    const address = instanceAddress(s, 0);
     const begin = performance.now();
     consul.setCheckStatus(`node-${s}-0`, `service:svc-${s}-0`, c % 2 === 0 ? 'critical' : 'passing');
     await until(`change ${c}`, () => healthOf(s, address) === want);
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const s = (m * 104729 + 13) % services;
     const port = 9000 + m;
     const begin = performance.now();
-    consul.registerService({ node: `node-${s}-1`, address: `10.${(s >> 8) & 255}.${s & 255}.2`, service: `svc-${s}`, id: `svc-${s}-1`, port });
+    consul.registerService({ node: `node-${s}-1`, address: instanceAddress(s, 1), service: `svc-${s}`, id: `svc-${s}-1`, port });
     await until(`move ${m}`, () => catalog.get('legacy', `svc-${s}.legacy`)?.endpoints.some((e) => e.ports.http === port) === true);
     moveLatencies.push(performance.now() - begin);
     await until('the refresh done', () => consul.blockedQueries === 2);
@@ -119,6 +119,11 @@ async function main(): Promise<void> {
   console.log(`| blocking queries parked at once (most seen in 2 s of quiet) | ${blocked} |`);
   console.log(`| requests in 2 s of quiet | ${idleRequests} |`);
   console.log(`| connections refused by the per-client limit (200) | ${refused} |`);
+}
+
+async function main(): Promise<void> {
+  if (peered !== 'only') await oneProcess();
+  if (peered !== '0') await benchPeered({ services, instances, changes: peeredChanges });
 }
 
 main().catch((err: unknown) => {
