@@ -3,22 +3,8 @@ import { describe, it } from 'node:test';
 import { isCausewayError, type CausewayError } from '../../../registry/index.js';
 import { parseConfigText, parseDuration, parseHostPort } from '../../../gateway/index.js';
 import { connectionLimits, openFileLimit } from '../../../gateway/config/listener-limits.js';
+import { MINIMAL_CONFIG as MINIMAL, problemsOf } from '../../helpers/config-problems.js';
 
-const MINIMAL = `
-cluster: cluster-a
-trustDomain: cluster-a.example.org
-dataDir: /var/lib/causeway
-`;
-
-function problemsOf(text: string): string[] {
-  try {
-    parseConfigText(text, 'test.yaml');
-  } catch (err) {
-    assert.ok(isCausewayError(err, 'CW_CONFIG_INVALID'), `expected CW_CONFIG_INVALID, got ${String(err)}`);
-    return [...err.details];
-  }
-  assert.fail('config was accepted');
-}
 
 describe('gateway config', () => {
   it('fills defaults and freezes a minimal config', () => {
