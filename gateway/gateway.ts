@@ -19,6 +19,7 @@ import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
 import { ForwardListeners, addForwards } from './dataplane/forward-listeners.js';
+import { kubernetesSource } from './kubernetes/kubernetes-source-factory.js';
 import { ConsulPublishing } from './consul/consul-publishing.js';
 import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
@@ -295,6 +296,10 @@ export class Gateway {
     const publishing = new ConsulPublishing(config);
     this.publishingValue = publishing;
     for (const consul of config.sources.consul) sources.add(publishing.source(consul, await consulSource(consul, config, logger)));
+    // This cluster's own API server; never a remote one (design brief).
+    if (config.sources.kubernetes !== undefined) {
+      sources.add(await kubernetesSource(config.sources.kubernetes, { trustDomain: config.trustDomain, locality: { ...config.locality, cluster: config.cluster }, logger }));
+    }
     sources.start();
     this.sourcesValue = sources;
     this.closers.push(() => sources.close());

@@ -14,6 +14,8 @@ export * from './sources/source-set.js';
 export * from './sources/source-kinds.js';
 export * from './sources/agent-source.js';
 export * from './sources/consul-source.js';
+export { createKubernetesSource } from './sources/kubernetes/load.js';
+export type { KubernetesSource, KubernetesSourceOptions } from './sources/kubernetes/kubernetes-source.js';
 export { checkFields, isPlainObject, type PlainObject } from './field-checks.js';
 export { listenOn } from './listen.js';
 export { readOptional, syncDirectory, writeAtomic } from './atomic-file.js';

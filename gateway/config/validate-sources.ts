@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { validateKubernetesSource, type KubernetesSourceConfig } from './validate-kubernetes.js';
 import { DEFAULT_CONSUL_CONCURRENCY, DEFAULT_CONSUL_RESYNC_MS, NAME_PATTERN } from '../../registry/index.js';
 import { parseHostPort, type HostPort } from './address.js';
 import { validateConsulTls, type ConsulTlsConfig } from './consul-tls.js';
@@ -32,13 +33,15 @@ export interface ConsulSourceConfig {
 
 export interface SourcesConfig {
   consul: readonly ConsulSourceConfig[];
+  /** This cluster's API server (`sources.kubernetes`), when the gateway runs in or next to a Kubernetes cluster. */
+  kubernetes: KubernetesSourceConfig | undefined;
 }
 
 const CONSUL_FIELDS = ['name', 'address', 'tls', 'tokenFile', 'datacenter', 'namespace', 'port', 'export', 'identity', 'wait', 'concurrency', 'resync', 'publish'] as const;
 
 /** `sources:` — registry sources besides the config's own services (docs/configuration.md). */
 export function validateSources(value: unknown, trustDomain: string, configDir: string, errors: string[]): SourcesConfig {
-  const raw = section(value, 'sources', ['consul'], errors);
+  const raw = section(value, 'sources', ['consul', 'kubernetes'], errors);
   const consul: ConsulSourceConfig[] = [];
   if (raw.consul !== undefined && !Array.isArray(raw.consul)) errors.push('sources.consul: must be a list of Consul datacenters');
   const names = new Set<string>();
@@ -97,5 +100,7 @@ export function validateSources(value: unknown, trustDomain: string, configDir: 
       resyncMs: ms(entry.resync, `${at}.resync`, DEFAULT_CONSUL_RESYNC_MS, 10_000, 86_400_000),
     });
   });
-  return { consul };
+  const kubernetes = validateKubernetesSource(raw.kubernetes, configDir, errors);
+  if (kubernetes !== undefined && consul.some((c) => c.name === kubernetes.name)) errors.push(`sources.kubernetes.name: "${kubernetes.name}" is a Consul source's name too`);
+  return { consul, kubernetes };
 }
