@@ -309,8 +309,11 @@ export class Gateway {
     healthChecks.start();
     this.closers.push(() => healthChecks.close());
 
+    // The peer manager is made after this listener: read per stream, once it exists.
+    let peerManager: PeerManager | undefined;
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
+      exportsTo: (record, trustDomain) => peerManager?.exportsTo(record, trustDomain) ?? record.exportTo === undefined,
       policies: this.policySource, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
       connectionLimits: connectionLimits(config.limits),
       maxConcurrentStreams: config.limits.eastWest.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
@@ -335,6 +338,7 @@ export class Gateway {
       heartbeatMs: config.limits.federation.heartbeatIntervalMs, deadAfterMs: config.limits.federation.deadAfterMs,
       listener: federationLimits(config.limits),
     });
+    peerManager = peers;
     // Subscribed before the links start, so that a link failing at once is seen.
     const liveness = new GatewayLiveness({ logger });
     this.closers.push(peers.onLinkState((cluster, state, error) => {

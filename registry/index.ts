@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './log.js';
 export * from './model.js';
+export * from './export-scope.js';
 export * from './version.js';
 export * from './catalog-types.js';
 export * from './validate.js';

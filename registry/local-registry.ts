@@ -29,7 +29,9 @@ export interface LocalRegistryOptions {
  * The single writer of the local cluster's records (design brief: each cluster is the single
  * writer of its own services). Sources declare services; declarations of one key from several
  * sources are merged (Istio's aggregate registry): ports unioned by name, endpoints unioned by
- * address and ports, exported if any source exports. A merged result that differs from the
+ * address and ports, exported if any source exports — to the peers any exporting source
+ * exports it to (the union of their exportTo, or every peer when one of them has none; see
+ * mergedExportTo). A merged result that differs from the
  * held record gets the next local version; an unchanged one gets none, so re-declaring is
  * free and a restart does not re-version (and re-replicate) everything.
  *
@@ -190,7 +192,11 @@ export class LocalRegistry implements LocalRegistryWriter, ObservedHealthWriter 
     if (first === undefined) {
       this.observed.delete(key);
       if (held === undefined || held.deleted) return undefined;
-      content = { name: held.name, namespace: held.namespace, deleted: true, exported: held.exported, ports: [], endpoints: [] };
+      // The tombstone keeps the export scope: only peers that had the record need to drop it.
+      content = {
+        name: held.name, namespace: held.namespace, deleted: true, exported: held.exported,
+        ...(held.exportTo === undefined ? {} : { exportTo: held.exportTo }), ports: [], endpoints: [],
+      };
     } else {
       const ports: ServicePort[] = [];
       const endpoints: Endpoint[] = [];
@@ -205,9 +211,10 @@ export class LocalRegistry implements LocalRegistryWriter, ObservedHealthWriter 
       }
       for (const id of verdicts?.keys() ?? []) if (!seen.has(id)) verdicts?.delete(id);
       if (verdicts?.size === 0) this.observed.delete(key);
+      const exportTo = mergedExportTo(declarations);
       content = {
         name: first.name, namespace: first.namespace, deleted: false,
-        exported: declarations.some((d) => d.exported), ports, endpoints,
+        exported: declarations.some((d) => d.exported), ...(exportTo === undefined ? {} : { exportTo }), ports, endpoints,
       };
     }
     if (held !== undefined && sameContent(held, content)) return undefined;
@@ -222,7 +229,19 @@ function withObserved(endpoint: Endpoint, observed: ObservedHealth | undefined):
   return { ...endpoint, health: observed };
 }
 
+/**
+ * The export scope of a merged record: undefined (every peer) when some exporting source
+ * names no peers; else the sorted union of the exporting sources' selectors, so a peer
+ * admitted by any source gets the record and the order of sources changes nothing.
+ * Declarations that do not export contribute nothing.
+ */
+function mergedExportTo(declarations: readonly ServiceDeclaration[]): string[] | undefined {
+  const exporting = declarations.filter((d) => d.exported);
+  if (exporting.length === 0 || exporting.some((d) => d.exportTo === undefined)) return undefined;
+  return [...new Set(exporting.flatMap((d) => d.exportTo ?? []))].sort();
+}
+
 function sameContent(held: ServiceRecord, next: Omit<ServiceRecord, 'version' | 'origin'>): boolean {
-  return held.deleted === next.deleted && held.exported === next.exported
+  return held.deleted === next.deleted && held.exported === next.exported && deepEqual(held.exportTo, next.exportTo)
     && deepEqual(held.ports, next.ports) && deepEqual(held.endpoints, next.endpoints);
 }

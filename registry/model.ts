@@ -75,6 +75,12 @@ export interface ServiceRecord {
   deleted: boolean;
   /** Exported records may cross peer links; others stay in their cluster. */
   exported: boolean;
+  /**
+   * Local records only: the peers an exported record goes to — peer names and `key=value`
+   * label selectors (export-scope.ts). Absent: every peer; `[]`: none. The sender's business:
+   * never sent over a link, so records learned from peers never carry it.
+   */
+  exportTo?: readonly string[];
   ports: readonly ServicePort[];
   endpoints: readonly Endpoint[];
 }
@@ -84,6 +90,8 @@ export interface ServiceDeclaration {
   name: string;
   namespace: string;
   exported: boolean;
+  /** The peers it is exported to (see ServiceRecord.exportTo); only with `exported: true`. */
+  exportTo?: readonly string[];
   ports: readonly ServicePort[];
   endpoints: readonly Endpoint[];
 }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import {
   checkFields, join, readBoolean, readChoice, readCounter, readInteger, readList, readName, readObject, readText,
 } from './field-checks.js';
+import { validateExportTo } from './export-scope.js';
 import {
   ENDPOINT_KINDS, HEALTH_STATES, type Endpoint, type EndpointKind, type GatewayRecord, type Locality,
   type ServiceDeclaration, type ServicePort, type ServiceRecord,
@@ -18,8 +19,8 @@ import {
 const LOCALITY_FIELDS = ['cloud', 'region', 'zone', 'cluster'] as const;
 const PORT_FIELDS = ['name', 'port', 'protocol'] as const;
 const ENDPOINT_FIELDS = ['address', 'ports', 'identity', 'kind', 'health', 'weight', 'labels', 'locality', 'sidecarPort'] as const;
-const DECLARATION_FIELDS = ['name', 'namespace', 'export', 'ports', 'endpoints'] as const;
-const RECORD_FIELDS = ['origin', 'name', 'namespace', 'version', 'deleted', 'exported', 'ports', 'endpoints'] as const;
+const DECLARATION_FIELDS = ['name', 'namespace', 'export', 'exportTo', 'ports', 'endpoints'] as const;
+const RECORD_FIELDS = ['origin', 'name', 'namespace', 'version', 'deleted', 'exported', 'exportTo', 'ports', 'endpoints'] as const;
 const VERSION_FIELDS = ['origin', 'epoch', 'seq'] as const;
 const GATEWAY_FIELDS = ['cluster', 'trustDomain', 'identity', 'eastWestAddress', 'locality'] as const;
 const PROTOCOLS: readonly ServicePort['protocol'][] = ['http', 'http2', 'grpc', 'tcp'];
@@ -191,7 +192,9 @@ export function endpointKey(endpoint: Endpoint): string {
 
 /**
  * A service as a source declares it:
- * `{ name, namespace, export?, ports: [{name, port, protocol?}], endpoints: [...] }`.
+ * `{ name, namespace, export?, exportTo?, ports: [{name, port, protocol?}], endpoints: [...] }`.
+ * `exportTo` (peer names and `key=value` selectors, export-scope.ts) narrows an export, so it
+ * needs `export: true`: on a service that is not exported it would read as an export.
  */
 export function validateDeclaration(value: unknown, path: string, errors: string[], defaults: DeclarationDefaults): ServiceDeclaration | undefined {
   return clean(errors, () => {
@@ -199,10 +202,17 @@ export function validateDeclaration(value: unknown, path: string, errors: string
     if (o === undefined) return undefined;
     checkFields(o, DECLARATION_FIELDS, path, errors);
     const ports = readServicePorts(o.ports, join(path, 'ports'), errors, true);
+    const exported = readBoolean(o.export, join(path, 'export'), errors, false);
+    let exportTo: string[] | undefined;
+    if (o.exportTo !== undefined) {
+      exportTo = validateExportTo(o.exportTo, join(path, 'exportTo'), errors);
+      if (exported === false) errors.push(`${join(path, 'exportTo')}: needs export: true (a service that is not exported goes to no peer)`);
+    }
     return {
       name: readName(o.name, join(path, 'name'), errors),
       namespace: readName(o.namespace, join(path, 'namespace'), errors),
-      exported: readBoolean(o.export, join(path, 'export'), errors, false),
+      exported,
+      ...(exportTo === undefined ? {} : { exportTo }),
       ports,
       endpoints: readEndpoints(o.endpoints ?? [], join(path, 'endpoints'), errors, ports, defaults),
     } as ServiceDeclaration;
@@ -235,9 +245,12 @@ export function validateServiceRecord(value: unknown, path: string, errors: stri
     const ports = readServicePorts(o.ports, join(path, 'ports'), errors, deleted === false);
     const endpoints = readEndpoints(o.endpoints, join(path, 'endpoints'), errors, ports);
     if (deleted === true && endpoints.length > 0) errors.push(`${join(path, 'endpoints')}: a deleted record carries no endpoints`);
+    // Only local records carry exportTo (restored state, LocalRegistry); the wire never does.
+    const exportTo = o.exportTo === undefined ? undefined : validateExportTo(o.exportTo, join(path, 'exportTo'), errors);
     return {
       origin, name: readName(o.name, join(path, 'name'), errors), namespace: readName(o.namespace, join(path, 'namespace'), errors),
-      version, deleted, exported: readBoolean(o.exported, join(path, 'exported'), errors), ports, endpoints,
+      version, deleted, exported: readBoolean(o.exported, join(path, 'exported'), errors),
+      ...(exportTo === undefined ? {} : { exportTo }), ports, endpoints,
     } as ServiceRecord;
   });
 }

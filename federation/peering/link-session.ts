@@ -1,5 +1,6 @@
 import {
-  CausewayError, ErrorCodes, describeError, type CatalogReader, type CatalogWriter, type Locality, type Logger, type ServiceRecord,
+  CausewayError, ErrorCodes, describeError, peerLabels, serviceKey,
+  type CatalogReader, type CatalogWriter, type ExportPeer, type Locality, type Logger, type ServiceRecord,
 } from '../../registry/index.js';
 import { bundlesEqual, decodeBundle, encodeBundle, type TrustBundle, type TrustStore } from '../trust/index.js';
 import { decodeHello, decodeRecords, readLong, toWireLocality, toWireRecord } from './frames.js';
@@ -43,7 +44,8 @@ export interface LinkStream {
 
 export interface LinkSessionOptions {
   stream: LinkStream;
-  peer: { name: string; cluster: string; trustDomain: string };
+  /** `labels`: those our operator gave the peering (peer add / peer token --label); they win over the Hello's. */
+  peer: { name: string; cluster: string; trustDomain: string; labels?: Readonly<Record<string, string>> };
   /** SPIFFE ID of the authenticated other end (client cert on the server, server cert on the dialer). */
   peerIdentity: () => string | undefined;
   local: LocalGateway;
@@ -73,10 +75,11 @@ const MAX_DETAIL_PROBLEMS = 50;
 
 /**
  * One live Link stream with one peer; both sides run the same session (docs/protocol.md).
- * On start it sends Hello, our Bundle and a Snapshot of our exported records, then a Delta
- * per local catalog change batch and a Heartbeat every heartbeatMs. Incoming Snapshot/Delta
- * are validated whole and Acked, or NACKed with every problem and not applied (the xDS
- * ACK/NACK model). Nothing received for deadAfterMs ends the session: the heartbeat
+ * On start it sends Hello and our Bundle; once the peer's Hello is accepted — what the peer
+ * is (its cluster, its locality) decides which records it may have (exportTo) — a Snapshot
+ * of the records exported to it, then a Delta per local catalog change batch; a Heartbeat
+ * every heartbeatMs. Incoming Snapshot/Delta are validated whole and Acked, or NACKed with
+ * every problem and not applied (the xDS ACK/NACK model). Nothing received for deadAfterMs ends the session: the heartbeat
  * watchdog, not a socket timer, decides whether the peer is alive.
  */
 export class LinkSession {
@@ -88,6 +91,8 @@ export class LinkSession {
   private lastReceived: number;
   private lastSentBundle: TrustBundle | undefined;
   private helloAccepted = false;
+  /** The peer as the export rule sees it; set by its first accepted Hello. */
+  private exportPeerValue: ExportPeer | undefined;
   private done = false;
 
   constructor(options: LinkSessionOptions) {
@@ -108,8 +113,13 @@ export class LinkSession {
     return this.pending.size;
   }
 
+  /** The peer's name, cluster and labels as the export rule sees them (undefined before its Hello). */
+  get exportPeer(): ExportPeer | undefined {
+    return this.exportPeerValue;
+  }
+
   start(): void {
-    const { stream, local, catalog, trust } = this.o;
+    const { stream, local, trust } = this.o;
     stream.on('data', (m: WireLinkMessage) => {
       // A frame that trips an unexpected error ends this link, never the process.
       try {
@@ -135,12 +145,6 @@ export class LinkSession {
       },
     });
     this.sendOwnBundle();
-    // Subscribe in the same tick as the snapshot is taken: no change can fall in between.
-    this.sendRecords('snapshot', snapshotRecords(catalog));
-    this.unsubscribers.push(catalog.onChange((changes) => {
-      const records = deltaRecords(changes, local.cluster);
-      if (records.length > 0) this.sendRecords('delta', records);
-    }));
     this.unsubscribers.push(trust.onChange(() => this.sendOwnBundle()));
 
     const heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: this.o.now() } }), this.o.heartbeatMs);
@@ -298,12 +302,34 @@ export class LinkSession {
       return;
     }
     this.o.catalog.setGateway(gateway);
+    const previous = this.exportPeerValue;
+    this.exportPeerValue = { name: peer.name, cluster: peer.cluster, labels: peerLabels(gateway.locality, peer.labels) };
     if (!this.helloAccepted) {
       this.helloAccepted = true;
       this.o.stats.connects += 1;
       this.o.logger.info({ peer: peer.name, gateway: gateway.identity, eastWest: gateway.eastWestAddress }, 'link up');
+      this.startReplication();
       this.o.onConnected();
+    } else if (previous !== undefined && !sameLabels(previous.labels, this.exportPeerValue.labels)) {
+      // A peer that says it moved (cloud or region) may now be admitted to other records: a
+      // fresh snapshot sends what it gained and, by leaving them out, withdraws what it lost.
+      this.o.logger.info({ peer: peer.name, labels: { ...this.exportPeerValue.labels } }, 'peer labels changed; sending a new snapshot');
+      this.sendRecords('snapshot', snapshotRecords(this.o.catalog, this.exportPeerValue));
     }
+  }
+
+  /** The snapshot of what the peer may have, then a delta per local change batch. */
+  private startReplication(): void {
+    const { catalog, local } = this.o;
+    // Subscribe in the same tick as the snapshot is taken: no change can fall in between.
+    // The export peer is read per batch, so a later Hello's labels apply to the next delta.
+    this.sendRecords('snapshot', snapshotRecords(catalog, this.exportPeerValue!));
+    this.unsubscribers.push(catalog.onChange((changes) => {
+      const peer = this.exportPeerValue;
+      if (peer === undefined) return;
+      const records = deltaRecords(changes, local.cluster, peer);
+      if (records.length > 0) this.sendRecords('delta', records);
+    }));
   }
 
   private receiveBundle(b: WireBundle | null | undefined): void {
@@ -334,6 +360,12 @@ export class LinkSession {
     const errors: string[] = [];
     const seq = readLong(body?.seq, `${kind}.seq`, errors);
     const records = decodeRecords(body?.records, peer.cluster, errors);
+    // What exactly the peer sent, for an operator (or a test) asking what crossed the link.
+    if (this.o.logger.isLevelEnabled('debug')) {
+      this.o.logger.debug({
+        peer: peer.name, kind, seq, records: records.map((r) => `${serviceKey(r.name, r.namespace)}${r.deleted ? ' (deleted)' : ''}`),
+      }, 'link records received');
+    }
     if (errors.length === 0) {
       try {
         if (kind === 'snapshot') catalog.applySnapshot(peer.cluster, records);
@@ -371,6 +403,11 @@ export class LinkSession {
       this.o.stats.ackedDeltas += 1;
     }
   }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /**

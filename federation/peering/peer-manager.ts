@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import {
-  CausewayError, ErrorCodes, NAME_PATTERN, describeError, isCausewayError, silentLogger,
-  type CatalogReader, type CatalogWriter, type Locality, type Logger, type Store,
+  CausewayError, ErrorCodes, NAME_PATTERN, describeError, exportedTo, isCausewayError, peerLabels, silentLogger, validatePeerLabels,
+  type CatalogReader, type CatalogWriter, type ExportPeer, type Locality, type Logger, type ServiceRecord, type Store,
 } from '../../registry/index.js';
 import {
   decodeBundle, encodeBundle, parseSpiffeId, type CertificateAuthority, type PeerIdentity, type SvidSource, type TrustStore,
@@ -120,10 +120,14 @@ export class PeerManager {
     return this.server?.address();
   }
 
-  /** Mints a one-time peering token for another gateway to redeem with addPeer. */
-  async createToken(options: { ttlSeconds: number; peerName?: string }): Promise<string> {
+  /**
+   * Mints a one-time peering token for another gateway to redeem with addPeer. `labels` go
+   * to the peering the redeemer gets here (what exportTo label selectors match).
+   */
+  async createToken(options: { ttlSeconds: number; peerName?: string; labels?: Record<string, string> }): Promise<string> {
     this.assertOpen();
     if (options.peerName !== undefined) checkName(options.peerName, 'peerName');
+    const labels = options.labels === undefined ? undefined : checkLabels(options.labels);
     const now = this.now();
     const created = await this.tokens.issue(() => createPeeringToken({
       cluster: this.o.cluster,
@@ -132,7 +136,10 @@ export class PeerManager {
       bundle: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
       ttlSeconds: options.ttlSeconds,
       now,
-    }), options.peerName === undefined ? {} : { peerName: options.peerName }, now);
+    }), {
+      ...(options.peerName === undefined ? {} : { peerName: options.peerName }),
+      ...(labels === undefined || Object.keys(labels).length === 0 ? {} : { peerLabels: labels }),
+    }, now);
     return created.text;
   }
 
@@ -141,9 +148,10 @@ export class PeerManager {
    * first (malformed/tampered/expired fail before any network I/O); on ANY failure nothing
    * is persisted or trusted.
    */
-  async addPeer(tokenText: string, options: { name?: string } = {}): Promise<PeerStatus> {
+  async addPeer(tokenText: string, options: { name?: string; labels?: Record<string, string> } = {}): Promise<PeerStatus> {
     this.assertOpen();
     if (!this.started) throw new CausewayError(ErrorCodes.USAGE, 'PeerManager.start() must be called before addPeer');
+    const labels = options.labels === undefined ? undefined : checkLabels(options.labels);
     const token = parsePeeringToken(tokenText, this.now());
     const name = options.name ?? token.cluster;
     checkName(name, 'name');
@@ -180,11 +188,12 @@ export class PeerManager {
           role: 'dialer',
           addedAt: this.now(),
           ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
+          ...(labels === undefined || Object.keys(labels).length === 0 ? {} : { labels }),
         };
         const entry = await this.persistNewPeer(record, { id: token.id, exp: token.exp });
         this.startDialer(entry);
         this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
-        return peerStatus(entry, this.o.catalog, this.o.trust);
+        return peerStatus(entry, this.o.catalog, this.o.trust, this.exportPeer(entry));
       });
     } finally {
       for (const c of claims) this.reserved.delete(c);
@@ -252,7 +261,32 @@ export class PeerManager {
   }
 
   list(): PeerStatus[] {
-    return [...this.peers.values()].map((e) => peerStatus(e, this.o.catalog, this.o.trust)).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.peers.values()].map((e) => peerStatus(e, this.o.catalog, this.o.trust, this.exportPeer(e))).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Whether the peer of `trustDomain` may see `record` — the same rule the links apply
+   * (exported, and admitted by its exportTo). The east-west listener asks it, so a service
+   * not exported to a peer is unknown to that peer's gateways there too. A trust domain that
+   * is no peer (here: not loaded yet) is admitted only by an exportTo-less export — what any
+   * trusted domain got before exportTo existed.
+   */
+  exportsTo(record: Pick<ServiceRecord, 'exported' | 'exportTo'>, trustDomain: string): boolean {
+    if (!record.exported) return false;
+    if (record.exportTo === undefined) return true;
+    const entry = [...this.peers.values()].find((e) => e.state !== 'removed' && e.record.trustDomain === trustDomain);
+    return entry !== undefined && exportedTo(record, this.exportPeer(entry));
+  }
+
+  /**
+   * The peer as the export rule sees it: the labels of its live link's Hello, else those of
+   * the gateway it last announced (persisted with the catalog), with our operator's labels.
+   */
+  private exportPeer(entry: PeerEntry): ExportPeer {
+    const live = entry.session?.exportPeer;
+    if (live !== undefined) return live;
+    const { name, cluster, labels } = entry.record;
+    return { name, cluster, labels: peerLabels(this.o.catalog.gatewaysOf(cluster)[0]?.locality, labels) };
   }
 
   /** Ends links gracefully, stops the listener. Idempotent. */
@@ -291,6 +325,8 @@ export class PeerManager {
       e.record.role === 'acceptor' && e.record.cluster === r.cluster && e.record.trustDomain === r.trustDomain);
     const previous = held !== undefined && token.peerName === held.record.name ? held : undefined;
     const name = token.peerName ?? r.cluster;
+    // A re-peering keeps the replaced peering's labels unless the new token brings its own.
+    const labels = token.peerLabels ?? previous?.record.labels;
     this.checkNewPeer(name, r.cluster, r.trustDomain, previous,
       held !== undefined && previous === undefined ? `; to replace it, mint the token with --peer-name ${held.record.name}` : '');
     await this.tokens.redeem(r.tokenId, r.secret, r.payloadDigest, now, r.cluster);
@@ -308,6 +344,7 @@ export class PeerManager {
         role: 'acceptor',
         addedAt: now,
         gatewayId: r.gatewayId,
+        ...(labels === undefined ? {} : { labels }),
       });
     } catch (err) {
       if (previous !== undefined) {
@@ -396,7 +433,7 @@ export class PeerManager {
   private startSession(entry: PeerEntry, stream: LinkStream, peerIdentity: () => string | undefined, hooks: SessionHooks): LinkSession {
     const session = new LinkSession({
       stream,
-      peer: { name: entry.record.name, cluster: entry.record.cluster, trustDomain: entry.record.trustDomain },
+      peer: { name: entry.record.name, cluster: entry.record.cluster, trustDomain: entry.record.trustDomain, labels: entry.record.labels ?? {} },
       peerIdentity,
       local: this.localGateway(),
       catalog: this.o.catalog,
@@ -528,4 +565,11 @@ export class PeerManager {
 
 function checkName(name: string, field: string): void {
   if (!NAME_PATTERN.test(name)) throw new CausewayError(ErrorCodes.USAGE, `${field}: "${name}" is not a DNS-1123 label`);
+}
+
+function checkLabels(value: Record<string, string>): Record<string, string> {
+  const errors: string[] = [];
+  const labels = validatePeerLabels(value, 'labels', errors);
+  if (labels === undefined) throw new CausewayError(ErrorCodes.USAGE, errors[0] ?? 'labels: invalid', { details: errors });
+  return labels;
 }

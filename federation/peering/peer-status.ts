@@ -1,4 +1,4 @@
-import type { CatalogReader } from '../../registry/index.js';
+import { exportedTo, type CatalogReader, type ExportPeer } from '../../registry/index.js';
 import type { TrustReader } from '../trust/index.js';
 import type { LinkDialer } from './link-dialer.js';
 import type { LinkSession, LinkStats } from './link-session.js';
@@ -19,6 +19,8 @@ export interface PeerStatus {
   /** Where we dial it (dialer role only). */
   federationAddress?: string;
   gatewayId?: string;
+  /** What exportTo label selectors match for this peer: its announced cloud and region, and the labels given at peering. */
+  labels: Record<string, string>;
   addedAt: number;
   state: PeerState;
   /** ms since the epoch when it entered `state`. */
@@ -38,7 +40,7 @@ export interface PeerStatus {
   lastAckLagMs?: number;
   /** Live services of the peer's cluster in our catalog. */
   importedServices: number;
-  /** Live exported services of our cluster (what the peer gets). */
+  /** Live services of our cluster exported to this peer (what the peer gets). */
   exportedServices: number;
   /** Our messages the peer rejected (NACK). */
   nacks: number;
@@ -57,14 +59,15 @@ export interface PeerEntry {
   session?: LinkSession;
 }
 
-/** The status of one peer, from its entry, the catalog (imported/exported counts) and the trust store. */
-export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: TrustReader): PeerStatus {
+/** The status of one peer, from its entry, the catalog (imported/exported counts), the trust store and what it is to the export rule. */
+export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: TrustReader, exportPeer: ExportPeer): PeerStatus {
   const { record, stats } = entry;
   const status: PeerStatus = {
     name: record.name,
     cluster: record.cluster,
     trustDomain: record.trustDomain,
     role: record.role,
+    labels: { ...exportPeer.labels },
     addedAt: record.addedAt,
     state: entry.state,
     stateSinceMs: entry.stateSinceMs,
@@ -74,7 +77,7 @@ export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: Trus
     ackedDeltas: stats.ackedDeltas,
     unacked: entry.session?.unacked ?? 0,
     importedServices: catalog.recordsOf(record.cluster).filter((r) => !r.deleted).length,
-    exportedServices: catalog.recordsOf(catalog.localCluster).filter((r) => r.exported && !r.deleted).length,
+    exportedServices: catalog.recordsOf(catalog.localCluster).filter((r) => !r.deleted && exportedTo(r, exportPeer)).length,
     nacks: stats.nacks,
     rejected: stats.rejected,
   };

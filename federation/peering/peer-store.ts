@@ -1,4 +1,4 @@
-import { CausewayError, ErrorCodes, NAME_PATTERN, type Store } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, NAME_PATTERN, validatePeerLabels, type Store } from '../../registry/index.js';
 import { isValidTrustDomain } from '../trust/index.js';
 import { hostPortProblem } from './address.js';
 
@@ -22,6 +22,12 @@ export interface PeerRecord {
   addedAt: number;
   /** The peer gateway's SPIFFE ID as of the redemption (informational). */
   gatewayId?: string;
+  /**
+   * Labels our operator gave the peering (`peer add --label`, or `peer token --label` for
+   * the peer that redeems the token). With the peer's announced cloud and region they are
+   * what `exportTo: ["key=value"]` selectors match (registry/export-scope.ts).
+   */
+  labels?: Record<string, string>;
   /**
    * ms since the epoch when the PEER told us it removed the peering (a Removed link message).
    * The record stays, untrusted and not dialled, so `peer list` shows what happened, until
@@ -113,6 +119,7 @@ function peerProblems(p: PeerRecord, path: string, errors: string[]): void {
   }
   if (!Number.isSafeInteger(p.addedAt)) errors.push(`${path}.addedAt: must be ms since the epoch`);
   if (p.gatewayId !== undefined && typeof p.gatewayId !== 'string') errors.push(`${path}.gatewayId: must be a string`);
+  if (p.labels !== undefined) validatePeerLabels(p.labels, `${path}.labels`, errors);
   if (p.removedAt !== undefined && !Number.isSafeInteger(p.removedAt)) errors.push(`${path}.removedAt: must be ms since the epoch`);
   if (p.removedReason !== undefined && typeof p.removedReason !== 'string') errors.push(`${path}.removedReason: must be a string`);
 }

@@ -15,6 +15,8 @@ export interface IssuedToken {
   usedAt?: number;
   /** Peering tokens: the name the redeeming peer will get (createToken's peerName). */
   peerName?: string;
+  /** Peering tokens: the labels the redeeming peer will get (createToken's labels; see registry/export-scope.ts). */
+  peerLabels?: Record<string, string>;
   /** Join tokens: the SPIFFE ID (or `spiffe://td/prefix/*` pattern) the token lets its holder obtain. */
   grant?: string;
   /** Join tokens for an agent (`token create --agent HOST`): the host it was minted for. */
@@ -75,7 +77,7 @@ export class TokenIssuer {
   }
 
   /** Records a token minted by the caller (`mint` runs inside the issuer's queue), persisting it before it is returned. */
-  issue<T extends { minted: MintedToken }>(mint: () => T, extra: { peerName?: string; grant?: string; agent?: string } = {}, now: number = Date.now()): Promise<T> {
+  issue<T extends { minted: MintedToken }>(mint: () => T, extra: { peerName?: string; peerLabels?: Record<string, string>; grant?: string; agent?: string } = {}, now: number = Date.now()): Promise<T> {
     return this.serialised(async () => {
       const tokens = await this.loaded();
       const created = mint();
@@ -182,6 +184,8 @@ function parseTokenFile(value: unknown, name: string): IssuedToken[] {
       && Number.isSafeInteger(t.exp)
       && (t.usedAt === undefined || Number.isSafeInteger(t.usedAt))
       && (t.peerName === undefined || typeof t.peerName === 'string')
+      && (t.peerLabels === undefined || (typeof t.peerLabels === 'object' && t.peerLabels !== null && !Array.isArray(t.peerLabels)
+        && Object.values(t.peerLabels).every((v) => typeof v === 'string')))
       && (t.grant === undefined || typeof t.grant === 'string')
       && (t.agent === undefined || typeof t.agent === 'string')
       && (t.usedBy === undefined || typeof t.usedBy === 'string');

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type Logger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, validatePeerLabels, type Logger } from '../../registry/index.js';
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
 import { explain } from '../policy/explain.js';
@@ -123,8 +123,11 @@ export class AdminServer {
         }
         const peerName = body.peerName;
         if (peerName !== undefined && typeof peerName !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'peerName: must be a string');
-        const token = await gateway.peers.createToken(peerName === undefined ? { ttlSeconds } : { ttlSeconds, peerName });
-        this.logger.info({ ttlSeconds, peerName }, 'peering token created');
+        const labels = peerLabelsOf(body);
+        const token = await gateway.peers.createToken({
+          ttlSeconds, ...(peerName === undefined ? {} : { peerName }), ...(labels === undefined ? {} : { labels }),
+        });
+        this.logger.info({ ttlSeconds, peerName, labels }, 'peering token created');
         sendJson(res, 201, { token, expiresInSeconds: ttlSeconds });
         return;
       }
@@ -133,7 +136,10 @@ export class AdminServer {
         const body = await readJsonObject(req);
         if (typeof body.token !== 'string' || body.token === '') throw new CausewayError(ErrorCodes.BODY_INVALID, 'token: is required');
         if (body.name !== undefined && typeof body.name !== 'string') throw new CausewayError(ErrorCodes.BODY_INVALID, 'name: must be a string');
-        const peer = await gateway.peers.addPeer(body.token, body.name === undefined ? {} : { name: body.name });
+        const labels = peerLabelsOf(body);
+        const peer = await gateway.peers.addPeer(body.token, {
+          ...(body.name === undefined ? {} : { name: body.name as string }), ...(labels === undefined ? {} : { labels }),
+        });
         sendJson(res, 201, { peer });
         return;
       }
@@ -177,4 +183,13 @@ export class AdminServer {
     }
     sendJson(res, 404, { error: { code: ErrorCodes.NOT_FOUND, message: `no route ${route}` } });
   }
+}
+
+/** A body's `labels` for a peering (`{"env": "prod"}`), validated; undefined when absent. */
+function peerLabelsOf(body: Record<string, unknown>): Record<string, string> | undefined {
+  if (body.labels === undefined) return undefined;
+  const errors: string[] = [];
+  const labels = validatePeerLabels(body.labels, 'labels', errors);
+  if (labels === undefined) throw new CausewayError(ErrorCodes.BODY_INVALID, errors[0] ?? 'labels: invalid', { details: errors });
+  return labels;
 }

@@ -125,6 +125,8 @@ export function buildServices(gateway: Gateway): Array<Record<string, unknown>> 
       clusters[cluster] = {
         local,
         exported: catalog.get(cluster, key)?.exported ?? false,
+        // The peers a local service goes to (absent: every peer); never known of a remote one.
+        exportTo: local ? catalog.get(cluster, key)?.exportTo : undefined,
         version: catalog.get(cluster, key)?.version,
         gateways: local ? undefined : gateways,
         link: local ? undefined : link ?? 'none',

@@ -44,7 +44,7 @@ export const MAX_SERVICES_PER_AGENT = 256;
 
 /** A host name in a register frame (RFC 1123 labels). */
 export const AGENT_HOST_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$/;
-const SERVICE_FIELDS = ['name', 'namespace', 'export', 'ports', 'identity', 'labels', 'weight', 'health'];
+const SERVICE_FIELDS = ['name', 'namespace', 'export', 'exportTo', 'ports', 'identity', 'labels', 'weight', 'health'];
 
 /**
  * The security rule of the channel: which workload identities an agent may register
@@ -94,7 +94,7 @@ export function parseAgentFrame(text: string, context: FrameContext): AgentFrame
 
 /**
  * `{v, type: "register", kind: "vm"|"metal", address?, locality?, inbound?, services: [{name, namespace,
- * export?, ports: [{name, port, targetPort?, protocol?}], identity?, labels?, weight?, health?}]}` → declarations,
+ * export?, exportTo?, ports: [{name, port, targetPort?, protocol?}], identity?, labels?, weight?, health?}]}` → declarations,
  * one endpoint each (this host), checked by the registry's own validateDeclaration.
  */
 function registerDeclarations(frame: Record<string, unknown>, context: FrameContext): ServiceDeclaration[] {
@@ -153,6 +153,7 @@ function registerDeclarations(frame: Record<string, unknown>, context: FrameCont
     const declaration = validateDeclaration({
       name: service.name, namespace: service.namespace, ports: servicePorts, endpoints: [endpoint],
       ...(service.export === undefined ? {} : { export: service.export }),
+      ...(service.exportTo === undefined ? {} : { exportTo: service.exportTo }),
     }, path, errors, { locality: context.locality, kind: kind ?? 'vm' });
     if (declaration === undefined) return;
     const key = `${declaration.name}.${declaration.namespace}`;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import {
-  CausewayError, ErrorCodes, NAME_PATTERN, describeError, isPlainObject, validateServicePort,
+  CausewayError, ErrorCodes, NAME_PATTERN, describeError, isPlainObject, validateExportTo, validateServicePort,
   type ServicePort,
 } from '../../registry/index.js';
 import { parseSpiffeId } from '../../federation/index.js';
@@ -19,6 +19,8 @@ export interface AgentService {
   /** Mesh ports; `targetPort` is where the service listens on this host (default `port`). */
   ports: Array<ServicePort & { targetPort?: number }>;
   export: boolean;
+  /** The peers it is exported to (peer names, `key=value` selectors); undefined: every peer. */
+  exportTo?: string[];
   labels: Record<string, string>;
   weight: number | undefined;
   check: ServiceCheck | undefined;
@@ -49,7 +51,7 @@ export interface AgentConfig {
 }
 
 const TOP_FIELDS = ['dataDir', 'joinTokenFile', 'identity', 'gateway', 'kind', 'address', 'locality', 'inbound', 'outbound', 'services', 'maxBackoff', 'logLevel'];
-const SERVICE_FIELDS = ['name', 'namespace', 'ports', 'export', 'labels', 'weight', 'check'];
+const SERVICE_FIELDS = ['name', 'namespace', 'ports', 'export', 'exportTo', 'labels', 'weight', 'check'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function parseAgentConfigText(text: string, file?: string): AgentConfig {
@@ -169,6 +171,8 @@ export function validateAgentConfig(value: unknown, configDir: string, where = '
       } else if (port !== undefined) ports.push(targetPort === undefined ? port : { ...port, targetPort });
     });
     if (entry.export !== undefined && typeof entry.export !== 'boolean') errors.push(`${at}.export: must be true or false`);
+    const exportTo = entry.exportTo === undefined ? undefined : validateExportTo(entry.exportTo, `${at}.exportTo`, errors);
+    if (entry.exportTo !== undefined && entry.export !== true) errors.push(`${at}.exportTo: needs export: true (a service that is not exported goes to no peer)`);
     const labels: Record<string, string> = {};
     if (entry.labels !== undefined) {
       if (!isPlainObject(entry.labels)) errors.push(`${at}.labels: must be a mapping of strings`);
@@ -184,7 +188,7 @@ export function validateAgentConfig(value: unknown, configDir: string, where = '
     const key = `${name}.${namespace}`;
     if (keys.has(key)) errors.push(`${at}: ${key} is listed twice`);
     keys.add(key);
-    services.push({ name, namespace, ports, export: entry.export === true, labels, weight: typeof weight === 'number' ? weight : undefined, check });
+    services.push({ name, namespace, ports, export: entry.export === true, ...(exportTo === undefined ? {} : { exportTo }), labels, weight: typeof weight === 'number' ? weight : undefined, check });
   });
   const logLevel = text(raw.logLevel, 'logLevel') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);

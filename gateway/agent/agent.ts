@@ -164,6 +164,7 @@ export class Agent {
       ...(this.inboundPort === undefined ? {} : { inbound: this.inboundPort }),
       services: config.services.map((s) => ({
         name: s.name, namespace: s.namespace, export: s.export, ports: s.ports, labels: s.labels,
+        ...(s.exportTo === undefined ? {} : { exportTo: s.exportTo }),
         ...(s.weight === undefined ? {} : { weight: s.weight }),
         health: this.checks?.health(`${s.name}.${s.namespace}`) ?? 'healthy',
       })),

@@ -8,15 +8,38 @@ interface PeerStatusView {
   lastError?: string; unacked?: number; lastAckLagMs?: number; importedServices?: number; exportedServices?: number;
 }
 
+/**
+ * `--label key=value`, repeatable: labels of the peering, matched by exportTo label selectors
+ * (node:util parseArgs gives a repeatable option as a list).
+ */
+function labelsOf(values: Record<string, unknown>): Record<string, string> | undefined {
+  const given = values.label;
+  if (given === undefined) return undefined;
+  const labels: Record<string, string> = {};
+  for (const item of Array.isArray(given) ? given : [given]) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw usageError(`--label: "${text}" is not key=value (e.g. --label env=prod)`);
+    const key = text.slice(0, eq);
+    if (Object.hasOwn(labels, key)) throw usageError(`--label: ${key} is given twice`);
+    labels[key] = text.slice(eq + 1);
+  }
+  return labels;
+}
+
+const LABEL_OPTION = { label: { type: 'string', multiple: true } } as const;
+
 export const peerToken: Command = {
   summary: 'print a one-time peering token for another gateway to redeem',
-  usage: 'causeway peer token [--ttl 15m] [--peer-name NAME] [target options]',
-  options: { ...TARGET_OPTIONS, ttl: { type: 'string' }, 'peer-name': { type: 'string' } },
+  usage: 'causeway peer token [--ttl 15m] [--peer-name NAME] [--label KEY=VALUE]... [target options]',
+  options: { ...TARGET_OPTIONS, ttl: { type: 'string' }, 'peer-name': { type: 'string' }, ...LABEL_OPTION },
   async run({ values, format }) {
     const ttlSeconds = values.ttl === undefined ? 900 : parseDuration(values.ttl);
     if (ttlSeconds === undefined) throw usageError(`--ttl: "${String(values.ttl)}" is not a duration such as 15m or 1h`);
     const body: Record<string, unknown> = { ttlSeconds };
     if (typeof values['peer-name'] === 'string') body.peerName = values['peer-name'];
+    const labels = labelsOf(values);
+    if (labels !== undefined) body.labels = labels;
     const answer = await adminRequest<{ token: string }>(await resolveTarget(targetFlags(values)), 'POST', '/v1/peering/token', body);
     if (format === 'json') printJson(answer);
     else print(answer.token);
@@ -25,14 +48,16 @@ export const peerToken: Command = {
 
 export const peerAdd: Command = {
   summary: 'redeem a peering token from another gateway and start the peer link',
-  usage: 'causeway peer add TOKEN [--name NAME] [target options]',
-  options: { ...TARGET_OPTIONS, name: { type: 'string' } },
+  usage: 'causeway peer add TOKEN [--name NAME] [--label KEY=VALUE]... [target options]',
+  options: { ...TARGET_OPTIONS, name: { type: 'string' }, ...LABEL_OPTION },
   args: ['TOKEN'],
   async run({ values, positionals, format }) {
     const [token] = positionals;
     if (token === undefined) throw usageError('peer add needs the TOKEN printed by `causeway peer token` on the other gateway');
     const body: Record<string, unknown> = { token };
     if (typeof values.name === 'string') body.name = values.name;
+    const labels = labelsOf(values);
+    if (labels !== undefined) body.labels = labels;
     const answer = await adminRequest<{ peer: PeerStatusView }>(await resolveTarget(targetFlags(values)), 'POST', '/v1/peers', body);
     if (format === 'json') printJson(answer);
     else print(`peered with ${answer.peer.name} (cluster ${answer.peer.cluster}, trust domain ${answer.peer.trustDomain})`);

@@ -31,6 +31,12 @@ export interface EastWestServerOptions {
   trust: TrustReader;
   catalog: CatalogReader;
   localTrustDomain: string;
+  /**
+   * Whether an exported local record is exported to the peer of this trust domain (its
+   * exportTo; the peer manager's rule, which the links apply too). Without it, exported means
+   * every peer.
+   */
+  exportsTo?: (record: ServiceRecord, trustDomain: string) => boolean;
   /** The policy set in force (the gateway's store): access is decided on it per stream and per request. */
   policies?: PolicySource;
   /** Without `policies`: the config's access rules alone, read per stream (tests, embedding). */
@@ -506,13 +512,15 @@ export class EastWestServer {
   }
 
   /**
-   * The local cluster's live record of the service. A record this cluster does not export is
-   * invisible to gateways of other trust domains (design brief: only exported services cross
-   * a link), so it is answered as unknown rather than revealed by a different error.
+   * The local cluster's live record of the service. A record this cluster does not export to
+   * the caller's trust domain (not exported, or its exportTo leaves that peer out) is
+   * invisible to it (design brief: only exported services cross a link), so it is answered as
+   * unknown rather than revealed by a different error.
    */
   private localRecord(target: MeshAuthority, peer: PeerIdentity): Refusal | ServiceRecord {
     const record = this.options.catalog.get(this.options.catalog.localCluster, target.key);
-    const visible = record !== undefined && !record.deleted && (record.exported || peer.trustDomain === this.options.localTrustDomain);
+    const visible = record !== undefined && !record.deleted && (peer.trustDomain === this.options.localTrustDomain
+      || (record.exported && (this.options.exportsTo?.(record, peer.trustDomain) ?? true)));
     if (!visible) return refusal(404, ErrorCodes.SERVICE_UNKNOWN, `${target.key} is not a service of cluster ${this.options.catalog.localCluster}`);
     return record;
   }

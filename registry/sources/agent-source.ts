@@ -232,7 +232,10 @@ export function sourceName(agent: string): string {
 
 /** A declaration as validateDeclaration reads it back (`export`, not `exported`). */
 function toSaved(d: ServiceDeclaration): unknown {
-  return { name: d.name, namespace: d.namespace, export: d.exported, ports: d.ports, endpoints: d.endpoints };
+  return {
+    name: d.name, namespace: d.namespace, export: d.exported, ...(d.exportTo === undefined ? {} : { exportTo: d.exportTo }),
+    ports: d.ports, endpoints: d.endpoints,
+  };
 }
 
 function withHealth(declaration: ServiceDeclaration, health: Health): ServiceDeclaration {

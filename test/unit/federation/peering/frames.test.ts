@@ -96,13 +96,14 @@ describe('link frames', () => {
     const unexported = record('pay', { exported: false, version: { origin: 'cluster-b', epoch: pay.version.epoch, seq: 4 } });
     const remote = record('far', { origin: 'cluster-c', version: { origin: 'cluster-c', epoch: 1, seq: 1 } });
     const change = (r: ServiceRecord, previous?: ServiceRecord): CatalogChange => ({ index: 0, record: r, previous });
-    assert.deepEqual(deltaRecords([change(pay), change(hidden), change(remote)], 'cluster-b'), [pay]);
-    const sent = deltaRecords([change(unexported, pay)], 'cluster-b');
+    const peer = { name: 'cluster-a', cluster: 'cluster-a', labels: {} };
+    assert.deepEqual(deltaRecords([change(pay), change(hidden), change(remote)], 'cluster-b', peer), [pay]);
+    const sent = deltaRecords([change(unexported, pay)], 'cluster-b', peer);
     assert.equal(sent.length, 1);
     assert.equal(sent[0]?.deleted, true);
     assert.deepEqual(sent[0]?.endpoints, []);
     assert.equal(sent[0]?.version.seq, 4);
-    assert.deepEqual(deltaRecords([change(hidden, hidden)], 'cluster-b'), []);
+    assert.deepEqual(deltaRecords([change(hidden, hidden)], 'cluster-b', peer), []);
   });
 
   it('checks host:port addresses without resolving names', () => {
