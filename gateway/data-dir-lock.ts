@@ -48,6 +48,9 @@ async function readLock(file: string): Promise<LockContent | undefined> {
  * Node has no flock(2), hence a pid file; its one blind spot is a pid reused by an unrelated
  * process after a crash, which the refusal message tells the operator how to clear.
  */
+/** The lock files this process holds: a lock naming our pid but not in here is a previous incarnation's. */
+const heldHere = new Set<string>();
+
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = path.join(dataDir, LOCK_FILE);
   const content: LockContent = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
@@ -61,13 +64,17 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       } finally {
         await handle.close();
       }
+      heldHere.add(file);
       return { file, release: releaser(file) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = await readLock(file);
     if (holder === undefined && attempt < 3) continue; // released between our open and read
-    if (holder === undefined || (holder.pid !== 0 && (processAlive(holder.pid) || attempt > 0))) {
+    // Our own pid on a lock we never took: a gateway that ran as the same pid and died — in a
+    // container the gateway is PID 1 at every restart, and its emptyDir outlives it.
+    const ourOldSelf = holder?.pid === process.pid && !heldHere.has(file);
+    if (holder === undefined || (holder.pid !== 0 && !ourOldSelf && (processAlive(holder.pid) || attempt > 0))) {
       throw new CausewayError(ErrorCodes.DATA_DIR_LOCKED,
         `data dir ${dataDir} is in use by another gateway (pid ${holder?.pid ?? '?'}${holder?.startedAt ? `, started ${holder.startedAt}` : ''}); `
         + `stop it first, or if no gateway runs there, delete ${file}`);
@@ -81,6 +88,7 @@ function releaser(file: string): () => Promise<void> {
   return async () => {
     if (released) return;
     released = true;
+    heldHere.delete(file);
     // Only our own lock: never delete one another process took over.
     if ((await readLock(file))?.pid === process.pid) await rm(file, { force: true });
   };

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { CRD_DIRECTORY, crdFiles } = await import(path.join(root, 'dist', 'gateway', 'policy', 'crd.js'));
+const { CRD_DIRECTORY, crdFiles, crdKustomization } = await import(path.join(root, 'dist', 'gateway', 'policy', 'crd.js'));
 const dir = path.join(root, CRD_DIRECTORY);
 await mkdir(dir, { recursive: true });
-for (const { file, text } of crdFiles()) {
+for (const { file, text } of [...crdFiles(), crdKustomization()]) {
   await writeFile(path.join(dir, file), text);
   process.stdout.write(`wrote ${path.join(CRD_DIRECTORY, file)}\n`);
 }

@@ -46,6 +46,17 @@ describe('data dir lock', () => {
     await second.release();
   });
 
+  it('takes over a lock naming its own pid that this process never took (a container\'s PID 1 restarted after SIGKILL)', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, LOCK_FILE);
+    await writeFile(file, JSON.stringify({ pid: process.pid, host: 'h', startedAt: '2020-01-01T00:00:00Z' }));
+    const lock = await lockDataDir(dir);
+    assert.notEqual(JSON.parse(await readFile(file, 'utf8')).startedAt, '2020-01-01T00:00:00Z');
+    // Held by this process now: a second taker here is refused, as any other.
+    await assert.rejects(lockDataDir(dir), (err) => isCausewayError(err, 'CW_DATA_DIR_LOCKED'));
+    await lock.release();
+  });
+
   it('release never deletes a lock another process holds', async () => {
     const dir = await tempDir();
     const file = path.join(dir, LOCK_FILE);
