@@ -130,5 +130,5 @@ export function declarationOf(service: V1Service, slices: readonly V1EndpointSli
   return {
     name, namespace, exported: decision.exported, ports, endpoints,
     ...(decision.exported && decision.to !== undefined ? { exportTo: decision.to } : {}),
-  } as ServiceDeclaration;
+  };
 }
