@@ -7,7 +7,7 @@ import { describeError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Locality, ServiceDeclaration, ServiceKey } from '../../model.js';
 import type { Source, SourceSink } from '../../catalog-types.js';
-import { SERVICE_NAME_LABEL, declarationOf, type TranslateContext } from './translate.js';
+import { SERVICE_NAME_LABEL, declarationOf, exportOf, type TranslateContext } from './translate.js';
 
 export interface KubernetesSourceOptions {
   name: string;
@@ -221,6 +221,13 @@ export class KubernetesSource implements Source {
       const slices = service === undefined ? [] : this.slices.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name);
       const declaration = service === undefined ? undefined : declarationOf(service, slices, context);
       this.index(key, slices);
+      const exportProblem = service === undefined ? undefined : (exportOf(service, context) as { problem?: string }).problem;
+      if (exportProblem !== undefined) {
+        this.errors.set(`service ${key}`, `not exported: ${exportProblem}`);
+        this.logger.warn({ service: key, err: exportProblem }, 'export annotation refused; the service is not exported');
+      } else {
+        this.errors.delete(`service ${key}`);
+      }
       if (declaration === undefined) {
         if (this.declared.delete(key)) this.sink.remove(this.options.name, key);
         continue;
@@ -233,9 +240,9 @@ export class KubernetesSource implements Source {
     try {
       this.sink?.upsert(this.options.name, declaration);
       this.declared.add(key);
-      if (this.errors.delete(`service ${key}`)) this.logger.info({ service: key }, 'service accepted again');
+      if (this.errors.delete(`import ${key}`)) this.logger.info({ service: key }, 'service accepted again');
     } catch (err) {
-      this.errors.set(`service ${key}`, describeError(err));
+      this.errors.set(`import ${key}`, describeError(err));
       this.logger.warn({ service: key, err: describeError(err) }, 'Kubernetes service not imported');
     }
   }

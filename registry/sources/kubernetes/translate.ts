@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { Endpoint, Health, Locality, ServiceDeclaration, ServicePort } from '../../model.js';
+import { validateExportTo } from '../../export-scope.js';
 
 type PortProtocol = ServicePort['protocol'];
 
@@ -23,7 +24,7 @@ export interface TranslateContext {
 }
 
 /** What a Service's export says: not exported, to every peer, or to the listed peers / selectors. */
-export type ExportDecision = { exported: false } | { exported: true; to: readonly string[] | undefined };
+export type ExportDecision = { exported: false; problem?: string } | { exported: true; to: readonly string[] | undefined };
 
 /**
  * The annotation or the MCS ServiceExport decides (KEP-1645: a ServiceExport exports the
@@ -39,7 +40,13 @@ export function exportOf(service: V1Service, context: Pick<TranslateContext, 'se
   const value = raw.trim();
   if (value === 'false') return { exported: false };
   if (value === '' || value === 'true') return { exported: true, to: undefined };
-  return { exported: true, to: value.split(',').map((s) => s.trim()).filter((s) => s !== '') };
+  const to = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // A selector the registry would refuse must not refuse the whole source: the Service stays
+  // unexported (the safe side) and the problem is reported on it.
+  const errors: string[] = [];
+  validateExportTo(to, EXPORT_ANNOTATION, errors);
+  if (errors.length > 0) return { exported: false, problem: errors.join('; ') };
+  return { exported: true, to };
 }
 
 /**

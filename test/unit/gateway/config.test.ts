@@ -317,7 +317,7 @@ describe('config sources', () => {
       tlsFiles: { caFile: undefined, certFile: undefined, keyFile: undefined, serverName: undefined }, tokenFile: true, datacenter: undefined, namespace: 'default',
       port: 80, exported: false, identity: `spiffe://${config.trustDomain}/ns/{namespace}/sa/{service}`, waitMs: 30_000, concurrency: 8, resyncMs: 300_000,
     });
-    assert.deepEqual(parseConfigText(MINIMAL).sources, { consul: [] });
+    assert.deepEqual(parseConfigText(MINIMAL).sources, { consul: [], kubernetes: undefined });
   });
 
   it('names every problem of a bad Consul entry', () => {
@@ -333,6 +333,12 @@ describe('config sources', () => {
       'sources.consul[2].name: "dc2" is used twice',
     ]);
     assert.deepEqual(problemsOf(`${MINIMAL}sources: { consul: yes }\n`), ['sources.consul: must be a list of Consul datacenters']);
-    assert.match(problemsOf(`${MINIMAL}sources: { kubernetes: {} }\n`).join('\n'), /^sources\.kubernetes: unknown field/);
+    assert.deepEqual(problemsOf(`${MINIMAL}sources: { kubernetes: { kubeconfg: x, serviceExports: yes, name: K8s } }\n`), [
+      'sources.kubernetes.kubeconfg: unknown field (did you mean "kubeconfig"?)',
+      'sources.kubernetes.name: must be lower-case letters, digits and "-"',
+      'sources.kubernetes.serviceExports: must be true or false',
+    ]);
+    assert.deepEqual(parseConfigText(`${MINIMAL}sources: { kubernetes: { kubeconfig: kube/config } }\n`, '/etc/causeway/gw.yaml').sources.kubernetes,
+      { name: 'kubernetes', kubeconfig: '/etc/causeway/kube/config', serviceExports: true });
   });
 });

@@ -99,5 +99,8 @@ describe('Kubernetes translation: Service + EndpointSlices → declaration', () 
     assert.deepEqual(exportOf(service({ 'causeway.dev/export': '' }), context()), { exported: true, to: undefined });
     assert.deepEqual(exportOf(service({ 'causeway.dev/export': 'false' }), ctx), { exported: false });
     assert.deepEqual(exportOf(service({ 'causeway.dev/export': 'west, region=eu-west-1,' }), context()), { exported: true, to: ['west', 'region=eu-west-1'] });
+    const refused = exportOf(service({ 'causeway.dev/export': 'west, Bad_Peer' }), context());
+    assert.equal(refused.exported, false, 'a bad selector exports nothing rather than refusing the whole source');
+    assert.match((refused as { problem?: string }).problem ?? '', /Bad_Peer/);
   });
 });
