@@ -146,6 +146,28 @@ describe('Kubernetes source (client-node informers against the API double)', () 
     await waitFor('payments exported to west only', () => (JSON.stringify(w.catalog.get('east', 'payments.prod')?.exportTo) === '["region=eu-west-1","west"]' ? true : undefined));
   });
 
+  it('tells owners what became of their export: ServiceExport conditions, a Warning Event for a refused annotation', async () => {
+    api.apply('serviceexports', { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ServiceExport', metadata: { name: 'internal', namespace: 'prod' } });
+    api.apply('serviceexports', { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ServiceExport', metadata: { name: 'ghost', namespace: 'prod' } });
+    const conditionsOf = (name: string): Record<string, { status: string; reason: string; message: string }> => Object.fromEntries(
+      ((api.object('serviceexports', 'prod', name) as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } } | undefined)
+        ?.status?.conditions ?? []).map((c) => [c.type, c]));
+    await waitFor('internal Valid and Exported', () => (conditionsOf('internal')['causeway.dev/Exported']?.status === 'True' ? true : undefined));
+    assert.deepEqual([conditionsOf('internal').Valid?.status, conditionsOf('internal')['causeway.dev/Exported']?.message], ['True', 'exported to every peer']);
+    await waitFor('ghost not valid', () => (conditionsOf('ghost').Valid?.reason === 'NoService' ? true : undefined));
+    assert.equal(conditionsOf('ghost').Valid?.status, 'False');
+    api.delete('serviceexports', 'prod', 'internal');
+    api.delete('serviceexports', 'prod', 'ghost');
+    api.apply('services', serviceObject('badexport', { 'causeway.dev/export': 'west, Not_A_Peer' }));
+    const warning = await waitFor('the Warning Event', () => (api.list('events', 'prod') as Array<{ reason?: string; message?: string; type?: string; involvedObject?: { name?: string } }>)
+      .find((e) => e.reason === 'ExportRefused' && e.involvedObject?.name === 'badexport'));
+    assert.equal(warning.type, 'Warning');
+    assert.match(warning.message ?? '', /Not_A_Peer/);
+    assert.equal(w.catalog.get('east', 'badexport.prod')?.exported, false);
+    assert.match(w.source.lastError() ?? '', /service badexport\.prod: not exported/);
+    api.delete('services', 'prod', 'badexport');
+  });
+
   it('a 410 in the middle of a watch re-lists: nothing duplicated, nothing lost', async () => {
     const relistsBefore = api.requestLog({ resource: 'endpointslices' }).filter((r) => !r.watch).length;
     api.compact();

@@ -7,7 +7,8 @@ import { describeError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Locality, ServiceDeclaration, ServiceKey } from '../../model.js';
 import type { Source, SourceSink } from '../../catalog-types.js';
-import { SERVICE_NAME_LABEL, declarationOf, exportOf, type TranslateContext } from './translate.js';
+import { EXPORT_ANNOTATION, SERVICE_NAME_LABEL, declarationOf, exportOf, type TranslateContext } from './translate.js';
+import { ExportStatusWriter } from './export-status.js';
 
 export interface KubernetesSourceOptions {
   name: string;
@@ -22,6 +23,8 @@ export interface KubernetesSourceOptions {
   minBackoffMs?: number;
   /** Default 30 000 ms. */
   maxBackoffMs?: number;
+  /** Write export outcomes back: ServiceExport conditions, Warning Events for refused annotations. Default true. */
+  writeStatus?: boolean;
   logger?: Logger;
 }
 
@@ -68,6 +71,7 @@ export class KubernetesSource implements Source {
   private readonly waiting = new Map<string, Array<() => void>>();
   private synced = false;
   private closed = false;
+  private status: ExportStatusWriter | undefined;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'kubernetes-source', source: options.name });
@@ -85,6 +89,7 @@ export class KubernetesSource implements Source {
   async start(sink: SourceSink): Promise<void> {
     this.sink = sink;
     const config = this.options.kubeConfig;
+    if (this.options.writeStatus ?? true) this.status = new ExportStatusWriter(config, this.logger);
     const core = config.makeApiClient(CoreV1Api);
     const discovery = config.makeApiClient(DiscoveryV1Api);
     this.services = this.informer('services', '/api/v1/services', () => core.listServiceForAllNamespaces(), true) as Cached<V1Service>;
@@ -221,7 +226,14 @@ export class KubernetesSource implements Source {
       const slices = service === undefined ? [] : this.slices.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name);
       const declaration = service === undefined ? undefined : declarationOf(service, slices, context);
       this.index(key, slices);
-      const exportProblem = service === undefined ? undefined : (exportOf(service, context) as { problem?: string }).problem;
+      const decision = service === undefined ? undefined : exportOf(service, context);
+      const asked = service !== undefined && (service.metadata?.annotations?.[EXPORT_ANNOTATION] !== undefined || context.serviceExport(namespace, name));
+      const exportProblem = decision !== undefined && 'problem' in decision ? decision.problem
+        : asked && declaration === undefined ? 'the Service has no TCP port the mesh can carry' : undefined;
+      this.status?.update({
+        namespace, name, hasServiceExport: context.serviceExport(namespace, name), serviceExists: service !== undefined,
+        exported: declaration?.exported ?? false, to: declaration?.exportTo, problem: exportProblem,
+      });
       if (exportProblem !== undefined) {
         this.errors.set(`service ${key}`, `not exported: ${exportProblem}`);
         this.logger.warn({ service: key, err: exportProblem }, 'export annotation refused; the service is not exported');

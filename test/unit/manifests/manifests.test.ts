@@ -137,7 +137,7 @@ describe('Kubernetes manifests: RBAC', () => {
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports/status'], verbs: ['update', 'patch'] },
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: ['create', 'update', 'patch', 'delete'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
     ]);
   });
