@@ -19,7 +19,8 @@ import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
 import { OutboundProxy, type RequestRecord } from './dataplane/outbound-proxy.js';
 import { ForwardListeners, addForwards } from './dataplane/forward-listeners.js';
-import { kubernetesSource } from './kubernetes/kubernetes-source-factory.js';
+import { kubernetesSource, loadKubeConfig } from './kubernetes/kubernetes-source-factory.js';
+import { ServiceImportWriter } from './kubernetes/service-imports.js';
 import { ConsulPublishing } from './consul/consul-publishing.js';
 import { TunnelClient } from './dataplane/tunnel-client.js';
 import { OutlierTracker, gatewayKey } from './dataplane/outlier-tracker.js';
@@ -303,6 +304,12 @@ export class Gateway {
     sources.start();
     this.sourcesValue = sources;
     this.closers.push(() => sources.close());
+    // Services imported from peers as MCS ServiceImports, for kubectl (opt-in); never awaited.
+    if (config.sources.kubernetes?.serviceImports === true) {
+      const imports = new ServiceImportWriter(loadKubeConfig(config.sources.kubernetes), this.catalog, logger);
+      void imports.start();
+      this.closers.push(() => imports.close());
+    }
     // After the first sync, so the first round sees every local service; verdicts go to the
     // local registry and travel to peers with the records.
     const healthChecks = new EndpointHealthChecker({ catalog: this.catalog, registry: localRegistry, policies: this.policySource, logger });

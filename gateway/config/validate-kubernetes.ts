@@ -9,9 +9,11 @@ export interface KubernetesSourceConfig {
   kubeconfig: string | undefined;
   /** Follow MCS ServiceExports as well as the causeway.dev/export annotation. */
   serviceExports: boolean;
+  /** Write the services imported from peers as MCS ServiceImports (visibility only). */
+  serviceImports: boolean;
 }
 
-const FIELDS = ['name', 'kubeconfig', 'serviceExports'] as const;
+const FIELDS = ['name', 'kubeconfig', 'serviceExports', 'serviceImports'] as const;
 
 export function validateKubernetesSource(value: unknown, configDir: string, errors: string[]): KubernetesSourceConfig | undefined {
   if (value === undefined || value === null) return undefined;
@@ -22,9 +24,12 @@ export function validateKubernetesSource(value: unknown, configDir: string, erro
   if (kubeconfig !== undefined && (typeof kubeconfig !== 'string' || kubeconfig === '')) errors.push('sources.kubernetes.kubeconfig: must be a path to a kubeconfig file');
   const exports = raw.serviceExports ?? true;
   if (typeof exports !== 'boolean') errors.push('sources.kubernetes.serviceExports: must be true or false');
+  const imports = raw.serviceImports ?? false;
+  if (typeof imports !== 'boolean') errors.push('sources.kubernetes.serviceImports: must be true or false');
   return {
     name: typeof name === 'string' ? name : 'kubernetes',
     kubeconfig: typeof kubeconfig === 'string' && kubeconfig !== '' ? path.resolve(configDir, kubeconfig) : undefined,
     serviceExports: exports === true,
+    serviceImports: imports === true,
   };
 }

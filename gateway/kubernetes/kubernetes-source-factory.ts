@@ -9,6 +9,14 @@ import type { KubernetesSourceConfig } from '../config/validate-kubernetes.js';
  * CW_CONFIG_READ; an API server that cannot be reached does not (the source retries).
  */
 export function kubernetesSource(settings: KubernetesSourceConfig, options: { trustDomain: string; locality: Locality; logger: Logger }): Promise<KubernetesSource> {
+  return createKubernetesSource({
+    name: settings.name, kubeConfig: loadKubeConfig(settings), trustDomain: options.trustDomain, locality: options.locality,
+    serviceExports: settings.serviceExports, logger: options.logger,
+  });
+}
+
+/** The client configuration `sources.kubernetes` names (CW_CONFIG_READ when it cannot be loaded). */
+export function loadKubeConfig(settings: Pick<KubernetesSourceConfig, 'kubeconfig'>): KubeConfig {
   const kubeConfig = new KubeConfig();
   try {
     if (settings.kubeconfig !== undefined) kubeConfig.loadFromFile(settings.kubeconfig);
@@ -20,8 +28,5 @@ export function kubernetesSource(settings: KubernetesSourceConfig, options: { tr
   if (kubeConfig.getCurrentCluster() === null) {
     throw new CausewayError(ErrorCodes.CONFIG_READ, `sources.kubernetes: the Kubernetes client configuration names no cluster${settings.kubeconfig === undefined ? ' (not in a cluster, and no kubeconfig found)' : ` (${settings.kubeconfig})`}`);
   }
-  return createKubernetesSource({
-    name: settings.name, kubeConfig, trustDomain: options.trustDomain, locality: options.locality,
-    serviceExports: settings.serviceExports, logger: options.logger,
-  });
+  return kubeConfig;
 }

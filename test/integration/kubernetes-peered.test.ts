@@ -62,10 +62,17 @@ ${extra}
     api.apply('services', service('admin', {}));
     for (const name of ['storefront', 'ledger', 'admin']) api.apply('endpointslices', slice(name, ['10.3.0.1']));
     const kubeconfig = api.writeKubeconfig(path.join(tmp.dir, 'kubeconfig'));
-    east = await Gateway.start(parseConfigText(configOf('east', `sources: { kubernetes: { kubeconfig: ${kubeconfig} } }`)), { logger: silentLogger() });
+    east = await Gateway.start(parseConfigText(configOf('east', `sources: { kubernetes: { kubeconfig: ${kubeconfig}, serviceImports: true } }`)), { logger: silentLogger() });
     west = await Gateway.start(parseConfigText(configOf('west')), { logger: silentLogger() });
     const sink = new Writable({ write(chunk: Buffer, _encoding, done) { southLog.push(...chunk.toString().split('\n').filter((l) => l !== '')); done(); } });
-    south = await Gateway.start(parseConfigText(configOf('south')), { logger: createLogger({ level: 'debug', destination: sink }) });
+    // south offers one service of its own, which east writes as a ServiceImport.
+    south = await Gateway.start(parseConfigText(configOf('south', `services:
+  - name: reports
+    namespace: shop
+    export: true
+    ports: [{ name: http, port: 80 }]
+    endpoints: [{ address: 10.9.0.1, ports: { http: 8080 }, identity: "spiffe://south.example.org/ns/shop/sa/reports" }]
+`)), { logger: createLogger({ level: 'debug', destination: sink }) });
     await west.peers.addPeer(await east.peers.createToken({ ttlSeconds: 600 }));
     await south.peers.addPeer(await east.peers.createToken({ ttlSeconds: 600 }));
   });
@@ -99,5 +106,16 @@ ${extra}
       s.metadata.annotations = { 'causeway.dev/export': 'south' };
     });
     await waitFor('ledger at south, gone from west', () => (seenBy(south, 'ledger.shop') === 1 && seenBy(west, 'ledger.shop') === undefined ? true : undefined));
+  });
+  it('services imported from peers show up as MCS ServiceImports in the cluster (opt-in), with the clusters serving them', async () => {
+    const imported = await waitFor('the ServiceImport of reports.shop', () => {
+      const object = api.object('serviceimports', 'shop', 'reports') as { metadata: { labels?: Record<string, string> }; spec?: { type?: string; ports?: unknown[] }; status?: { clusters?: Array<{ cluster: string }> } } | undefined;
+      return object?.status?.clusters?.length === 1 ? object : undefined;
+    });
+    assert.deepEqual([imported.spec?.type, imported.spec?.ports, imported.status?.clusters, imported.metadata.labels?.['app.kubernetes.io/managed-by']],
+      ['ClusterSetIP', [{ name: 'http', port: 80, protocol: 'TCP', appProtocol: 'http' }], [{ cluster: 'south' }], 'causeway']);
+    assert.equal(api.object('serviceimports', 'shop', 'storefront'), undefined, 'a local service is not a ServiceImport');
+    await south?.peers.removePeer('east');
+    await waitFor('the ServiceImport deleted with the peer', () => (api.object('serviceimports', 'shop', 'reports') === undefined ? true : undefined));
   });
 });

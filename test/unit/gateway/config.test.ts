@@ -338,7 +338,8 @@ describe('config sources', () => {
       'sources.kubernetes.name: must be lower-case letters, digits and "-"',
       'sources.kubernetes.serviceExports: must be true or false',
     ]);
+    assert.deepEqual(problemsOf(`${MINIMAL}sources: { kubernetes: { serviceImports: 1 } }\n`), ['sources.kubernetes.serviceImports: must be true or false']);
     assert.deepEqual(parseConfigText(`${MINIMAL}sources: { kubernetes: { kubeconfig: kube/config } }\n`, '/etc/causeway/gw.yaml').sources.kubernetes,
-      { name: 'kubernetes', kubeconfig: '/etc/causeway/kube/config', serviceExports: true });
+      { name: 'kubernetes', kubeconfig: '/etc/causeway/kube/config', serviceExports: true, serviceImports: false });
   });
 });

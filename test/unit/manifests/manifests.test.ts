@@ -136,7 +136,8 @@ describe('Kubernetes manifests: RBAC', () => {
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports/status'], verbs: ['update', 'patch'] },
-      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: ['create', 'update', 'patch', 'delete'] },
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports/status'], verbs: ['update', 'patch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
     ]);
@@ -308,6 +309,6 @@ describe('Kubernetes manifests: the gateway config', () => {
     const config = validatedConfig();
     assert.deepEqual(config.trust.intermediate, { kind: 'secret', secret: { namespace: NAMESPACE, name: CA_SECRET } });
     assert.deepEqual((parse(configText) as Node).sources, { kubernetes: {} });
-    assert.deepEqual(config.sources.kubernetes, { name: 'kubernetes', kubeconfig: undefined, serviceExports: true }, 'in-cluster config, MCS ServiceExports followed');
+    assert.deepEqual(config.sources.kubernetes, { name: 'kubernetes', kubeconfig: undefined, serviceExports: true, serviceImports: false }, 'in-cluster config, MCS ServiceExports followed');
   });
 });
