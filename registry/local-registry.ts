@@ -151,8 +151,15 @@ export class LocalRegistry implements LocalRegistryWriter, ObservedHealthWriter 
    * declarations are rolled back: bad input changes nothing.
    */
   private commit(keys: ReadonlySet<ServiceKey>, mutate: () => void): ServiceRecord[] {
-    const saved = new Map([...this.sources].map(([name, declared]) => [name, new Map(declared)]));
-    const savedObserved = new Map([...this.observed].map(([key, verdicts]) => [key, new Map(verdicts)]));
+    // Only what `keys` can touch is saved for the rollback: copying every source's map per
+    // commit made N single-service upserts cost O(N²) (5,000 Kubernetes Services: seconds).
+    const savedMaps = new Map(this.sources);
+    const savedEntries: Array<[Map<ServiceKey, ServiceDeclaration>, ServiceKey, ServiceDeclaration | undefined]> = [];
+    for (const declared of this.sources.values()) for (const key of keys) savedEntries.push([declared, key, declared.get(key)]);
+    const savedObserved = new Map([...keys].flatMap((key): Array<[ServiceKey, Map<string, ObservedHealth>]> => {
+      const verdicts = this.observed.get(key);
+      return verdicts === undefined ? [] : [[key, new Map(verdicts)]];
+    }));
     const savedSeq = this.seq;
     mutate();
     const records: ServiceRecord[] = [];
@@ -167,8 +174,12 @@ export class LocalRegistry implements LocalRegistryWriter, ObservedHealthWriter 
       return accepted;
     } catch (err) {
       this.sources.clear();
-      for (const [name, declared] of saved) this.sources.set(name, declared);
-      this.observed.clear();
+      for (const [name, declared] of savedMaps) this.sources.set(name, declared);
+      for (const [declared, key, declaration] of savedEntries) {
+        if (declaration === undefined) declared.delete(key);
+        else declared.set(key, declaration);
+      }
+      for (const key of keys) this.observed.delete(key);
       for (const [key, verdicts] of savedObserved) this.observed.set(key, verdicts);
       this.seq = savedSeq;
       throw err;

@@ -32,6 +32,8 @@ type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const MCS_GROUP = 'multicluster.x-k8s.io';
 const MCS_VERSION = 'v1alpha1';
+/** Services translated per turn of the event loop. */
+const FLUSH_CHUNK = 250;
 
 /**
  * A Kubernetes cluster's Services as a registry source (design brief: the gateway watches its
@@ -59,11 +61,16 @@ export class KubernetesSource implements Source {
   private nodes!: Cached<V1Node>;
   private exports: Cached<KubernetesObject> | undefined;
   private readonly dirty = new Set<ServiceKey>();
-  private flushScheduled = false;
   private readonly declared = new Set<ServiceKey>();
   /** Which services an endpoint of a pod / a node appears in, so a pod or node event marks only those. */
   private readonly byPod = new Map<string, Set<ServiceKey>>();
   private readonly byNode = new Map<string, Set<ServiceKey>>();
+  /** Per service, the pods and nodes it was indexed under (so re-indexing one service touches only its own). */
+  private readonly refsOf = new Map<ServiceKey, { pods: string[]; nodes: string[] }>();
+  private draining: Promise<void> | undefined;
+  /** Per service, the names of the EndpointSlices labelled with it; per slice, that service. */
+  private readonly slicesOf = new Map<ServiceKey, Set<string>>();
+  private readonly serviceOfSlice = new Map<string, ServiceKey>();
   private readonly errors = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
@@ -104,8 +111,10 @@ export class KubernetesSource implements Source {
     this.services.on('add', (s) => this.markService(s));
     this.services.on('update', (s) => this.markService(s));
     this.services.on('delete', (s) => this.markService(s));
+    this.slices.on('add', (slice) => this.indexSlice(slice, false));
+    this.slices.on('update', (slice) => this.indexSlice(slice, false));
+    this.slices.on('delete', (slice) => this.indexSlice(slice, true));
     for (const verb of ['add', 'update', 'delete'] as const) {
-      this.slices.on(verb, (slice) => this.markSlice(slice));
       this.pods.on(verb, (pod) => this.markAll(this.byPod.get(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`)));
       this.nodes.on(verb, (node) => this.markAll(this.byNode.get(node.metadata?.name ?? '')));
       this.exports?.on(verb, (e) => this.markKey(`${e.metadata?.name ?? ''}.${e.metadata?.namespace ?? ''}`));
@@ -116,8 +125,8 @@ export class KubernetesSource implements Source {
     for (const waiters of this.waiting.values()) waiters.splice(0);
     if (this.closed) return;
     this.synced = true;
-    this.markAll(new Set(this.services.list().map((s) => keyOf(s))));
-    this.flush();
+    for (const service of this.services.list()) this.dirty.add(keyOf(service));
+    await this.drain();
     this.logger.info({ services: this.declared.size }, 'Kubernetes synced');
   }
 
@@ -191,9 +200,23 @@ export class KubernetesSource implements Source {
     this.markKey(keyOf(service));
   }
 
-  private markSlice(slice: V1EndpointSlice): void {
+  /** Keeps slicesOf current (a slice may be relabelled to another Service) and marks the services it touches. */
+  private indexSlice(slice: V1EndpointSlice, deleted: boolean): void {
+    const namespace = slice.metadata?.namespace ?? '';
+    const id = `${namespace}/${slice.metadata?.name ?? ''}`;
     const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (service !== undefined) this.markKey(`${service}.${slice.metadata?.namespace ?? ''}`);
+    const next = deleted || service === undefined ? undefined : `${service}.${namespace}`;
+    const previous = this.serviceOfSlice.get(id);
+    if (previous !== undefined && previous !== next) {
+      drop(this.slicesOf, previous, slice.metadata?.name ?? '');
+      this.serviceOfSlice.delete(id);
+      this.markKey(previous);
+    }
+    if (next !== undefined) {
+      add(this.slicesOf, next, slice.metadata?.name ?? '');
+      this.serviceOfSlice.set(id, next);
+      this.markKey(next);
+    }
   }
 
   private markAll(keys: ReadonlySet<ServiceKey> | undefined): void {
@@ -202,13 +225,30 @@ export class KubernetesSource implements Source {
 
   private markKey(key: ServiceKey): void {
     this.dirty.add(key);
-    if (!this.synced || this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    if (!this.synced || this.draining !== undefined) return;
+    void this.drain();
+  }
+
+  /**
+   * Translates and pushes the marked services, FLUSH_CHUNK at a time with a turn of the event
+   * loop between chunks: a first sync of thousands of Services must not stop the gateway from
+   * answering its probes, peers and callers meanwhile. Resolves when nothing is marked.
+   */
+  private drain(): Promise<void> {
+    this.draining ??= (async () => {
+      try {
+        while (this.dirty.size > 0 && !this.closed) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.flush();
+        }
+      } finally {
+        this.draining = undefined;
+      }
+    })();
+    return this.draining;
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (this.closed || this.sink === undefined) return;
     const context: TranslateContext = {
       trustDomain: this.options.trustDomain, locality: this.options.locality,
@@ -216,14 +256,21 @@ export class KubernetesSource implements Source {
       node: (name) => this.nodes.get(name),
       serviceExport: (namespace, name) => this.exports?.get(name, namespace) !== undefined,
     };
-    const keys = [...this.dirty];
-    this.dirty.clear();
+    const keys: ServiceKey[] = [];
+    for (const key of this.dirty) {
+      keys.push(key);
+      if (keys.length === FLUSH_CHUNK) break;
+    }
+    for (const key of keys) this.dirty.delete(key);
     for (const key of keys) {
       const dot = key.indexOf('.');
       const name = key.slice(0, dot);
       const namespace = key.slice(dot + 1);
       const service = this.services.get(name, namespace);
-      const slices = service === undefined ? [] : this.slices.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name);
+      const slices = service === undefined ? [] : [...(this.slicesOf.get(key) ?? [])].flatMap((slice) => {
+        const found = this.slices.get(slice, namespace);
+        return found === undefined ? [] : [found];
+      });
       const declaration = service === undefined ? undefined : declarationOf(service, slices, context);
       this.index(key, slices);
       const decision = service === undefined ? undefined : exportOf(service, context);
@@ -261,20 +308,31 @@ export class KubernetesSource implements Source {
 
   /** Remembers which pods and nodes back `key`'s endpoints (their events re-translate it). */
   private index(key: ServiceKey, slices: readonly V1EndpointSlice[]): void {
-    for (const map of [this.byPod, this.byNode]) {
-      for (const [ref, keys] of map) {
-        keys.delete(key);
-        if (keys.size === 0) map.delete(ref);
-      }
+    const held = this.refsOf.get(key);
+    if (held !== undefined) {
+      for (const pod of held.pods) drop(this.byPod, pod, key);
+      for (const node of held.nodes) drop(this.byNode, node, key);
     }
+    const refs = { pods: [] as string[], nodes: [] as string[] };
     for (const slice of slices) {
       for (const endpoint of slice.endpoints ?? []) {
         const ref = endpoint.targetRef;
-        if (ref?.kind === 'Pod' && ref.name !== undefined) add(this.byPod, `${ref.namespace ?? slice.metadata?.namespace ?? ''}/${ref.name}`, key);
-        if (endpoint.nodeName !== undefined) add(this.byNode, endpoint.nodeName, key);
+        if (ref?.kind === 'Pod' && ref.name !== undefined) refs.pods.push(`${ref.namespace ?? slice.metadata?.namespace ?? ''}/${ref.name}`);
+        if (endpoint.nodeName !== undefined) refs.nodes.push(endpoint.nodeName);
       }
     }
+    for (const pod of refs.pods) add(this.byPod, pod, key);
+    for (const node of refs.nodes) add(this.byNode, node, key);
+    if (refs.pods.length === 0 && refs.nodes.length === 0) this.refsOf.delete(key);
+    else this.refsOf.set(key, refs);
   }
+}
+
+function drop(map: Map<string, Set<ServiceKey>>, ref: string, key: ServiceKey): void {
+  const keys = map.get(ref);
+  if (keys === undefined) return;
+  keys.delete(key);
+  if (keys.size === 0) map.delete(ref);
 }
 
 function add(map: Map<string, Set<ServiceKey>>, ref: string, key: ServiceKey): void {
