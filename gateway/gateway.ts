@@ -6,9 +6,12 @@ import {
 } from '../registry/index.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
-  intermediateFromFiles,
+  intermediateFromFiles, type ServiceAccountVerifier,
 } from '../federation/index.js';
 import { secretIntermediate } from './kubernetes/secret-intermediate.js';
+import { CaSecretRenewals, type IntermediateSourceStatus } from './kubernetes/ca-secret-renewals.js';
+import { ApiServerJwks, type JwksStatus } from './kubernetes/api-jwks.js';
+import { kubeClientConfig } from './kubernetes/kube-client-config.js';
 import { formatHostPort, type HostPort } from './config/address.js';
 import { connectionLimits, federationLimits } from './config/listener-limits.js';
 import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
@@ -89,6 +92,8 @@ export class Gateway {
   private agentsValue: AgentSource | undefined;
   private forwardsValue: ForwardListeners | undefined;
   private publishingValue: ConsulPublishing | undefined;
+  private caRenewals: CaSecretRenewals | undefined;
+  private apiJwks: ApiServerJwks | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -228,6 +233,14 @@ export class Gateway {
     return this.components.issuer;
   }
 
+  /** Trust material read from the API server: the watched CA Secret, the service-account JWKS (absent when not configured). */
+  trustSources(): { intermediate?: IntermediateSourceStatus; serviceAccountJwks?: JwksStatus } {
+    return {
+      ...(this.caRenewals === undefined ? {} : { intermediate: this.caRenewals.status() }),
+      ...(this.apiJwks === undefined ? {} : { serviceAccountJwks: this.apiJwks.status() }),
+    };
+  }
+
   private async startComponents(): Promise<void> {
     const { config, logger } = this;
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -274,6 +287,14 @@ export class Gateway {
         logger.error({ event, reason: describeError(err) }, 'cannot apply a CA change; the gateway keeps its current certificate');
       }
     }));
+    // A renewed Secret (cert-manager) is adopted as `trust rotate` would adopt it, without one.
+    if (config.trust.intermediate?.kind === 'secret') {
+      const { secret } = config.trust.intermediate;
+      const renewals = new CaSecretRenewals({ ca, ref: secret, kubeConfig: kubeClientConfig(secret.kubeconfig, 'trust.intermediate'), logger });
+      renewals.start();
+      this.closers.push(() => renewals.close());
+      this.caRenewals = renewals;
+    }
 
     // Restore before anything listens: the last known catalog serves traffic at once.
     const persister = new CatalogPersister({ store, catalog: this.catalog, logger });
@@ -409,12 +430,7 @@ export class Gateway {
       triggers: [(look) => liveness.onChange(look), (look) => this.policySource.onChange(look)],
     });
 
-    const serviceAccounts = config.issuance.kubernetes === undefined ? undefined : new ServiceAccountTokenVerifier({
-      issuer: config.issuance.kubernetes.issuer,
-      audience: config.issuance.kubernetes.audience,
-      jwks: await readJwks(config.issuance.kubernetes.jwksFile),
-      maxTokenTtlSeconds: config.issuance.kubernetes.maxTokenTtlSeconds,
-    });
+    const serviceAccounts = await this.serviceAccountVerifier();
     const identityListen = config.listen.identity;
     let identityServer: IdentityServer | undefined;
     const issuer = new WorkloadIssuer({
@@ -456,6 +472,19 @@ export class Gateway {
     this.closers.push(() => removeRuntimeFile(config.dataDir));
     this.ready = true;
     logger.info({ listeners: this.listenersValue, identity: this.identity, trustDomain: config.trustDomain }, 'gateway ready');
+  }
+
+  /** issuance.kubernetes: the keys of jwksFile, else the API server's, kept current (api-jwks.ts). */
+  private async serviceAccountVerifier(): Promise<ServiceAccountVerifier | undefined> {
+    const settings = this.configValue.issuance.kubernetes;
+    if (settings === undefined) return undefined;
+    const { issuer, audience, maxTokenTtlSeconds } = settings;
+    if (settings.jwksFile !== undefined) return new ServiceAccountTokenVerifier({ issuer, audience, maxTokenTtlSeconds, jwks: await readJwks(settings.jwksFile) });
+    const jwks = new ApiServerJwks({ kubeConfig: kubeClientConfig(settings.kubeconfig, 'issuance.kubernetes'), issuer, audience, maxTokenTtlSeconds, logger: this.logger });
+    jwks.start();
+    this.closers.push(() => jwks.close());
+    this.apiJwks = jwks;
+    return jwks;
   }
 
   /** Graceful stop: listeners and links close in reverse start order. Idempotent. */

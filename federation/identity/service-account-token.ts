@@ -13,6 +13,14 @@ export interface JwksDocument {
   keys: Array<Record<string, unknown>>;
 }
 
+/**
+ * What the workload issuer asks of a service account token checker: this verifier with a
+ * fixed key set, or one that keeps its key set current (the gateway's API server JWKS).
+ */
+export interface ServiceAccountVerifier {
+  verify(jwt: string): ServiceAccount | Promise<ServiceAccount>;
+}
+
 export interface ServiceAccountTokenVerifierOptions {
   /** `iss` the cluster puts in its tokens (`--service-account-issuer`). */
   issuer: string;
@@ -62,12 +70,30 @@ function decodePart(part: string, what: string): Record<string, unknown> {
 }
 
 /**
+ * The key ID and issuer a token names, read without checking anything (undefined when it is
+ * not a JWS compact token with a JSON header and payload): whether asking the issuer for its
+ * current keys could help, before the token is verified.
+ */
+export function peekToken(jwt: string): { kid: string; issuer: unknown } | undefined {
+  if (typeof jwt !== 'string' || jwt.length > MAX_TOKEN_BYTES) return undefined;
+  const [headerPart = '', payloadPart = '', ...rest] = jwt.split('.');
+  if (rest.length !== 1) return undefined;
+  try {
+    const header = decodePart(headerPart, 'header');
+    const claims = decodePart(payloadPart, 'payload');
+    return typeof header.kid === 'string' ? { kid: header.kid, issuer: claims.iss } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Verifies Kubernetes projected service account tokens (JWT, RFC 7519) offline against
  * the cluster's service-account issuer keys (Kubernetes "Service Account Issuer
  * Discovery"): signature, issuer, audience, validity window, and the subject
  * `system:serviceaccount:<namespace>:<name>`. The token only ever maps to that account.
  */
-export class ServiceAccountTokenVerifier {
+export class ServiceAccountTokenVerifier implements ServiceAccountVerifier {
   private readonly keys = new Map<string, { key: KeyObject; kty: string; unusable?: string }>();
   private readonly now: () => number;
   private readonly maxTtlSeconds: number;
@@ -109,6 +135,16 @@ export class ServiceAccountTokenVerifier {
     if (![...this.keys.values()].some((k) => k.unusable === undefined)) {
       throw new CausewayError(ErrorCodes.CONFIG_INVALID, 'service account JWKS has no usable key with a "kid" (RSA of 2048 bits or more, or EC P-256)');
     }
+  }
+
+  /** Whether the key set has a key with this ID (usable or not). */
+  hasKey(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
+  /** The key IDs of the key set, in its order. */
+  keyIds(): string[] {
+    return [...this.keys.keys()];
   }
 
   verify(jwt: string): ServiceAccount {

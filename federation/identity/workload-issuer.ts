@@ -5,7 +5,7 @@ import {
 } from '../trust/index.js';
 import { createJoinToken, grantProblem, parseJoinToken } from './join-token.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
-import type { ServiceAccountTokenVerifier } from './service-account-token.js';
+import type { ServiceAccountVerifier } from './service-account-token.js';
 
 /** How the caller proves what it may be issued. */
 
@@ -53,7 +53,8 @@ export interface WorkloadIssuerOptions {
   defaultTtlSeconds?: number;
   maxTtlSeconds?: number;
   rateLimit?: RateLimit;
-  serviceAccounts?: ServiceAccountTokenVerifier;
+  /** Checks Kubernetes service account tokens (a fixed key set, or one kept current from the API server). */
+  serviceAccounts?: ServiceAccountVerifier;
 }
 
 const MAX_JOIN_TOKEN_TTL_SECONDS = 7 * 86400;
@@ -129,7 +130,7 @@ export class WorkloadIssuer {
       if (this.o.serviceAccounts === undefined) {
         throw new CausewayError(ErrorCodes.SA_TOKEN_INVALID, 'this gateway does not accept Kubernetes service account tokens (issuance.kubernetes is not configured)');
       }
-      const account = this.o.serviceAccounts.verify(credential.jwt);
+      const account = await this.o.serviceAccounts.verify(credential.jwt);
       grant = `spiffe://${this.o.ca.trustDomain}/ns/${account.namespace}/sa/${account.serviceAccount}`;
     } else {
       if (credential.peer.trustDomain !== this.o.ca.trustDomain) {

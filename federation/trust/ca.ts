@@ -294,6 +294,28 @@ export class CertificateAuthority {
     });
   }
 
+  /**
+   * Takes up operator material its source announced by itself (a renewed Kubernetes Secret)
+   * as `rotate()` would take it up from the source: checked whole before anything is written
+   * (a refusal changes nothing), signing at once under a root already published and after the
+   * publish window under a new one. Material the CA signs with, or is about to, is no change
+   * (undefined). Unlike `rotate()`, material arriving while a rotation is prepared supersedes
+   * the prepared authority, as a restart would, keeping its publish clock when the roots agree.
+   */
+  adoptSupplied(material: OperatorIntermediate): Promise<CaStatus | undefined> {
+    return this.serialised(async () => {
+      this.assertOpen();
+      if (this.o.intermediate === undefined) {
+        throw new CausewayError(ErrorCodes.CA_ROTATION, `trust domain ${this.trustDomain} signs with a self-managed root; it takes no operator intermediate`);
+      }
+      const held = this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim());
+      if (held) return undefined;
+      await this.adoptIntermediate({ activateNow: false }, material);
+      await this.advanceNow();
+      return this.status();
+    });
+  }
+
   /** Applies every rotation step that is due (also run by the CA's own timer). */
   advance(): Promise<void> {
     return this.serialised(() => this.advanceNow());

@@ -144,7 +144,7 @@ export class AdminServer {
         return;
       }
       case 'GET /v1/trust':
-        sendJson(res, 200, { ca: gateway.ca.status(), bundles: buildBundles(gateway) });
+        sendJson(res, 200, { ca: gateway.ca.status(), sources: gateway.trustSources(), bundles: buildBundles(gateway) });
         return;
       case 'POST /v1/trust/rotate': {
         this.requireAuth(req);

@@ -27,6 +27,9 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
       lastSync: lastSyncAtMs === undefined ? undefined : new Date(lastSyncAtMs).toISOString(),
     })),
     peers: gateway.peers.list(),
+    // Trust material read from the API server: the CA Secret followed for renewals (a refused
+    // renewal and why), the service-account JWKS (its keys, the last failed read).
+    trust: gateway.trustSources(),
     bundles: buildBundles(gateway),
     services: buildServices(gateway),
     eastWest: { stats: gateway.eastWest.stats(), recentConnections: gateway.eastWest.recentConnections() },

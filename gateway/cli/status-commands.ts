@@ -90,6 +90,7 @@ export const status: Command = {
     for (const bundle of answer.bundles as Array<Record<string, any>>) {
       print(`bundle    ${bundle.trustDomain}${bundle.local ? ' (local)' : ''}  sequence ${bundle.sequence}  roots ${bundle.roots.length}`);
     }
+    for (const line of trustSourceLines(answer.trust)) print(line);
     for (const peer of answer.peers as Array<{ name: string; cluster: string; state: string }>) print(`peer      ${peer.name}  ${peer.cluster}  ${peer.state}`);
     const serviceList = answer.services as ServiceView[];
     const unreachable = serviceList.flatMap((s) => Object.entries(s.clusters)
@@ -110,6 +111,27 @@ export const status: Command = {
     }
   },
 };
+
+interface TrustSourcesView {
+  intermediate?: { source: string; state: string; watch: { state: string; lastError?: string }; lastRefusal?: { reason: string } };
+  serviceAccountJwks?: { server: string; keys: string[]; lastError?: string; issuerMismatch?: string };
+}
+
+/** The CA Secret followed for renewals and the API server's service-account keys, with what is wrong with them. */
+function trustSourceLines(trust: TrustSourcesView | undefined): string[] {
+  const lines: string[] = [];
+  const i = trust?.intermediate;
+  if (i !== undefined) {
+    const problem = i.state === 'refused' ? `  RENEWAL REFUSED: ${clip(i.lastRefusal?.reason ?? '')}` : i.watch.lastError === undefined ? '' : `  last error: ${clip(i.watch.lastError)}`;
+    lines.push(`ca source ${i.source}  ${i.state}, watch ${i.watch.state}${problem}`);
+  }
+  const j = trust?.serviceAccountJwks;
+  if (j !== undefined) {
+    const problem = j.issuerMismatch !== undefined ? `  ISSUER MISMATCH: the API server says ${j.issuerMismatch}` : j.lastError === undefined ? '' : `  last error: ${clip(j.lastError)}`;
+    lines.push(`sa jwks   ${j.server}  ${j.keys.length} key${j.keys.length === 1 ? '' : 's'}${problem}`);
+  }
+  return lines;
+}
 
 interface AgentView { agent: string; host?: string; state: string; services: string[]; health?: Record<string, string>; leaseExpires?: string }
 

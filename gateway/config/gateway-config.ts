@@ -33,8 +33,11 @@ export interface TrustConfig {
 /** The workload SVID API (docs/configuration.md, "issuance"). */
 export interface IssuanceConfig {
   rateLimit: { perSecond: number; burst: number };
-  /** Accept Kubernetes service account tokens of this issuer, verified against its JWKS. */
-  kubernetes?: { issuer: string; audience: string; jwksFile: string; maxTokenTtlSeconds: number };
+  /**
+   * Accept Kubernetes service account tokens of this issuer, verified against its JWKS: the
+   * file `jwksFile`, else the API server's /openid/v1/jwks (through `kubeconfig`, default in-cluster).
+   */
+  kubernetes?: { issuer: string; audience: string; jwksFile?: string; kubeconfig?: string; maxTokenTtlSeconds: number };
 }
 
 /**

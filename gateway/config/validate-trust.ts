@@ -110,9 +110,9 @@ export function validateIssuance(value: unknown, errors: string[], base: string)
   }
   if (value.kubernetes !== undefined) {
     const k = value.kubernetes;
-    if (!isPlainObject(k)) errors.push('issuance.kubernetes: must be a mapping of issuer, audience, jwksFile');
+    if (!isPlainObject(k)) errors.push('issuance.kubernetes: must be a mapping of issuer, audience and jwksFile or kubeconfig');
     else {
-      checkFields(k, ['issuer', 'audience', 'jwksFile', 'maxTokenTtl'], 'issuance.kubernetes', errors);
+      checkFields(k, ['issuer', 'audience', 'jwksFile', 'kubeconfig', 'maxTokenTtl'], 'issuance.kubernetes', errors);
       const text = (v: unknown, at: string): string => {
         if (typeof v !== 'string' || v === '') errors.push(`${at}: is required`);
         return typeof v === 'string' ? v : '';
@@ -120,10 +120,15 @@ export function validateIssuance(value: unknown, errors: string[], base: string)
       issuance.kubernetes = {
         issuer: text(k.issuer, 'issuance.kubernetes.issuer'),
         audience: text(k.audience, 'issuance.kubernetes.audience'),
-        jwksFile: file(k.jwksFile, 'issuance.kubernetes.jwksFile', errors, base),
+        // Without a file, the keys come from the API server and are kept current (gateway/kubernetes/api-jwks.ts).
+        ...(k.jwksFile === undefined ? {} : { jwksFile: file(k.jwksFile, 'issuance.kubernetes.jwksFile', errors, base) }),
+        ...(k.kubeconfig === undefined ? {} : { kubeconfig: file(k.kubeconfig, 'issuance.kubernetes.kubeconfig', errors, base) }),
         // Projected tokens live 1 h by default; a longer-lived token is refused (legacy Secret tokens have no exp at all).
         maxTokenTtlSeconds: duration(k.maxTokenTtl, 'issuance.kubernetes.maxTokenTtl', errors, 86400, 60, 7 * 86400, '24h'),
       };
+      if (k.jwksFile !== undefined && k.kubeconfig !== undefined) {
+        errors.push('issuance.kubernetes.kubeconfig: reads the keys from the API server, which jwksFile replaces; give one of the two');
+      }
     }
   }
   return issuance;

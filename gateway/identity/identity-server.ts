@@ -46,6 +46,8 @@ function statusOf(err: CausewayError): number {
       return 403;
     case ErrorCodes.RATE_LIMITED:
       return 429;
+    case ErrorCodes.SA_JWKS_UNAVAILABLE:
+      return 503;
     default:
       return 500;
   }

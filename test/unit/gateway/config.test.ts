@@ -91,6 +91,12 @@ listen: { identity: "127.0.0.1:0" }
     assert.equal(config.issuance.kubernetes?.jwksFile, '/etc/causeway/jwks.json');
     assert.equal(config.issuance.kubernetes?.maxTokenTtlSeconds, 86400);
     assert.deepEqual(config.listen.identity, { host: '127.0.0.1', port: 0 });
+    // Without jwksFile the keys come from the API server: in-cluster, or through kubeconfig.
+    const fromApi = parseConfigText(`${MINIMAL}issuance: { kubernetes: { issuer: https://k8s, audience: causeway, kubeconfig: kube/config } }\n`, '/etc/causeway/gw.yaml');
+    assert.deepEqual(fromApi.issuance.kubernetes, { issuer: 'https://k8s', audience: 'causeway', kubeconfig: '/etc/causeway/kube/config', maxTokenTtlSeconds: 86400 });
+    const inCluster = parseConfigText(`${MINIMAL}issuance: { kubernetes: { issuer: https://k8s, audience: causeway } }\n`, '/etc/causeway/gw.yaml');
+    assert.equal(inCluster.issuance.kubernetes?.jwksFile, undefined);
+    assert.equal(inCluster.issuance.kubernetes?.kubeconfig, undefined);
   });
 
   it('refuses bad trust and issuance settings, each named', () => {
@@ -115,9 +121,12 @@ issuance:
       /^issuance\.rateLimit\.perSecond: must be a number above 0/,
       /^issuance\.rateLimit\.burst: must be a whole number/,
       /^issuance\.kubernetes\.issuer: is required/,
-      /^issuance\.kubernetes\.jwksFile: is required/,
     ];
     for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${problems.join(' | ')}`);
+    const both = problemsOf(`${MINIMAL}issuance: { kubernetes: { issuer: https://k8s, audience: causeway, jwksFile: j.json, kubeconfig: k, jwks: x } }\n`);
+    for (const pattern of [/^issuance\.kubernetes\.kubeconfig: reads the keys from the API server, which jwksFile replaces/, /^issuance\.kubernetes\.jwks: unknown field/]) {
+      assert.ok(both.some((p) => pattern.test(p)), `no problem matching ${pattern}: ${both.join(' | ')}`);
+    }
     const secret = problemsOf(`${MINIMAL}trust: { intermediate: { secret: { namespace: Bad_NS, key: x }, cert: a.crt } }\n`);
     for (const pattern of [/^trust\.intermediate\.secret\.namespace: must be a Kubernetes object name/, /^trust\.intermediate\.secret\.name: must be/,
       /^trust\.intermediate\.secret\.key: unknown field/, /^trust\.intermediate\.cert: unknown field/]) {

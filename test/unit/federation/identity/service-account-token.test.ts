@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isCausewayError } from '../../../../registry/index.js';
-import { ServiceAccountTokenVerifier } from '../../../../federation/index.js';
+import { ServiceAccountTokenVerifier, peekToken } from '../../../../federation/index.js';
 
 const NOW = Date.UTC(2030, 0, 1);
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -48,6 +48,17 @@ describe('ServiceAccountTokenVerifier', () => {
       namespace: 'payments', serviceAccount: 'api', podName: 'api-7d9', expiresAt: new Date((seconds + 600) * 1000),
     });
     assert.equal(verifier.verify(jwt({ ...claims, aud: 'causeway' }, { alg: 'ES256', kid: 'ec-1' }, ec.privateKey)).serviceAccount, 'api');
+  });
+
+  it('names its key IDs, and peeks at a token\'s key ID and issuer without checking anything', () => {
+    assert.deepEqual(verifier.keyIds(), ['rsa-1', 'ec-1', 'ec-384', 'rsa-small']);
+    assert.equal(verifier.hasKey('ec-1'), true);
+    assert.equal(verifier.hasKey('nope'), false);
+    assert.deepEqual(peekToken(jwt(claims, { alg: 'RS256', kid: 'rotated' })), { kid: 'rotated', issuer: ISSUER });
+    const [header = '', payload = ''] = jwt(claims).split('.');
+    for (const bad of ['', 'a.b', `${header}.${payload}`, `${b64({ alg: 'RS256' })}.${payload}.x`, `${header}.!!.x`, `${header}.${payload}.x.y`, 'x'.repeat(20_000)]) {
+      assert.equal(peekToken(bad), undefined, bad.slice(0, 40));
+    }
   });
 
   it('refuses every bad token with CW_SA_TOKEN_INVALID naming why', () => {
