@@ -1,5 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { CausewayError, ErrorCodes, createKubernetesSource, describeError, type KubernetesSource, type Locality, type Logger } from '../../registry/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createKubernetesSource, type KubernetesSource, type Locality, type Logger } from '../../registry/index.js';
+import { kubeClientConfig } from './kube-client-config.js';
 import type { KubernetesSourceConfig } from '../config/validate-kubernetes.js';
 
 /**
@@ -17,16 +18,5 @@ export function kubernetesSource(settings: KubernetesSourceConfig, options: { tr
 
 /** The client configuration `sources.kubernetes` names (CW_CONFIG_READ when it cannot be loaded). */
 export function loadKubeConfig(settings: Pick<KubernetesSourceConfig, 'kubeconfig'>): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  try {
-    if (settings.kubeconfig !== undefined) kubeConfig.loadFromFile(settings.kubeconfig);
-    else if (process.env.KUBERNETES_SERVICE_HOST !== undefined) kubeConfig.loadFromCluster();
-    else kubeConfig.loadFromDefault();
-  } catch (err) {
-    throw new CausewayError(ErrorCodes.CONFIG_READ, `sources.kubernetes: cannot load the Kubernetes client configuration${settings.kubeconfig === undefined ? '' : ` ${settings.kubeconfig}`}: ${describeError(err)}`, { cause: err });
-  }
-  if (kubeConfig.getCurrentCluster() === null) {
-    throw new CausewayError(ErrorCodes.CONFIG_READ, `sources.kubernetes: the Kubernetes client configuration names no cluster${settings.kubeconfig === undefined ? ' (not in a cluster, and no kubeconfig found)' : ` (${settings.kubeconfig})`}`);
-  }
-  return kubeConfig;
+  return kubeClientConfig(settings.kubeconfig, 'sources.kubernetes');
 }
