@@ -71,6 +71,17 @@ describe('Kubernetes translation: Service + EndpointSlices → declaration', () 
     assert.deepEqual(declarationOf(service(), [fqdn, other], context())?.endpoints, []);
   });
 
+  it('a headless Service (clusterIP None) gets one endpoint per pod, like any other', () => {
+    const pods = [pod('db-0', 'db'), pod('db-1', 'db')];
+    const declaration = declarationOf(service({}, { clusterIP: 'None' }), [slice([
+      { addresses: ['10.1.1.1'], hostname: 'db-0', targetRef: { kind: 'Pod', name: 'db-0', namespace: 'prod' } },
+      { addresses: ['10.1.1.2'], hostname: 'db-1', targetRef: { kind: 'Pod', name: 'db-1', namespace: 'prod' } },
+    ])], context(pods));
+    assert.deepEqual(declaration?.endpoints.map((e) => [e.address, e.identity]), [
+      ['10.1.1.1', `spiffe://${TD}/ns/prod/sa/db`], ['10.1.1.2', `spiffe://${TD}/ns/prod/sa/db`],
+    ]);
+  });
+
   it('an unnamed single port is port-<n>, and its slice port (name "") joins it', () => {
     const declaration = declarationOf(service({}, { ports: [{ port: 80, protocol: 'TCP' }] }), [{
       metadata: { name: 's', namespace: 'prod', labels: { 'kubernetes.io/service-name': 'payments' } },
