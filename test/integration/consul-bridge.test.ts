@@ -6,10 +6,9 @@ import { silentLogger } from '../../registry/index.js';
 import { Gateway, parseConfigText } from '../../gateway/index.js';
 import { ConsulApiDouble } from '../doubles/consul-api.js';
 import { makeConsulTls } from '../helpers/consul-tls.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { getJson, waitFor } from '../helpers/wait-for.js';
-
-const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
 
 interface StatusAnswer { sources: Array<{ name: string; kind: string; synced: boolean; services: number; lastError?: string }> }
 
@@ -26,14 +25,7 @@ describe('Consul catalog bridge', () => {
   let a: Gateway | undefined;
   let b: Gateway | undefined;
 
-  const configOf = (cluster: string, extra: string): string => `
-cluster: ${cluster}
-trustDomain: ${cluster}.example.org
-gatewayName: gw
-dataDir: ${path.join(tmp.dir, cluster)}
-listen: ${LISTEN}
-${extra}
-`;
+  const configOf = (cluster: string, extra = ''): string => inProcessConfig(tmp.dir, cluster, extra);
   const bConfig = (): string => configOf('cluster-b', `
 sources:
   consul:

@@ -7,10 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../registry/index.js';
 import { Gateway, parseConfigText } from '../../gateway/index.js';
 import { KubeApiDouble } from '../doubles/kube-api-server.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
 
 describe('Kubernetes source: the API server down at a gateway restart', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -33,14 +32,7 @@ describe('Kubernetes source: the API server down at a gateway restart', () => {
       addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: ['10.3.0.1'], conditions: { ready: true } }],
     });
     const kubeconfig = api.writeKubeconfig(path.join(tmp.dir, 'kubeconfig'));
-    const configOf = (cluster: string, extra: string): string => `
-cluster: ${cluster}
-trustDomain: ${cluster}.example.org
-gatewayName: gw
-dataDir: ${path.join(tmp.dir, cluster)}
-listen: ${LISTEN}
-${extra}
-`;
+    const configOf = (cluster: string, extra = ''): string => inProcessConfig(tmp.dir, cluster, extra);
     eastConfig = configOf('east', `sources: { kubernetes: { kubeconfig: ${kubeconfig} } }`);
     east = await Gateway.start(parseConfigText(eastConfig), { logger: silentLogger() });
     west = await Gateway.start(parseConfigText(configOf('west', '')), { logger: silentLogger() });

@@ -9,10 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger, silentLogger } from '../../registry/index.js';
 import { Gateway, parseConfigText } from '../../gateway/index.js';
 import { KubeApiDouble } from '../doubles/kube-api-server.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
 
 function service(name: string, annotations: Record<string, string>): Parameters<KubeApiDouble['apply']>[1] {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop', annotations }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
@@ -35,14 +34,7 @@ describe('Kubernetes source in a federation: export per peer', () => {
   let south: Gateway | undefined;
   const southLog: string[] = [];
 
-  const configOf = (cluster: string, extra = ''): string => `
-cluster: ${cluster}
-trustDomain: ${cluster}.example.org
-gatewayName: gw
-dataDir: ${path.join(tmp.dir, cluster)}
-listen: ${LISTEN}
-${extra}
-`;
+  const configOf = (cluster: string, extra = ''): string => inProcessConfig(tmp.dir, cluster, extra);
   const seenBy = (gateway: Gateway | undefined, key: string): number | undefined => {
     const record = gateway?.catalog.get('east', key);
     return record === undefined || record.deleted ? undefined : record.endpoints.length;
