@@ -74,18 +74,18 @@ export class WorkloadIssuer {
   private readonly defaultTtl: number;
   private readonly maxTtl: number;
 
-  constructor(private readonly o: WorkloadIssuerOptions) {
-    this.logger = (o.logger ?? silentLogger()).child({ component: 'issuance' });
-    this.now = o.now ?? Date.now;
-    this.tokens = new TokenIssuer({ store: o.store, name: 'join-tokens', kind: 'join', logger: this.logger });
-    this.limiter = new RateLimiter(o.rateLimit ?? { perSecond: 5, burst: 20 }, { now: this.now });
-    this.maxTtl = o.maxTtlSeconds ?? 86400;
-    this.defaultTtl = Math.min(o.defaultTtlSeconds ?? 3600, this.maxTtl);
+  constructor(private readonly options: WorkloadIssuerOptions) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'issuance' });
+    this.now = options.now ?? Date.now;
+    this.tokens = new TokenIssuer({ store: options.store, name: 'join-tokens', kind: 'join', logger: this.logger });
+    this.limiter = new RateLimiter(options.rateLimit ?? { perSecond: 5, burst: 20 }, { now: this.now });
+    this.maxTtl = options.maxTtlSeconds ?? 86400;
+    this.defaultTtl = Math.min(options.defaultTtlSeconds ?? 3600, this.maxTtl);
   }
 
   /** Mints a one-time join token for `identity` (exact SPIFFE ID or `.../*` pattern). */
   async createJoinToken(options: { identity: string; ttlSeconds: number; agent?: string }): Promise<{ token: string; expiresAt: string; agent?: string }> {
-    const problem = grantProblem(options.identity, this.o.ca.trustDomain);
+    const problem = grantProblem(options.identity, this.options.ca.trustDomain);
     if (problem !== undefined) throw new CausewayError(ErrorCodes.USAGE, `identity: ${problem}`);
     if (options.agent !== undefined && !AGENT_HOST.test(options.agent)) {
       throw new CausewayError(ErrorCodes.USAGE, `agent: "${options.agent.slice(0, 100)}" is not a host name (lower-case letters, digits, "-" and ".", up to 253)`);
@@ -95,7 +95,7 @@ export class WorkloadIssuer {
     }
     const now = this.now();
     const created = await this.tokens.issue(() => createJoinToken({
-      trustDomain: this.o.ca.trustDomain, address: this.o.address(), bundle: this.ownBundle(), identity: options.identity,
+      trustDomain: this.options.ca.trustDomain, address: this.options.address(), bundle: this.ownBundle(), identity: options.identity,
       ttlSeconds: options.ttlSeconds, now,
     }), { grant: options.identity, ...(options.agent === undefined ? {} : { agent: options.agent }) }, now);
     this.logger.info({ tokenId: created.payload.id, identity: options.identity, agent: options.agent, exp: created.payload.exp }, 'join token created');
@@ -116,8 +116,8 @@ export class WorkloadIssuer {
     let spend: ((spiffeId: string) => Promise<() => Promise<void>>) | undefined;
     if (credential.kind === 'join-token') {
       const token = parseJoinToken(credential.token, now);
-      if (token.trustDomain !== this.o.ca.trustDomain) {
-        throw new CausewayError(ErrorCodes.TOKEN_UNKNOWN, `the join token is for trust domain ${token.trustDomain}, not ${this.o.ca.trustDomain}`);
+      if (token.trustDomain !== this.options.ca.trustDomain) {
+        throw new CausewayError(ErrorCodes.TOKEN_UNKNOWN, `the join token is for trust domain ${token.trustDomain}, not ${this.options.ca.trustDomain}`);
       }
       const record = await this.tokens.check(token.id, token.secret, token.payloadDigest, now);
       grant = record.grant ?? token.identity;
@@ -127,14 +127,14 @@ export class WorkloadIssuer {
         return () => this.tokens.release(token.id);
       };
     } else if (credential.kind === 'service-account') {
-      if (this.o.serviceAccounts === undefined) {
+      if (this.options.serviceAccounts === undefined) {
         throw new CausewayError(ErrorCodes.SA_TOKEN_INVALID, 'this gateway does not accept Kubernetes service account tokens (issuance.kubernetes is not configured)');
       }
-      const account = await this.o.serviceAccounts.verify(credential.jwt);
-      grant = `spiffe://${this.o.ca.trustDomain}/ns/${account.namespace}/sa/${account.serviceAccount}`;
+      const account = await this.options.serviceAccounts.verify(credential.jwt);
+      grant = `spiffe://${this.options.ca.trustDomain}/ns/${account.namespace}/sa/${account.serviceAccount}`;
     } else {
-      if (credential.peer.trustDomain !== this.o.ca.trustDomain) {
-        throw new CausewayError(ErrorCodes.IDENTITY_NOT_GRANTED, `${credential.peer.spiffeId} is not of trust domain ${this.o.ca.trustDomain}; renew it where it was issued`);
+      if (credential.peer.trustDomain !== this.options.ca.trustDomain) {
+        throw new CausewayError(ErrorCodes.IDENTITY_NOT_GRANTED, `${credential.peer.spiffeId} is not of trust domain ${this.options.ca.trustDomain}; renew it where it was issued`);
       }
       grant = credential.peer.spiffeId;
     }
@@ -153,16 +153,16 @@ export class WorkloadIssuer {
     try {
       // DNS SANs a CSR asks for are ignored: a credential grants a SPIFFE ID, not host names,
       // and a name-checking client (curl, Envoy SAN match) must not be fooled by a workload.
-      issued = this.o.ca.issueSvid({ spiffeId, publicKey: csr.publicKey, ttlSeconds });
+      issued = this.options.ca.issueSvid({ spiffeId, publicKey: csr.publicKey, ttlSeconds });
     } catch (err) {
       await release?.().catch((releaseErr: unknown) => this.logger.error({ reason: describeError(releaseErr) }, 'cannot release the join token'));
       throw err;
     }
     this.logger.info({ spiffeId, via: credential.kind, agent: agentHost, client: request.client, notAfter: issued.notAfter.toISOString() }, 'workload SVID issued');
     const federatedBundles: Record<string, string> = {};
-    for (const td of this.o.trust.trustDomains()) {
-      const bundle = this.o.trust.get(td);
-      if (td !== this.o.ca.trustDomain && bundle !== undefined) federatedBundles[td] = encodeBundle(bundle);
+    for (const td of this.options.trust.trustDomains()) {
+      const bundle = this.options.trust.get(td);
+      if (td !== this.options.ca.trustDomain && bundle !== undefined) federatedBundles[td] = encodeBundle(bundle);
     }
     return {
       spiffeId, certChainPem: issued.certChainPem, bundle: this.ownBundle(), federatedBundles, expiresAt: issued.notAfter.toISOString(),
@@ -184,6 +184,6 @@ export class WorkloadIssuer {
   }
 
   private ownBundle(): string {
-    return encodeBundle(this.o.trust.get(this.o.ca.trustDomain) ?? this.o.ca.bundle());
+    return encodeBundle(this.options.trust.get(this.options.ca.trustDomain) ?? this.options.ca.bundle());
   }
 }

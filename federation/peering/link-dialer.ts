@@ -51,14 +51,14 @@ const END_GRACE_MS = 1000;
  * Every attempt uses a new channel so it picks up the current SVID and bundle.
  */
 export class LinkDialer {
-  private readonly o: LinkDialerOptions;
+  private readonly options: LinkDialerOptions;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private session: LinkSession | undefined;
   private closed = false;
 
   constructor(options: LinkDialerOptions) {
-    this.o = options;
+    this.options = options;
   }
 
   start(): void {
@@ -75,7 +75,7 @@ export class LinkDialer {
 
   private dial(): void {
     this.timer = undefined;
-    const peer = this.o.peer();
+    const peer = this.options.peer();
     if (this.closed || peer === undefined) return;
     if (peer.federationAddress === undefined) {
       this.fail(new CausewayError(ErrorCodes.PEER_UNREACHABLE, `peer ${peer.name} has no federation address to dial`));
@@ -85,17 +85,17 @@ export class LinkDialer {
     let client: FederationClient;
     try {
       const credentials = peerCredentials({
-        svid: this.o.svid.current(), trust: this.o.trust, expectTrustDomain: peer.trustDomain, presentCertificate: true,
+        svid: this.options.svid.current(), trust: this.options.trust, expectTrustDomain: peer.trustDomain, presentCertificate: true,
         onServerIdentity: (id) => { serverIdentity = id; },
       });
-      client = new (federationProto().Client)(grpcTarget(peer.federationAddress), credentials, peerChannelOptions(peer.trustDomain, this.o.maxMessageBytes));
+      client = new (federationProto().Client)(grpcTarget(peer.federationAddress), credentials, peerChannelOptions(peer.trustDomain, this.options.maxMessageBytes));
     } catch (err) {
       this.fail(err instanceof CausewayError ? err : new CausewayError(ErrorCodes.PEER_UNREACHABLE, describeError(err), { cause: err }));
       return;
     }
-    this.o.logger.debug({ peer: peer.name, address: peer.federationAddress, attempt: this.attempt }, 'dialling peer');
+    this.options.logger.debug({ peer: peer.name, address: peer.federationAddress, attempt: this.attempt }, 'dialling peer');
     const call = client.Link();
-    this.session = this.o.startSession(call, () => serverIdentity, {
+    this.session = this.options.startSession(call, () => serverIdentity, {
       terminate: (error) => {
         if (error !== undefined) {
           call.cancel();
@@ -106,7 +106,7 @@ export class LinkDialer {
       },
       onConnected: () => {
         this.attempt = 0;
-        this.o.onState('connected');
+        this.options.onState('connected');
       },
       onEnd: (error) => {
         this.session = undefined;
@@ -117,11 +117,11 @@ export class LinkDialer {
   }
 
   private fail(error: CausewayError): void {
-    this.o.onState('disconnected', error.message);
+    this.options.onState('disconnected', error.message);
     if (this.closed) return;
-    const delay = backoffDelay(this.attempt, this.o.backoff, this.o.random);
+    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
     this.attempt += 1;
-    this.o.logger.debug({ delayMs: delay, reason: error.message }, 'link down; redialling after backoff');
+    this.options.logger.debug({ delayMs: delay, reason: error.message }, 'link down; redialling after backoff');
     this.timer = setTimeout(() => this.dial(), delay);
     this.timer.unref();
   }

@@ -83,7 +83,7 @@ const MAX_DETAIL_PROBLEMS = 50;
  * watchdog, not a socket timer, decides whether the peer is alive.
  */
 export class LinkSession {
-  private readonly o: LinkSessionOptions;
+  private readonly options: LinkSessionOptions;
   private readonly pending = new Map<number, { sentAt: number; kind: 'bundle' | 'snapshot' | 'delta' }>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: Array<() => void> = [];
@@ -96,7 +96,7 @@ export class LinkSession {
   private done = false;
 
   constructor(options: LinkSessionOptions) {
-    this.o = options;
+    this.options = options;
     this.lastReceived = options.now();
   }
 
@@ -119,13 +119,13 @@ export class LinkSession {
   }
 
   start(): void {
-    const { stream, local, trust } = this.o;
+    const { stream, local, trust } = this.options;
     stream.on('data', (m: WireLinkMessage) => {
       // A frame that trips an unexpected error ends this link, never the process.
       try {
         this.receive(m);
       } catch (err) {
-        this.o.stats.rejected += 1;
+        this.options.stats.rejected += 1;
         this.finish(new CausewayError(ErrorCodes.FRAME_INVALID, `cannot process the peer's ${m.msg ?? 'message'}: ${describeError(err)}`));
       }
     });
@@ -147,13 +147,13 @@ export class LinkSession {
     this.sendOwnBundle();
     this.unsubscribers.push(trust.onChange(() => this.sendOwnBundle()));
 
-    const heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: this.o.now() } }), this.o.heartbeatMs);
+    const heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: this.options.now() } }), this.options.heartbeatMs);
     const watchdog = setInterval(() => {
-      const silentMs = this.o.now() - this.lastReceived;
-      if (silentMs > this.o.deadAfterMs) {
+      const silentMs = this.options.now() - this.lastReceived;
+      if (silentMs > this.options.deadAfterMs) {
         this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, `nothing received from the peer for ${silentMs} ms`));
       }
-    }, Math.max(20, Math.min(this.o.heartbeatMs, Math.floor(this.o.deadAfterMs / 4))));
+    }, Math.max(20, Math.min(this.options.heartbeatMs, Math.floor(this.options.deadAfterMs / 4))));
     heartbeat.unref();
     watchdog.unref();
     this.timers.push(heartbeat, watchdog);
@@ -174,7 +174,7 @@ export class LinkSession {
       const timer = setTimeout(resolve, flushMs);
       timer.unref();
       try {
-        this.o.stream.write({ removed: { reason } }, () => {
+        this.options.stream.write({ removed: { reason } }, () => {
           clearTimeout(timer);
           resolve();
         });
@@ -201,29 +201,29 @@ export class LinkSession {
     for (const timer of this.timers) clearInterval(timer);
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     this.pending.clear();
-    this.o.logger[endCall === 'status' && error !== undefined ? 'warn' : 'info'](
-      { peer: this.o.peer.name, reason: error === undefined ? 'closed locally' : error.message }, 'link ended');
+    this.options.logger[endCall === 'status' && error !== undefined ? 'warn' : 'info'](
+      { peer: this.options.peer.name, reason: error === undefined ? 'closed locally' : error.message }, 'link ended');
     if (endCall !== 'none') {
       try {
-        this.o.terminate(endCall === 'status' ? error : undefined);
+        this.options.terminate(endCall === 'status' ? error : undefined);
       } catch (err) {
-        this.o.logger.debug({ reason: describeError(err) }, 'error while ending the link call');
+        this.options.logger.debug({ reason: describeError(err) }, 'error while ending the link call');
       }
     }
-    this.o.onEnd(error);
+    this.options.onEnd(error);
   }
 
   private send(message: WireLinkMessage): void {
     if (this.done) return;
     try {
-      this.o.stream.write(message);
+      this.options.stream.write(message);
     } catch (err) {
       this.finish(new CausewayError(ErrorCodes.PEER_UNREACHABLE, `cannot write to the link: ${describeError(err)}`));
     }
   }
 
   private sendOwnBundle(): void {
-    const bundle = this.o.trust.get(this.o.local.trustDomain);
+    const bundle = this.options.trust.get(this.options.local.trustDomain);
     if (bundle === undefined || (this.lastSentBundle !== undefined && bundlesEqual(bundle, this.lastSentBundle))) return;
     this.lastSentBundle = bundle;
     const seq = this.track('bundle');
@@ -232,21 +232,21 @@ export class LinkSession {
 
   private sendRecords(kind: 'snapshot' | 'delta', records: readonly ServiceRecord[]): void {
     const seq = this.track(kind);
-    if (kind === 'delta') this.o.stats.sentDeltas += 1;
+    if (kind === 'delta') this.options.stats.sentDeltas += 1;
     const body: WireRecords = { seq, records: records.map(toWireRecord) };
     this.send(kind === 'snapshot' ? { snapshot: body } : { delta: body });
   }
 
   private track(kind: 'bundle' | 'snapshot' | 'delta'): number {
     const seq = this.nextSeq++;
-    this.pending.set(seq, { sentAt: this.o.now(), kind });
+    this.pending.set(seq, { sentAt: this.options.now(), kind });
     return seq;
   }
 
   private receive(m: WireLinkMessage): void {
     if (this.done) return;
-    this.lastReceived = this.o.now();
-    this.o.stats.lastContactMs = this.lastReceived;
+    this.lastReceived = this.options.now();
+    this.options.stats.lastContactMs = this.lastReceived;
     if (m.msg !== 'hello' && !this.helloAccepted) {
       this.finish(new CausewayError(ErrorCodes.FRAME_INVALID, `the peer sent ${m.msg ?? 'an empty message'} before Hello`));
       return;
@@ -273,23 +273,23 @@ export class LinkSession {
       case 'removed': {
         // The peer's words end up in our status and logs: printable, one line, bounded.
         const said = typeof m.removed?.reason === 'string' ? m.removed.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200) : '';
-        const reason = said === '' ? `${this.o.peer.cluster} removed this peering` : said;
-        this.o.onRemoved(reason);
+        const reason = said === '' ? `${this.options.peer.cluster} removed this peering` : said;
+        this.options.onRemoved(reason);
         this.finish(new CausewayError(ErrorCodes.PEER_UNKNOWN, reason), 'graceful');
         return;
       }
       default:
         // A newer peer may send message kinds we do not know; ignoring them keeps the link up.
-        this.o.logger.debug({ peer: this.o.peer.name }, 'ignored an unknown link message');
+        this.options.logger.debug({ peer: this.options.peer.name }, 'ignored an unknown link message');
     }
   }
 
   private receiveHello(m: WireLinkMessage): void {
-    const { peer } = this.o;
+    const { peer } = this.options;
     const errors: string[] = [];
     const gateway = decodeHello(m.hello, errors);
     if (gateway !== undefined) {
-      const authenticated = this.o.peerIdentity();
+      const authenticated = this.options.peerIdentity();
       if (gateway.identity !== authenticated) {
         errors.push(`hello.gatewayId: "${gateway.identity}" is not the authenticated certificate's SPIFFE ID "${authenticated ?? 'none'}"`);
       }
@@ -297,30 +297,30 @@ export class LinkSession {
       if (gateway.cluster !== peer.cluster) errors.push(`hello.cluster: "${gateway.cluster}" is not the peer's "${peer.cluster}"`);
     }
     if (gateway === undefined || errors.length > 0) {
-      this.o.stats.rejected += 1;
+      this.options.stats.rejected += 1;
       this.finish(new CausewayError(ErrorCodes.PEER_REFUSED, `Hello refused: ${errors.join('; ')}`, { details: errors }));
       return;
     }
-    this.o.catalog.setGateway(gateway);
+    this.options.catalog.setGateway(gateway);
     const previous = this.exportPeerValue;
     this.exportPeerValue = { name: peer.name, cluster: peer.cluster, labels: peerLabels(gateway.locality, peer.labels) };
     if (!this.helloAccepted) {
       this.helloAccepted = true;
-      this.o.stats.connects += 1;
-      this.o.logger.info({ peer: peer.name, gateway: gateway.identity, eastWest: gateway.eastWestAddress }, 'link up');
+      this.options.stats.connects += 1;
+      this.options.logger.info({ peer: peer.name, gateway: gateway.identity, eastWest: gateway.eastWestAddress }, 'link up');
       this.startReplication();
-      this.o.onConnected();
+      this.options.onConnected();
     } else if (previous !== undefined && !sameLabels(previous.labels, this.exportPeerValue.labels)) {
       // A peer that says it moved (cloud or region) may now be admitted to other records: a
       // fresh snapshot sends what it gained and, by leaving them out, withdraws what it lost.
-      this.o.logger.info({ peer: peer.name, labels: { ...this.exportPeerValue.labels } }, 'peer labels changed; sending a new snapshot');
-      this.sendRecords('snapshot', snapshotRecords(this.o.catalog, this.exportPeerValue));
+      this.options.logger.info({ peer: peer.name, labels: { ...this.exportPeerValue.labels } }, 'peer labels changed; sending a new snapshot');
+      this.sendRecords('snapshot', snapshotRecords(this.options.catalog, this.exportPeerValue));
     }
   }
 
   /** The snapshot of what the peer may have, then a delta per local change batch. */
   private startReplication(): void {
-    const { catalog, local } = this.o;
+    const { catalog, local } = this.options;
     // Subscribe in the same tick as the snapshot is taken: no change can fall in between.
     // The export peer is read per batch, so a later Hello's labels apply to the next delta.
     this.sendRecords('snapshot', snapshotRecords(catalog, this.exportPeerValue!));
@@ -333,7 +333,7 @@ export class LinkSession {
   }
 
   private receiveBundle(b: WireBundle | null | undefined): void {
-    const { peer, trust } = this.o;
+    const { peer, trust } = this.options;
     const errors: string[] = [];
     const seq = readLong(b?.seq, 'bundle.seq', errors);
     let applied: TrustBundle | undefined;
@@ -349,20 +349,20 @@ export class LinkSession {
       }
     }
     if (applied !== undefined && b !== null && b !== undefined) {
-      this.o.logger.info({ peer: peer.name, trustDomain: peer.trustDomain, sequence: applied.sequence }, 'peer bundle updated');
-      this.o.onBundle(b.spiffeBundleJson, applied);
+      this.options.logger.info({ peer: peer.name, trustDomain: peer.trustDomain, sequence: applied.sequence }, 'peer bundle updated');
+      this.options.onBundle(b.spiffeBundleJson, applied);
     }
     this.ack(seq, errors);
   }
 
   private receiveRecords(kind: 'snapshot' | 'delta', body: WireRecords | null | undefined): void {
-    const { peer, catalog } = this.o;
+    const { peer, catalog } = this.options;
     const errors: string[] = [];
     const seq = readLong(body?.seq, `${kind}.seq`, errors);
     const records = decodeRecords(body?.records, peer.cluster, errors);
     // What exactly the peer sent, for an operator (or a test) asking what crossed the link.
-    if (this.o.logger.isLevelEnabled('debug')) {
-      this.o.logger.debug({
+    if (this.options.logger.isLevelEnabled('debug')) {
+      this.options.logger.debug({
         peer: peer.name, kind, seq, records: records.map((r) => `${serviceKey(r.name, r.namespace)}${r.deleted ? ' (deleted)' : ''}`),
       }, 'link records received');
     }
@@ -379,8 +379,8 @@ export class LinkSession {
 
   private ack(seq: number | undefined, errors: readonly string[]): void {
     if (errors.length > 0) {
-      this.o.stats.rejected += 1;
-      this.o.logger.warn({ peer: this.o.peer.name, seq, problems: errors.slice(0, 10) }, 'NACKed a link message from the peer');
+      this.options.stats.rejected += 1;
+      this.options.logger.warn({ peer: this.options.peer.name, seq, problems: errors.slice(0, 10) }, 'NACKed a link message from the peer');
     }
     const shown = errors.slice(0, MAX_DETAIL_PROBLEMS);
     const more = errors.length - shown.length;
@@ -391,16 +391,16 @@ export class LinkSession {
   private receiveAck(seq: number | undefined, errorDetail: string): void {
     const sent = seq === undefined ? undefined : this.pending.get(seq);
     if (seq === undefined || sent === undefined) {
-      this.o.logger.debug({ peer: this.o.peer.name, seq }, 'ack for nothing outstanding');
+      this.options.logger.debug({ peer: this.options.peer.name, seq }, 'ack for nothing outstanding');
       return;
     }
     this.pending.delete(seq);
-    this.o.stats.lastAckLagMs = Math.max(0, this.o.now() - sent.sentAt);
+    this.options.stats.lastAckLagMs = Math.max(0, this.options.now() - sent.sentAt);
     if (errorDetail !== '') {
-      this.o.stats.nacks += 1;
-      this.o.logger.warn({ peer: this.o.peer.name, seq, kind: sent.kind, errorDetail }, 'the peer NACKed our link message');
+      this.options.stats.nacks += 1;
+      this.options.logger.warn({ peer: this.options.peer.name, seq, kind: sent.kind, errorDetail }, 'the peer NACKed our link message');
     } else if (sent.kind === 'delta') {
-      this.o.stats.ackedDeltas += 1;
+      this.options.stats.ackedDeltas += 1;
     }
   }
 }

@@ -56,7 +56,7 @@ export interface PeerManagerOptions {
  * State changes (peers, tokens) are serialised and persisted before they take effect.
  */
 export class PeerManager {
-  private readonly o: PeerManagerOptions;
+  private readonly options: PeerManagerOptions;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly peerStore: PeerStore;
@@ -74,7 +74,7 @@ export class PeerManager {
   private closing: Promise<void> | undefined;
 
   constructor(options: PeerManagerOptions) {
-    this.o = options;
+    this.options = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'peering' });
     this.now = options.now ?? Date.now;
     this.limits = { ...DEFAULT_FEDERATION_LIMITS, ...options.listener };
@@ -87,8 +87,8 @@ export class PeerManager {
     this.assertOpen();
     if (this.started) throw new CausewayError(ErrorCodes.USAGE, 'PeerManager already started');
     this.started = true;
-    const { trust, ca } = this.o;
-    if (trust.get(this.o.trustDomain) === undefined) trust.set(ca.bundle());
+    const { trust, ca } = this.options;
+    if (trust.get(this.options.trustDomain) === undefined) trust.set(ca.bundle());
     const state = await this.peerStore.load();
     this.redeemed = state.redeemedTokens;
     for (const record of state.peers) {
@@ -100,7 +100,7 @@ export class PeerManager {
       });
     }
     this.server = new FederationServer({
-      svid: this.o.svid,
+      svid: this.options.svid,
       trust,
       logger: this.logger,
       limits: this.limits,
@@ -130,10 +130,10 @@ export class PeerManager {
     const labels = options.labels === undefined ? undefined : checkLabels(options.labels);
     const now = this.now();
     const created = await this.tokens.issue(() => createPeeringToken({
-      cluster: this.o.cluster,
-      trustDomain: this.o.trustDomain,
-      federationAddress: typeof this.o.federationAddress === 'function' ? this.o.federationAddress() : this.o.federationAddress,
-      bundle: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
+      cluster: this.options.cluster,
+      trustDomain: this.options.trustDomain,
+      federationAddress: typeof this.options.federationAddress === 'function' ? this.options.federationAddress() : this.options.federationAddress,
+      bundle: encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle()),
       ttlSeconds: options.ttlSeconds,
       now,
     }), {
@@ -167,14 +167,14 @@ export class PeerManager {
     try {
       const response = await redeemToken({
         token,
-        svid: this.o.svid.current(),
+        svid: this.options.svid.current(),
         requester: {
-          cluster: this.o.cluster,
-          trustDomain: this.o.trustDomain,
-          bundleJson: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
-          gatewayId: this.o.gatewayId,
+          cluster: this.options.cluster,
+          trustDomain: this.options.trustDomain,
+          bundleJson: encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle()),
+          gatewayId: this.options.gatewayId,
         },
-        timeoutMs: this.o.dialTimeoutMs ?? 10_000,
+        timeoutMs: this.options.dialTimeoutMs ?? 10_000,
       });
       return await this.serialised(async () => {
         this.assertOpen();
@@ -193,7 +193,7 @@ export class PeerManager {
         const entry = await this.persistNewPeer(record, { id: token.id, exp: token.exp });
         this.startDialer(entry);
         this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
-        return peerStatus(entry, this.o.catalog, this.o.trust, this.exportPeer(entry));
+        return peerStatus(entry, this.options.catalog, this.options.trust, this.exportPeer(entry));
       });
     } finally {
       for (const c of claims) this.reserved.delete(c);
@@ -214,10 +214,10 @@ export class PeerManager {
       await this.savePeers([...this.peers.values()].filter((e) => e !== entry).map((e) => e.record), this.redeemed);
       this.peers.delete(name);
       const { cluster, trustDomain } = entry.record;
-      const goodbye = entry.session?.sayRemoved(`peering removed by ${this.o.cluster}`);
+      const goodbye = entry.session?.sayRemoved(`peering removed by ${this.options.cluster}`);
       entry.dialer?.close();
-      this.o.catalog.dropOrigin(cluster);
-      this.o.catalog.removeGateways(cluster);
+      this.options.catalog.dropOrigin(cluster);
+      this.options.catalog.removeGateways(cluster);
       await goodbye;
       if (entry.state !== 'removed') this.untrust(trustDomain);
       this.logger.info({ peer: name, cluster, trustDomain }, 'peer removed');
@@ -226,7 +226,7 @@ export class PeerManager {
 
   /** Stops trusting a peer's domain: the listeners refuse its certificates, live connections are cut. */
   private untrust(trustDomain: string): void {
-    this.o.trust.remove(trustDomain);
+    this.options.trust.remove(trustDomain);
     this.server?.dropConnections(trustDomain);
   }
 
@@ -241,8 +241,8 @@ export class PeerManager {
     this.setState(entry, 'removed', reason);
     entry.dialer?.close();
     this.untrust(trustDomain);
-    this.o.catalog.dropOrigin(cluster);
-    this.o.catalog.removeGateways(cluster);
+    this.options.catalog.dropOrigin(cluster);
+    this.options.catalog.removeGateways(cluster);
     this.logger.warn({ peer: entry.record.name, cluster, trustDomain, reason }, 'the peer removed this peering; its trust domain is no longer trusted');
     void this.serialised(async () => {
       if (this.peers.get(entry.record.name) !== entry) return;
@@ -261,7 +261,7 @@ export class PeerManager {
   }
 
   list(): PeerStatus[] {
-    return [...this.peers.values()].map((e) => peerStatus(e, this.o.catalog, this.o.trust, this.exportPeer(e))).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.peers.values()].map((e) => peerStatus(e, this.options.catalog, this.options.trust, this.exportPeer(e))).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
@@ -286,7 +286,7 @@ export class PeerManager {
     const live = entry.session?.exportPeer;
     if (live !== undefined) return live;
     const { name, cluster, labels } = entry.record;
-    return { name, cluster, labels: peerLabels(this.o.catalog.gatewaysOf(cluster)[0]?.locality, labels) };
+    return { name, cluster, labels: peerLabels(this.options.catalog.gatewaysOf(cluster)[0]?.locality, labels) };
   }
 
   /** Ends links gracefully, stops the listener. Idempotent. */
@@ -333,7 +333,7 @@ export class PeerManager {
     if (previous !== undefined) {
       // The new bundle replaces the old one whatever its sequence (the peer may have a new CA).
       this.peers.delete(previous.record.name);
-      this.o.trust.remove(previous.record.trustDomain);
+      this.options.trust.remove(previous.record.trustDomain);
     }
     try {
       await this.persistNewPeer({
@@ -362,10 +362,10 @@ export class PeerManager {
     }
     this.logger.info({ peer: name, cluster: r.cluster, trustDomain: r.trustDomain }, 'peer added (it dials us)');
     return {
-      cluster: this.o.cluster,
-      trustDomain: this.o.trustDomain,
-      spiffeBundleJson: encodeBundle(this.o.trust.get(this.o.trustDomain) ?? this.o.ca.bundle()),
-      gatewayId: this.o.gatewayId,
+      cluster: this.options.cluster,
+      trustDomain: this.options.trustDomain,
+      spiffeBundleJson: encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle()),
+      gatewayId: this.options.gatewayId,
     };
   }
 
@@ -373,7 +373,7 @@ export class PeerManager {
     const entry = [...this.peers.values()].find((e) => e.state !== 'removed' && e.record.trustDomain === identity.trustDomain);
     if (this.closing !== undefined || entry === undefined) {
       this.logger.warn({ identity: identity.spiffeId }, 'link refused: trust domain is not a peer');
-      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `trust domain ${identity.trustDomain} is not a peer of ${this.o.cluster}` });
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `trust domain ${identity.trustDomain} is not a peer of ${this.options.cluster}` });
       return;
     }
     // Any gateway replica of the peer may link; a workload certificate of its domain may not.
@@ -384,7 +384,7 @@ export class PeerManager {
     if (entry.record.role === 'dialer') {
       // We dial this peer; accepting its links too would make the two sides replace each
       // other's link forever.
-      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `${this.o.cluster} dials ${entry.record.cluster}; it does not accept links from it` });
+      call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `${this.options.cluster} dials ${entry.record.cluster}; it does not accept links from it` });
       return;
     }
     entry.session?.close(new CausewayError(ErrorCodes.CLOSED, 'replaced by a newer link from the same peer'));
@@ -411,11 +411,11 @@ export class PeerManager {
   private startDialer(entry: PeerEntry): void {
     const dialer = new LinkDialer({
       peer: () => (this.peers.get(entry.record.name) === entry ? entry.record : undefined),
-      svid: this.o.svid,
-      trust: this.o.trust,
-      backoff: this.o.backoff ?? { initialMs: 250, maxMs: 30_000 },
+      svid: this.options.svid,
+      trust: this.options.trust,
+      backoff: this.options.backoff ?? { initialMs: 250, maxMs: 30_000 },
       maxMessageBytes: this.limits.maxMessageBytes,
-      ...(this.o.random === undefined ? {} : { random: this.o.random }),
+      ...(this.options.random === undefined ? {} : { random: this.options.random }),
       logger: this.logger,
       startSession: (stream, peerIdentity, hooks) => this.startSession(entry, stream, peerIdentity, {
         ...hooks,
@@ -436,11 +436,11 @@ export class PeerManager {
       peer: { name: entry.record.name, cluster: entry.record.cluster, trustDomain: entry.record.trustDomain, labels: entry.record.labels ?? {} },
       peerIdentity,
       local: this.localGateway(),
-      catalog: this.o.catalog,
-      trust: this.o.trust,
+      catalog: this.options.catalog,
+      trust: this.options.trust,
       stats: entry.stats,
-      heartbeatMs: this.o.heartbeatMs ?? 5_000,
-      deadAfterMs: this.o.deadAfterMs ?? 15_000,
+      heartbeatMs: this.options.heartbeatMs ?? 5_000,
+      deadAfterMs: this.options.deadAfterMs ?? 15_000,
       now: this.now,
       logger: this.logger,
       onConnected: hooks.onConnected,
@@ -485,18 +485,18 @@ export class PeerManager {
 
   private localGateway(): LocalGateway {
     return {
-      cluster: this.o.cluster,
-      trustDomain: this.o.trustDomain,
-      gatewayId: this.o.gatewayId,
-      eastWestAddress: this.o.eastWestAddress,
-      locality: this.o.locality,
+      cluster: this.options.cluster,
+      trustDomain: this.options.trustDomain,
+      gatewayId: this.options.gatewayId,
+      eastWestAddress: this.options.eastWestAddress,
+      locality: this.options.locality,
     };
   }
 
   /** No other peer (`replacing` and peerings the other side removed aside) may hold the name, cluster or trust domain. */
   private checkNewPeer(name: string, cluster: string, trustDomain: string, replacing?: PeerEntry, hint = ''): void {
-    if (cluster === this.o.cluster) throw new CausewayError(ErrorCodes.PEER_EXISTS, `cluster ${cluster} is this gateway's own cluster`);
-    if (trustDomain === this.o.trustDomain) throw new CausewayError(ErrorCodes.PEER_EXISTS, `trust domain ${trustDomain} is this gateway's own`);
+    if (cluster === this.options.cluster) throw new CausewayError(ErrorCodes.PEER_EXISTS, `cluster ${cluster} is this gateway's own cluster`);
+    if (trustDomain === this.options.trustDomain) throw new CausewayError(ErrorCodes.PEER_EXISTS, `trust domain ${trustDomain} is this gateway's own`);
     for (const entry of this.peers.values()) {
       if (entry === replacing || entry.state === 'removed') continue;
       const { record } = entry;
@@ -518,7 +518,7 @@ export class PeerManager {
       const kept = [...this.peers.values()].filter((e) => !superseded.includes(e)).map((e) => e.record);
       await this.savePeers([...kept, record], redeemed);
     } catch (err) {
-      if (trusted) this.o.trust.remove(record.trustDomain);
+      if (trusted) this.options.trust.remove(record.trustDomain);
       throw err;
     }
     for (const e of superseded) this.peers.delete(e.record.name);
@@ -544,7 +544,7 @@ export class PeerManager {
       throw new CausewayError(ErrorCodes.STORE_CORRUPT, `peer ${record.name}: stored bundle is invalid: ${describeError(err)}`, { cause: err });
     }
     try {
-      return this.o.trust.set(bundle);
+      return this.options.trust.set(bundle);
     } catch (err) {
       // A newer bundle of that domain is already held: keep it.
       if (isCausewayError(err, ErrorCodes.BUNDLE_STALE)) return false;

@@ -81,7 +81,7 @@ export class CertificateAuthority {
   readonly trustDomain: string;
   private state: CaStateFile;
   private authorities: SigningAuthority[];
-  private readonly o: Required<Omit<CertificateAuthorityOptions, 'intermediate' | 'logger'>> & { intermediate: IntermediateSource | undefined };
+  private readonly options: Required<Omit<CertificateAuthorityOptions, 'intermediate' | 'logger'>> & { intermediate: IntermediateSource | undefined };
   private readonly logger: Logger;
   private readonly listeners = new Set<(event: CaEvent) => void>();
   private timer: NodeJS.Timeout | undefined;
@@ -91,7 +91,7 @@ export class CertificateAuthority {
   private constructor(options: CertificateAuthorityOptions, state: CaStateFile, authorities: SigningAuthority[]) {
     this.trustDomain = options.trustDomain;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'ca', trustDomain: options.trustDomain });
-    this.o = {
+    this.options = {
       dir: options.dir,
       trustDomain: options.trustDomain,
       now: options.now ?? Date.now,
@@ -136,30 +136,30 @@ export class CertificateAuthority {
   private async initialise(): Promise<void> {
     if (this.authorities.length === 0) {
       // First start: nothing was ever signed, so the first authority is active at once.
-      if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: true });
+      if (this.options.intermediate !== undefined) await this.adoptIntermediate({ activateNow: true });
       else await this.createRoot({ activateNow: true });
       await this.advance();
       return;
     }
-    const now = this.o.now();
+    const now = this.options.now();
     const active = this.active();
     const expiredAt = new Date(active.signingCert.validTo).getTime();
     // An expired active authority can sign nothing: replace it at once (nothing valid to protect).
     const expired = expiredAt <= now;
-    if (this.o.intermediate !== undefined) {
+    if (this.options.intermediate !== undefined) {
       let supplied: OperatorIntermediate | undefined;
       try {
-        supplied = await this.o.intermediate.read();
+        supplied = await this.options.intermediate.read();
       } catch (err) {
         // The held authority still signs: an unreachable source (API server down) is no reason not to start.
         if (expired) throw err;
-        this.logger.warn({ source: this.o.intermediate.describe, reason: describeError(err) }, 'cannot read the operator intermediate; signing with the one held');
+        this.logger.warn({ source: this.options.intermediate.describe, reason: describeError(err) }, 'cannot read the operator intermediate; signing with the one held');
       }
       const held = supplied !== undefined && this.authorities.some((a) => a.signingCertPem.trim() === supplied.signingCertPem.trim());
       // New operator material since the last start: take it up as a rotation would.
       if (supplied !== undefined && !held) await this.adoptIntermediate({ activateNow: expired }, supplied);
       else if (expired) {
-        throw new CausewayError(ErrorCodes.CA_INIT, `the active intermediate expired at ${new Date(expiredAt).toISOString()}; supply a new one in ${this.o.intermediate.describe}`);
+        throw new CausewayError(ErrorCodes.CA_INIT, `the active intermediate expired at ${new Date(expiredAt).toISOString()}; supply a new one in ${this.options.intermediate.describe}`);
       }
     } else if (expired) {
       this.logger.warn({ expiredAt: new Date(expiredAt).toISOString() }, 'the active root expired; a new root signs at once');
@@ -174,9 +174,9 @@ export class CertificateAuthority {
   /** Keys left by a crash between saving the state and deleting a retired key, or before a state was saved. */
   private async removeOrphanKeys(): Promise<void> {
     const referenced = new Set(this.authorities.map((a) => a.record.keyFile));
-    for (const name of await readdir(this.o.dir)) {
+    for (const name of await readdir(this.options.dir)) {
       if (!name.endsWith('.key') || referenced.has(name)) continue;
-      await rm(path.join(this.o.dir, name), { force: true });
+      await rm(path.join(this.options.dir, name), { force: true });
       this.logger.info({ file: name }, 'removed a CA key no authority refers to');
     }
   }
@@ -185,7 +185,7 @@ export class CertificateAuthority {
 
   /** The trust bundle: the roots of every authority not yet retired, active first, never duplicated. */
   bundle(): TrustBundle {
-    return { trustDomain: this.trustDomain, sequence: this.state.sequence, refreshHintSeconds: this.o.refreshHintSeconds, rootsPem: rootsOf(this.authorities) };
+    return { trustDomain: this.trustDomain, sequence: this.state.sequence, refreshHintSeconds: this.options.refreshHintSeconds, rootsPem: rootsOf(this.authorities) };
   }
 
   /** The active authority's root (self-managed) or first organisation root. */
@@ -198,7 +198,7 @@ export class CertificateAuthority {
     return {
       trustDomain: this.trustDomain,
       sequence: this.state.sequence,
-      refreshHintSeconds: this.o.refreshHintSeconds,
+      refreshHintSeconds: this.options.refreshHintSeconds,
       authorities: this.authorities.map(({ record, signingCert }) => {
         const status: AuthorityStatus = {
           id: record.id, kind: record.kind, state: record.state, subject: signingCert.subject.replace(/\n/g, ', '),
@@ -234,8 +234,8 @@ export class CertificateAuthority {
       throw new CausewayError(ErrorCodes.SVID_INVALID, `${id.uri} is outside trust domain ${this.trustDomain}; this CA signs only its own domain`);
     }
     if (id.path === '') throw new CausewayError(ErrorCodes.SVID_INVALID, 'a workload SVID needs a path (X509-SVID §2)');
-    if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds <= 0 || request.ttlSeconds > this.o.maxSvidTtlSeconds) {
-      throw new CausewayError(ErrorCodes.SVID_INVALID, `ttlSeconds must be a whole number from 1 to ${this.o.maxSvidTtlSeconds}, got ${request.ttlSeconds}`);
+    if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds <= 0 || request.ttlSeconds > this.options.maxSvidTtlSeconds) {
+      throw new CausewayError(ErrorCodes.SVID_INVALID, `ttlSeconds must be a whole number from 1 to ${this.options.maxSvidTtlSeconds}, got ${request.ttlSeconds}`);
     }
     let publicKey: KeyObject;
     try {
@@ -244,7 +244,7 @@ export class CertificateAuthority {
       throw new CausewayError(ErrorCodes.SVID_INVALID, `public key is not a PEM public key: ${describeError(err)}`);
     }
     const authority = this.active();
-    const now = this.o.now();
+    const now = this.options.now();
     const chainEnd = Math.min(...[authority.signingCert, ...authority.upperChainPem.map((p) => new X509Certificate(p))].map((c) => new Date(c.validTo).getTime()));
     if (chainEnd <= now) {
       throw new CausewayError(ErrorCodes.CA_ROTATION, `the signing authority of ${this.trustDomain} expired at ${new Date(chainEnd).toISOString()}; rotate the CA`);
@@ -287,7 +287,7 @@ export class CertificateAuthority {
         throw new CausewayError(ErrorCodes.CA_ROTATION,
           `a rotation is already in progress: authority ${prepared.record.id} starts signing at ${new Date(prepared.record.activateAt ?? 0).toISOString()}`);
       }
-      if (this.o.intermediate !== undefined) await this.adoptIntermediate({ activateNow: false });
+      if (this.options.intermediate !== undefined) await this.adoptIntermediate({ activateNow: false });
       else await this.createRoot({ activateNow: false });
       await this.advanceNow();
       return this.status();
@@ -305,7 +305,7 @@ export class CertificateAuthority {
   adoptSupplied(material: OperatorIntermediate): Promise<CaStatus | undefined> {
     return this.serialised(async () => {
       this.assertOpen();
-      if (this.o.intermediate === undefined) {
+      if (this.options.intermediate === undefined) {
         throw new CausewayError(ErrorCodes.CA_ROTATION, `trust domain ${this.trustDomain} signs with a self-managed root; it takes no operator intermediate`);
       }
       const held = this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim());
@@ -329,7 +329,7 @@ export class CertificateAuthority {
 
   private async advanceNow(): Promise<void> {
     if (this.closed) return;
-    const now = this.o.now();
+    const now = this.options.now();
     let next = this.authorities;
     const prepared = next.find((a) => a.record.state === 'prepared' && (a.record.activateAt ?? 0) <= now);
     if (prepared !== undefined) {
@@ -345,7 +345,7 @@ export class CertificateAuthority {
     const events = await this.commit(next, this.state.nextId);
     if (prepared !== undefined) this.logger.info({ authority: prepared.record.id }, 'new CA authority is now signing');
     for (const a of retired) {
-      await rm(path.join(this.o.dir, a.record.keyFile), { force: true });
+      await rm(path.join(this.options.dir, a.record.keyFile), { force: true });
       this.logger.info({ authority: a.record.id }, 'CA authority retired: every SVID it signed has expired');
     }
     this.schedule();
@@ -353,32 +353,32 @@ export class CertificateAuthority {
   }
 
   private retiring(authority: SigningAuthority, now: number): SigningAuthority {
-    return { ...authority, record: { ...authority.record, state: 'retiring', retireAt: now + this.o.maxSvidTtlSeconds * 1000 } };
+    return { ...authority, record: { ...authority.record, state: 'retiring', retireAt: now + this.options.maxSvidTtlSeconds * 1000 } };
   }
 
   private async createRoot(options: { activateNow: boolean }): Promise<void> {
-    const now = this.o.now();
+    const now = this.options.now();
     const id = this.state.nextId;
     // The first root keeps the historical file names root.crt / root.key.
     const base = id === 1 ? 'root' : `root-${id}`;
     // ECDSA P-256: quick to make and to sign with (an RSA-2048 key takes ~50 ms to generate).
     const key = newKeyPair('ec-p256');
-    const certPem = createSelfSignedRoot(this.trustDomain, key, now, this.o.rootTtlDays, `root ${id}`);
-    await writeAtomic(path.join(this.o.dir, `${base}.key`), key.privateKeyPem, 0o600);
-    await writeAtomic(path.join(this.o.dir, `${base}.crt`), certPem, 0o644);
+    const certPem = createSelfSignedRoot(this.trustDomain, key, now, this.options.rootTtlDays, `root ${id}`);
+    await writeAtomic(path.join(this.options.dir, `${base}.key`), key.privateKeyPem, 0o600);
+    await writeAtomic(path.join(this.options.dir, `${base}.crt`), certPem, 0o644);
     const record: AuthorityRecord = {
       id, kind: 'self-managed', state: options.activateNow ? 'active' : 'prepared',
       certFile: `${base}.crt`, keyFile: `${base}.key`, publishedAt: now,
-      ...(options.activateNow ? { activatedAt: now } : { activateAt: now + this.o.publishWindowSeconds * 1000 }),
+      ...(options.activateNow ? { activatedAt: now } : { activateAt: now + this.options.publishWindowSeconds * 1000 }),
     };
-    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), options.activateNow);
+    await this.addAuthority(await loadAuthority(this.options.dir, this.trustDomain, record, now), options.activateNow);
     this.logger.info({ authority: id, activateAt: record.activateAt }, options.activateNow ? 'created trust domain root CA' : 'new root published; it signs after the publish window');
   }
 
   private async adoptIntermediate(options: { activateNow: boolean }, supplied?: OperatorIntermediate): Promise<void> {
-    const source = this.o.intermediate;
+    const source = this.options.intermediate;
     if (source === undefined) return;
-    const now = this.o.now();
+    const now = this.options.now();
     const material = supplied ?? await source.read();
     if (this.authorities.some((a) => a.record.state !== 'retiring' && a.signingCertPem.trim() === material.signingCertPem.trim())) {
       throw new CausewayError(ErrorCodes.CA_ROTATION, `the intermediate in ${source.describe} is already in use; supply the new intermediate first`);
@@ -395,23 +395,23 @@ export class CertificateAuthority {
     const activateNow = options.activateNow || rootsKnown;
     // New material replacing a prepared authority whose roots it shares keeps that publish clock.
     const sharedClock = prepared !== undefined && wanted.every((f) => trusted.has(f) || fingerprints([prepared]).has(f));
-    const activateAt = sharedClock ? (prepared.record.activateAt ?? now) : now + this.o.publishWindowSeconds * 1000;
+    const activateAt = sharedClock ? (prepared.record.activateAt ?? now) : now + this.options.publishWindowSeconds * 1000;
     const id = this.state.nextId;
     const record: AuthorityRecord = {
       id, kind: 'intermediate', state: activateNow ? 'active' : 'prepared',
       certFile: `intermediate-${id}.crt`, keyFile: `intermediate-${id}.key`, rootsFile: `intermediate-${id}-roots.crt`, publishedAt: now,
       ...(activateNow ? { activatedAt: now } : { activateAt }),
     };
-    await writeAtomic(path.join(this.o.dir, record.keyFile), material.keyPem, 0o600);
-    await writeAtomic(path.join(this.o.dir, record.certFile), [material.signingCertPem, ...material.upperChainPem].join(''), 0o644);
-    await writeAtomic(path.join(this.o.dir, record.rootsFile ?? ''), material.rootsPem.join(''), 0o644);
-    await this.addAuthority(await loadAuthority(this.o.dir, this.trustDomain, record, now), activateNow, prepared);
+    await writeAtomic(path.join(this.options.dir, record.keyFile), material.keyPem, 0o600);
+    await writeAtomic(path.join(this.options.dir, record.certFile), [material.signingCertPem, ...material.upperChainPem].join(''), 0o644);
+    await writeAtomic(path.join(this.options.dir, record.rootsFile ?? ''), material.rootsPem.join(''), 0o644);
+    await this.addAuthority(await loadAuthority(this.options.dir, this.trustDomain, record, now), activateNow, prepared);
     this.logger.info({ authority: id, activateAt: record.activateAt }, 'operator intermediate adopted');
   }
 
   /** Adds an authority (superseding a prepared one, if given); the previous active one retires if this one is active. */
   private async addAuthority(authority: SigningAuthority, activateNow: boolean, supersedes?: SigningAuthority): Promise<void> {
-    const now = this.o.now();
+    const now = this.options.now();
     const kept = this.authorities.filter((a) => a !== supersedes).map((a) => (activateNow && a.record.state === 'active' ? this.retiring(a, now) : a));
     const events = await this.commit([...kept, authority], this.state.nextId + 1);
     if (supersedes !== undefined) this.logger.info({ authority: supersedes.record.id, by: authority.record.id }, 'a prepared authority was superseded before it signed');
@@ -445,9 +445,9 @@ export class CertificateAuthority {
 
   private async persist(state: CaStateFile): Promise<void> {
     try {
-      await writeAtomic(path.join(this.o.dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+      await writeAtomic(path.join(this.options.dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o644);
     } catch (err) {
-      throw new CausewayError(ErrorCodes.CA_ROTATION, `cannot save ${path.join(this.o.dir, STATE_FILE)}: ${describeError(err)}; nothing changed`, { cause: err });
+      throw new CausewayError(ErrorCodes.CA_ROTATION, `cannot save ${path.join(this.options.dir, STATE_FILE)}: ${describeError(err)}; nothing changed`, { cause: err });
     }
   }
 
@@ -463,7 +463,7 @@ export class CertificateAuthority {
     const due = this.authorities.flatMap((a) =>
       a.record.state === 'prepared' ? [a.record.activateAt ?? 0] : a.record.state === 'retiring' ? [a.record.retireAt ?? 0] : []);
     if (due.length === 0) return;
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.min(...due) - this.o.now()));
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.min(...due) - this.options.now()));
     this.timer = setTimeout(() => {
       this.advance().catch((err: unknown) => {
         this.logger.error({ reason: describeError(err) }, 'CA rotation step failed; retrying in 30 s');

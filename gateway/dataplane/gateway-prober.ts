@@ -35,7 +35,7 @@ interface Retry {
  * One timer, set to the earliest due probe, unref'd and cleared on close.
  */
 export class GatewayProber {
-  private readonly o: GatewayProberOptions;
+  private readonly options: GatewayProberOptions;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly initialMs: number;
@@ -49,7 +49,7 @@ export class GatewayProber {
   private closed = false;
 
   constructor(options: GatewayProberOptions) {
-    this.o = options;
+    this.options = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'prober' });
     this.now = options.now ?? Date.now;
     this.initialMs = options.initialDelayMs ?? 500;
@@ -60,7 +60,7 @@ export class GatewayProber {
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    this.unsubscribe.push(this.o.liveness.onChange(() => this.schedule()), this.o.outliers.onChange(() => this.schedule()));
+    this.unsubscribe.push(this.options.liveness.onChange(() => this.schedule()), this.options.outliers.onChange(() => this.schedule()));
     this.schedule();
   }
 
@@ -103,14 +103,14 @@ export class GatewayProber {
   private jobs(now: number): Array<{ id: string; dueAt: number; start: () => void }> {
     const jobs: Array<{ id: string; dueAt: number; start: () => void }> = [];
     const dead = new Set<string>();
-    for (const gateway of this.o.liveness.deadGateways()) {
+    for (const gateway of this.options.liveness.deadGateways()) {
       const id = `gateway ${gatewayKey(gateway)}`;
       dead.add(gatewayKey(gateway));
       if (!this.retries.has(id)) this.retries.set(id, { attempts: 0, dueAt: now + this.initialMs });
       if (!this.inFlight.has(id)) jobs.push({ id, dueAt: this.retries.get(id)!.dueAt, start: () => this.probeGateway(id, gateway) });
     }
     const pending = new Set<string>();
-    for (const { key, until } of this.o.outliers.ejectedKeys()) {
+    for (const { key, until } of this.options.outliers.ejectedKeys()) {
       const id = `service ${key.id}`;
       pending.add(id);
       // The gateway's own probe comes first: a service cannot be judged through a dead gateway.
@@ -133,27 +133,27 @@ export class GatewayProber {
   }
 
   private probeGateway(id: string, gateway: GatewayRecord): void {
-    if (this.o.known !== undefined && !this.o.known(gateway)) {
+    if (this.options.known !== undefined && !this.options.known(gateway)) {
       this.logger.info({ gateway: gateway.identity, address: gateway.eastWestAddress }, 'gateway left the catalog; no longer probed');
-      this.o.liveness.forget(gateway);
-      this.o.outliers.forget(gateway);
+      this.options.liveness.forget(gateway);
+      this.options.outliers.forget(gateway);
       return;
     }
-    this.track(id, this.o.probes.probeGateway(gateway), (outcome) => {
+    this.track(id, this.options.probes.probeGateway(gateway), (outcome) => {
       if (outcome.ok) {
-        this.o.liveness.markUp(gateway, `probe: ${outcome.detail}`);
+        this.options.liveness.markUp(gateway, `probe: ${outcome.detail}`);
         return true;
       }
       // The latest reason, for status — unless it came back some other way meanwhile.
-      if (this.o.liveness.stateOf(gateway).condition === 'dead') this.o.liveness.markDead(gateway, outcome.reason);
+      if (this.options.liveness.stateOf(gateway).condition === 'dead') this.options.liveness.markDead(gateway, outcome.reason);
       return false;
     });
   }
 
   private probeService(id: string, key: OutlierKey): void {
-    this.track(id, this.o.probes.probeService(key.gateway, `${key.service}:${key.port}`), (outcome) => {
-      if (outcome.ok) this.o.outliers.recordProbe(key, true, outcome.detail);
-      else if (outcome.reachable) this.o.outliers.recordProbe(key, false, outcome.reason);
+    this.track(id, this.options.probes.probeService(key.gateway, `${key.service}:${key.port}`), (outcome) => {
+      if (outcome.ok) this.options.outliers.recordProbe(key, true, outcome.detail);
+      else if (outcome.reachable) this.options.outliers.recordProbe(key, false, outcome.reason);
       // Not reachable: nothing learned about the service; the gateway's liveness has the news.
       return outcome.ok || outcome.reachable;
     });

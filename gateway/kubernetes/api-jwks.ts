@@ -52,7 +52,7 @@ const JWKS_PATH = '/openid/v1/jwks';
  */
 export class ApiServerJwks implements ServiceAccountVerifier {
   private readonly logger: Logger;
-  private readonly o: Required<Omit<ApiServerJwksOptions, 'logger' | 'kubeConfig'>>;
+  private readonly tuning: Required<Omit<ApiServerJwksOptions, 'logger' | 'kubeConfig'>>;
   private readonly openid: OpenidApi;
   private verifier: ServiceAccountTokenVerifier | undefined;
   private readonly statusValue: JwksStatus;
@@ -66,7 +66,7 @@ export class ApiServerJwks implements ServiceAccountVerifier {
 
   constructor(private readonly options: ApiServerJwksOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'service-account-jwks' });
-    this.o = {
+    this.tuning = {
       issuer: options.issuer, audience: options.audience, maxTokenTtlSeconds: options.maxTokenTtlSeconds, now: options.now ?? Date.now,
       refreshMs: options.refreshMs ?? 300_000, minKeyRefreshMs: options.minKeyRefreshMs ?? 30_000,
       minBackoffMs: options.minBackoffMs ?? 1000, maxBackoffMs: options.maxBackoffMs ?? 30_000, requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
@@ -87,7 +87,7 @@ export class ApiServerJwks implements ServiceAccountVerifier {
   async verify(jwt: string): Promise<ServiceAccount> {
     const peek = peekToken(jwt);
     // Only a token of our issuer is worth a read; anything else is refused by the verifier.
-    if (peek !== undefined && peek.issuer === this.o.issuer && this.verifier?.hasKey(peek.kid) !== true) await this.refreshForKey(peek.kid);
+    if (peek !== undefined && peek.issuer === this.tuning.issuer && this.verifier?.hasKey(peek.kid) !== true) await this.refreshForKey(peek.kid);
     const verifier = this.verifier;
     if (verifier === undefined) {
       throw new CausewayError(ErrorCodes.SA_JWKS_UNAVAILABLE,
@@ -114,8 +114,8 @@ export class ApiServerJwks implements ServiceAccountVerifier {
   /** A token names a key we do not have: a rotated key is read at once, but not more often than minKeyRefreshMs. */
   private async refreshForKey(kid: string): Promise<void> {
     if (this.inFlight === undefined) {
-      if (this.o.now() - this.lastKeyReadAt < this.o.minKeyRefreshMs) return;
-      this.lastKeyReadAt = this.o.now();
+      if (this.tuning.now() - this.lastKeyReadAt < this.tuning.minKeyRefreshMs) return;
+      this.lastKeyReadAt = this.tuning.now();
     }
     this.logger.debug({ kid }, 'a token names a key the JWKS does not have; reading it again');
     await this.refresh();
@@ -125,9 +125,9 @@ export class ApiServerJwks implements ServiceAccountVerifier {
     this.statusValue.reads += 1;
     let next: ServiceAccountTokenVerifier;
     try {
-      const body: unknown = await withDeadline(this.openid.getServiceAccountIssuerOpenIDKeyset(), this.o.requestTimeoutMs, `GET ${JWKS_PATH}`);
+      const body: unknown = await withDeadline(this.openid.getServiceAccountIssuerOpenIDKeyset(), this.tuning.requestTimeoutMs, `GET ${JWKS_PATH}`);
       next = new ServiceAccountTokenVerifier({
-        issuer: this.o.issuer, audience: this.o.audience, maxTokenTtlSeconds: this.o.maxTokenTtlSeconds, now: this.o.now,
+        issuer: this.tuning.issuer, audience: this.tuning.audience, maxTokenTtlSeconds: this.tuning.maxTokenTtlSeconds, now: this.tuning.now,
         // The generated client parses a JSON media type (application/jwk-set+json) itself.
         jwks: typeof body === 'string' ? body : JSON.stringify(body),
       });
@@ -140,7 +140,7 @@ export class ApiServerJwks implements ServiceAccountVerifier {
     this.verifier = next;
     this.failures = 0;
     this.statusValue.keys = keys;
-    this.statusValue.fetchedAt = new Date(this.o.now()).toISOString();
+    this.statusValue.fetchedAt = new Date(this.tuning.now()).toISOString();
     delete this.statusValue.lastError;
     delete this.statusValue.lastErrorAt;
     if (before.join() !== keys.join()) {
@@ -156,7 +156,7 @@ export class ApiServerJwks implements ServiceAccountVerifier {
       : err instanceof SyntaxError ? `GET ${JWKS_PATH}: the body is not JSON (${err.message})`
         : err instanceof CausewayError ? `GET ${JWKS_PATH}: ${err.message}` : `GET ${JWKS_PATH}: ${describeError(err)}`;
     this.statusValue.lastError = reason;
-    this.statusValue.lastErrorAt = new Date(this.o.now()).toISOString();
+    this.statusValue.lastErrorAt = new Date(this.tuning.now()).toISOString();
     this.logger.error({ reason, keys: this.statusValue.keys },
       this.verifier === undefined ? 'cannot read the service account JWKS; tokens are refused until it is read' : 'cannot read the service account JWKS; keeping the keys held');
   }
@@ -166,11 +166,11 @@ export class ApiServerJwks implements ServiceAccountVerifier {
     this.issuerChecked = true;
     try {
       const raw: unknown = await withDeadline(this.options.kubeConfig.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration(),
-        this.o.requestTimeoutMs, 'GET /.well-known/openid-configuration');
+        this.tuning.requestTimeoutMs, 'GET /.well-known/openid-configuration');
       const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { issuer?: unknown } | null;
-      if (typeof document?.issuer === 'string' && document.issuer !== this.o.issuer) {
+      if (typeof document?.issuer === 'string' && document.issuer !== this.tuning.issuer) {
         this.statusValue.issuerMismatch = document.issuer;
-        this.logger.warn({ apiServerIssuer: document.issuer, issuer: this.o.issuer },
+        this.logger.warn({ apiServerIssuer: document.issuer, issuer: this.tuning.issuer },
           'the API server\'s service account issuer is not issuance.kubernetes.issuer; its tokens will be refused');
       }
     } catch (err) {
@@ -181,8 +181,8 @@ export class ApiServerJwks implements ServiceAccountVerifier {
   private schedule(): void {
     clearTimeout(this.timer);
     if (this.closed) return;
-    const wait = this.failures === 0 ? this.o.refreshMs
-      : Math.min(this.o.refreshMs, this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** (this.failures - 1));
+    const wait = this.failures === 0 ? this.tuning.refreshMs
+      : Math.min(this.tuning.refreshMs, this.tuning.maxBackoffMs, this.tuning.minBackoffMs * 2 ** (this.failures - 1));
     this.timer = setTimeout(() => void this.refresh(), wait);
     this.timer.unref();
   }

@@ -56,7 +56,7 @@ export class SecretWatch {
   private readonly logger: Logger;
   private readonly where: string;
   private readonly api: CoreV1Api;
-  private readonly o: Required<Pick<SecretWatchOptions, 'minBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds' | 'requestTimeoutMs'>>;
+  private readonly tuning: Required<Pick<SecretWatchOptions, 'minBackoffMs' | 'maxBackoffMs' | 'watchTimeoutSeconds' | 'requestTimeoutMs'>>;
   private readonly statusValue: SecretWatchStatus;
   private running: Promise<void> | undefined;
   private controller: AbortController | undefined;
@@ -68,7 +68,7 @@ export class SecretWatch {
     this.where = `Secret ${options.namespace}/${options.name}`;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'secret-watch', secret: `${options.namespace}/${options.name}` });
     this.api = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.o = {
+    this.tuning = {
       minBackoffMs: options.minBackoffMs ?? 1000, maxBackoffMs: options.maxBackoffMs ?? 30_000,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300, requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     };
@@ -129,7 +129,7 @@ export class SecretWatch {
   }
 
   private backoff(failures: number): number {
-    return Math.min(this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** Math.max(0, failures - 1));
+    return Math.min(this.tuning.maxBackoffMs, this.tuning.minBackoffMs * 2 ** Math.max(0, failures - 1));
   }
 
   /** Reads the Secret; the next watch starts from its resourceVersion only when `resume` (see the class comment). */
@@ -137,7 +137,7 @@ export class SecretWatch {
     this.statusValue.gets += 1;
     let secret: V1Secret;
     try {
-      secret = await withDeadline(this.api.readNamespacedSecret({ name: this.options.name, namespace: this.options.namespace }), this.o.requestTimeoutMs, `GET ${this.where}`);
+      secret = await withDeadline(this.api.readNamespacedSecret({ name: this.options.name, namespace: this.options.namespace }), this.tuning.requestTimeoutMs, `GET ${this.where}`);
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) {
         this.statusValue.exists = false;
@@ -159,7 +159,7 @@ export class SecretWatch {
     const { namespace, name } = this.options;
     const resourceVersion = this.statusValue.resourceVersion;
     const query: Record<string, string | number | boolean> = {
-      fieldSelector: `metadata.name=${name}`, allowWatchBookmarks: true, timeoutSeconds: this.o.watchTimeoutSeconds,
+      fieldSelector: `metadata.name=${name}`, allowWatchBookmarks: true, timeoutSeconds: this.tuning.watchTimeoutSeconds,
       ...(resourceVersion === '' ? {} : { resourceVersion }),
     };
     this.statusValue.watches += 1;
@@ -167,7 +167,7 @@ export class SecretWatch {
       let expired = false;
       let settled = false;
       // The server ends the watch after timeoutSeconds; a connection that silently died would not.
-      const guard = setTimeout(() => this.controller?.abort(), (this.o.watchTimeoutSeconds + 30) * 1000);
+      const guard = setTimeout(() => this.controller?.abort(), (this.tuning.watchTimeoutSeconds + 30) * 1000);
       guard.unref();
       const finish = (err: unknown): void => {
         if (settled) return;

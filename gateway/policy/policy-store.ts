@@ -77,7 +77,7 @@ const FILE_MODE = 0o600;
  * interleave.
  */
 export class PolicyStore implements PolicySource {
-  private readonly o: Required<PolicyStoreOptions>;
+  private readonly options: Required<PolicyStoreOptions>;
   private set: PolicySet = EMPTY_POLICY_SET;
   /** What the set in force was compiled from (its documents and the config's access list). */
   private inputsKey = '';
@@ -94,15 +94,15 @@ export class PolicyStore implements PolicySource {
   private closed = false;
 
   constructor(options: PolicyStoreOptions) {
-    this.o = {
+    this.options = {
       clock: Date.now, debounceMs: 150, pollIntervalMs: 5_000, ...options,
       logger: options.logger.child({ component: 'policy-store' }),
     };
-    this.appliedAt = this.o.clock();
+    this.appliedAt = this.options.clock();
   }
 
   get directory(): string {
-    return this.o.directory;
+    return this.options.directory;
   }
 
   current(): PolicySet {
@@ -117,7 +117,7 @@ export class PolicyStore implements PolicySource {
   status(): PolicyStoreStatus {
     return {
       version: this.set.version, appliedAt: new Date(this.appliedAt).toISOString(), documents: this.set.documents.length,
-      directory: this.o.directory, ...(this.lastRefusal === undefined ? {} : { lastRefusal: this.lastRefusal }),
+      directory: this.options.directory, ...(this.lastRefusal === undefined ? {} : { lastRefusal: this.lastRefusal }),
     };
   }
 
@@ -127,7 +127,7 @@ export class PolicyStore implements PolicySource {
 
   /** Restores the last good set, reads the directory, then follows it (fs.watch + poll). */
   async start(): Promise<void> {
-    await mkdir(this.o.directory, { recursive: true, mode: 0o700 });
+    await mkdir(this.options.directory, { recursive: true, mode: 0o700 });
     await this.run(async () => {
       await this.restore();
       await this.loadDirectory();
@@ -136,7 +136,7 @@ export class PolicyStore implements PolicySource {
     this.poll = setInterval(() => {
       if (this.watcher === undefined) this.watch();
       this.schedule();
-    }, this.o.pollIntervalMs);
+    }, this.options.pollIntervalMs);
     this.poll.unref();
   }
 
@@ -157,7 +157,7 @@ export class PolicyStore implements PolicySource {
    */
   apply(documents: readonly unknown[], source = 'request', parseErrors: readonly PolicyError[] = []): Promise<{ version: number; applied: AppliedPolicy[] }> {
     return this.run(async () => {
-      const dir = await readPolicyDirectory(this.o.directory);
+      const dir = await readPolicyDirectory(this.options.directory);
       const ids = documents.map(identityOf);
       this.refuseOperatorFiles(dir, ids.flatMap((id) => (id === undefined ? [] : [id])));
       const replaced = new Set(ids.map((id) => (id === undefined ? '' : `${id.kind}/${id.name}`)));
@@ -187,15 +187,15 @@ export class PolicyStore implements PolicySource {
   /** Removes a document the API wrote, if the set without it is valid. */
   delete(kind: PolicyKind, name: string): Promise<{ version: number; deleted: { kind: PolicyKind; name: string; file: string } }> {
     return this.run(async () => {
-      const dir = await readPolicyDirectory(this.o.directory);
+      const dir = await readPolicyDirectory(this.options.directory);
       const where = locate(dir.files, kind, name);
-      if (where === undefined) throw new CausewayError(ErrorCodes.POLICY_UNKNOWN, `${kind}/${name} is not in the policy directory ${this.o.directory}`);
+      if (where === undefined) throw new CausewayError(ErrorCodes.POLICY_UNKNOWN, `${kind}/${name} is not in the policy directory ${this.options.directory}`);
       this.refuseOperatorFiles(dir, [{ kind, name }]);
       this.check(inputsOf(dir.files, (k, n) => k === kind && n === name), dir.errors);
-      const file = path.join(this.o.directory, where.file);
+      const file = path.join(this.options.directory, where.file);
       try {
         await unlink(file);
-        await syncDirectory(this.o.directory);
+        await syncDirectory(this.options.directory);
       } catch (err) {
         throw new CausewayError(ErrorCodes.STORE_WRITE, `${file}: cannot be removed (${describeError(err)})`, { cause: err });
       }
@@ -225,7 +225,7 @@ export class PolicyStore implements PolicySource {
 
   /** Compiles `inputs` as the next set; in force if valid (and new), else recorded as refused. */
   private async adopt(inputs: PolicyInput[], source: PolicyRefusal['source'], readErrors: PolicyError[] = []): Promise<PolicyError[]> {
-    const configAccess = this.o.configAccess();
+    const configAccess = this.options.configAccess();
     const result = compilePolicySet(inputs, { version: this.set.version + 1, configAccess });
     const errors = [...readErrors, ...(result.ok ? [] : result.errors)];
     if (errors.length > 0) {
@@ -239,7 +239,7 @@ export class PolicyStore implements PolicySource {
 
   /** Refuses (CW_POLICY_INVALID, recorded as lastRefusal) unless `inputs` compile as a set. */
   private check(inputs: PolicyInput[], readErrors: PolicyError[]): void {
-    const result = compilePolicySet(inputs, { version: this.set.version + 1, configAccess: this.o.configAccess() });
+    const result = compilePolicySet(inputs, { version: this.set.version + 1, configAccess: this.options.configAccess() });
     const errors = [...readErrors, ...(result.ok ? [] : result.errors)];
     if (errors.length === 0) return;
     this.refuse('api', errors);
@@ -247,7 +247,7 @@ export class PolicyStore implements PolicySource {
   }
 
   private async loadDirectory(options: { force?: boolean } = {}): Promise<void> {
-    const dir = await readPolicyDirectory(this.o.directory);
+    const dir = await readPolicyDirectory(this.options.directory);
     if (options.force !== true && dir.key === this.lastReadKey) return;
     this.lastReadKey = dir.key;
     await this.adopt(inputsOf(dir.files), 'directory', dir.errors);
@@ -256,25 +256,25 @@ export class PolicyStore implements PolicySource {
   private async install(set: PolicySet, key: string, save: boolean): Promise<void> {
     this.set = set;
     this.inputsKey = key;
-    this.appliedAt = this.o.clock();
-    this.o.logger.info({ version: set.version, documents: set.documents.length }, 'policy set in force');
+    this.appliedAt = this.options.clock();
+    this.options.logger.info({ version: set.version, documents: set.documents.length }, 'policy set in force');
     if (save) {
       const saved: SavedSet = { version: set.version, appliedAt: this.appliedAt, documents: set.documents.map((d) => ({ origin: d.origin, document: d.document })) };
       // The set is in force either way; only a restart into a broken directory would miss it.
-      await this.o.state.save(STATE_NAME, saved).catch((err: unknown) => this.o.logger.error({ reason: describeError(err) }, 'cannot save the last good policy set'));
+      await this.options.state.save(STATE_NAME, saved).catch((err: unknown) => this.options.logger.error({ reason: describeError(err) }, 'cannot save the last good policy set'));
     }
     for (const listener of this.listeners) {
       try {
         listener(set);
       } catch (err) {
-        this.o.logger.error({ reason: describeError(err) }, 'a policy change listener failed');
+        this.options.logger.error({ reason: describeError(err) }, 'a policy change listener failed');
       }
     }
   }
 
   private refuse(source: PolicyRefusal['source'], errors: PolicyError[]): void {
-    this.lastRefusal = { at: new Date(this.o.clock()).toISOString(), source, errors };
-    this.o.logger.warn({ source, version: this.set.version, errors: errors.slice(0, 100).map(formatPolicyError), count: errors.length },
+    this.lastRefusal = { at: new Date(this.options.clock()).toISOString(), source, errors };
+    this.options.logger.warn({ source, version: this.set.version, errors: errors.slice(0, 100).map(formatPolicyError), count: errors.length },
       'policy set refused; the set in force stays');
   }
 
@@ -282,11 +282,11 @@ export class PolicyStore implements PolicySource {
   private async restore(): Promise<void> {
     let saved: SavedSet | undefined;
     try {
-      const value = await this.o.state.load<unknown>(STATE_NAME);
+      const value = await this.options.state.load<unknown>(STATE_NAME);
       if (isPlainObject(value) && Number.isInteger(value.version) && Array.isArray(value.documents)) saved = value as unknown as SavedSet;
-      else if (value !== undefined) this.o.logger.warn('the saved policy set has the wrong shape; ignored');
+      else if (value !== undefined) this.options.logger.warn('the saved policy set has the wrong shape; ignored');
     } catch (err) {
-      this.o.logger.warn({ reason: describeError(err) }, 'cannot read the saved policy set; ignored');
+      this.options.logger.warn({ reason: describeError(err) }, 'cannot read the saved policy set; ignored');
     }
     const version = saved?.version ?? 0;
     if (saved !== undefined) {
@@ -296,13 +296,13 @@ export class PolicyStore implements PolicySource {
         return;
       }
       // Saved by another version of Causeway whose schema differs, say: start from the empty set.
-      this.o.logger.warn({ version }, 'the saved policy set no longer compiles; starting from the empty set');
+      this.options.logger.warn({ version }, 'the saved policy set no longer compiles; starting from the empty set');
     }
-    if (!(await this.restoreFrom([], version))) this.o.logger.error('the config\'s access rules do not compile; no access rule is in force');
+    if (!(await this.restoreFrom([], version))) this.options.logger.error('the config\'s access rules do not compile; no access rule is in force');
   }
 
   private async restoreFrom(inputs: PolicyInput[], version: number): Promise<boolean> {
-    const configAccess = this.o.configAccess();
+    const configAccess = this.options.configAccess();
     const result = compilePolicySet(inputs, { version, configAccess });
     if (result.ok) await this.install(result.set, inputsKeyOf(inputs, configAccess), false);
     else if (inputs.length === 0) this.refuse('config', result.errors);
@@ -329,15 +329,15 @@ export class PolicyStore implements PolicySource {
     const done: FileWrite[] = [];
     try {
       for (const write of writes) {
-        await writeAtomic(path.join(this.o.directory, write.file), write.text, FILE_MODE);
+        await writeAtomic(path.join(this.options.directory, write.file), write.text, FILE_MODE);
         done.push(write);
       }
     } catch (err) {
       for (const write of done.reverse()) {
-        const file = path.join(this.o.directory, write.file);
+        const file = path.join(this.options.directory, write.file);
         await (write.before === undefined ? unlink(file) : writeAtomic(file, write.before, FILE_MODE)).catch(() => undefined);
       }
-      throw new CausewayError(ErrorCodes.STORE_WRITE, `cannot write the policy directory ${this.o.directory}: ${describeError(err)}; nothing was applied`, { cause: err });
+      throw new CausewayError(ErrorCodes.STORE_WRITE, `cannot write the policy directory ${this.options.directory}: ${describeError(err)}; nothing was applied`, { cause: err });
     }
   }
 
@@ -346,16 +346,16 @@ export class PolicyStore implements PolicySource {
   private watch(): void {
     if (this.closed) return;
     try {
-      this.watcher = watch(this.o.directory, { persistent: false }, () => this.schedule());
+      this.watcher = watch(this.options.directory, { persistent: false }, () => this.schedule());
       this.watchWarned = false;
       this.watcher.on('error', (err) => {
-        this.o.logger.warn({ reason: describeError(err) }, 'policy directory watch failed; polling until it can be watched again');
+        this.options.logger.warn({ reason: describeError(err) }, 'policy directory watch failed; polling until it can be watched again');
         this.watcher?.close();
         this.watcher = undefined;
       });
     } catch (err) {
       // Retried at every poll (the directory may come back): said once, not every 5 s.
-      if (!this.watchWarned) this.o.logger.warn({ reason: describeError(err) }, 'cannot watch the policy directory; polling it');
+      if (!this.watchWarned) this.options.logger.warn({ reason: describeError(err) }, 'cannot watch the policy directory; polling it');
       this.watchWarned = true;
     }
   }
@@ -364,8 +364,8 @@ export class PolicyStore implements PolicySource {
     if (this.closed) return;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
-      this.run(() => this.loadDirectory()).catch((err: unknown) => this.o.logger.error({ reason: describeError(err) }, 'cannot read the policy directory'));
-    }, this.o.debounceMs);
+      this.run(() => this.loadDirectory()).catch((err: unknown) => this.options.logger.error({ reason: describeError(err) }, 'cannot read the policy directory'));
+    }, this.options.debounceMs);
     this.debounce.unref();
   }
 }
