@@ -10,7 +10,7 @@ import { AGENT_HOST_PATTERN } from '../agent-channel/agent-frames.js';
 import { AgentIdentity } from './agent-identity.js';
 import { AgentInbound } from './agent-inbound.js';
 import { AgentOutbound } from './agent-outbound.js';
-import { ChannelClient, type ChannelStatus } from './channel-client.js';
+import { ChannelClient } from './channel-client.js';
 import { ServiceChecks } from './service-checks.js';
 
 export const AGENT_RUNTIME_FILE = 'agent.json';
@@ -26,13 +26,6 @@ export interface AgentRuntime {
   inbound: string | undefined;
   outbound: string | undefined;
   forward: Array<{ listen: string; service: string }>;
-}
-
-export interface AgentStatus {
-  identity: string;
-  svidExpiresAt: string;
-  channel: ChannelStatus;
-  services: Array<{ service: string; health: 'healthy' | 'unhealthy' }>;
 }
 
 /**
@@ -168,22 +161,6 @@ export class Agent {
         ...(s.weight === undefined ? {} : { weight: s.weight }),
         health: this.checks?.health(`${s.name}.${s.namespace}`) ?? 'healthy',
       })),
-    };
-  }
-
-  addresses(): AgentRuntime | undefined {
-    return this.runtime;
-  }
-
-  status(): AgentStatus {
-    return {
-      identity: this.identity.spiffeId,
-      svidExpiresAt: this.identity.current().notAfter.toISOString(),
-      channel: this.channel?.status() ?? { connected: false, registered: false, connections: 0, lastError: undefined, registeredAt: undefined },
-      services: this.config.services.map((s) => {
-        const key = `${s.name}.${s.namespace}`;
-        return { service: key, health: this.checks?.health(key) ?? 'healthy' };
-      }),
     };
   }
 

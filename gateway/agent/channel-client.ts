@@ -31,16 +31,6 @@ export interface ChannelClientOptions {
   onOutbound?: (address: string) => void;
 }
 
-export interface ChannelStatus {
-  connected: boolean;
-  registered: boolean;
-  /** Connections opened since start (1 = never reconnected). */
-  connections: number;
-  lastError: string | undefined;
-  /** When the last register was acknowledged. */
-  registeredAt: string | undefined;
-}
-
 interface Pending {
   of: string;
   resolve: (answer: Record<string, unknown>) => void;
@@ -65,8 +55,6 @@ export class ChannelClient {
   private registerSentOn: WebSocket | undefined;
   private failures = 0;
   private connections = 0;
-  private lastError: string | undefined;
-  private registeredAt: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private closed = false;
@@ -77,15 +65,6 @@ export class ChannelClient {
 
   start(): void {
     this.connect();
-  }
-
-  status(): ChannelStatus {
-    return { connected: this.ws?.readyState === WebSocket.OPEN, registered: this.registered, connections: this.connections, lastError: this.lastError, registeredAt: this.registeredAt };
-  }
-
-  /** Sends the registration again now (the services changed); a no-op until connected. */
-  reregister(): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.register(this.ws);
   }
 
   /**
@@ -133,8 +112,7 @@ export class ChannelClient {
     if (this.closed) return;
     const address = parseHostPort(this.options.address());
     if (typeof address === 'string') {
-      this.lastError = `gateway address: ${address}`;
-      this.logger.error({ err: this.lastError }, 'cannot connect the agent channel');
+      this.logger.error({ err: `gateway address: ${address}` }, 'cannot connect the agent channel');
       return;
     }
     const svid = this.options.svid.current();
@@ -176,14 +154,12 @@ export class ChannelClient {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => { body += chunk.slice(0, 4096); });
       res.on('end', () => {
-        this.lastError = `the gateway refused the channel: HTTP ${res.statusCode ?? 0} ${body.slice(0, 300)}`;
-        this.logger.warn({ err: this.lastError }, 'agent channel refused');
+        this.logger.warn({ status: res.statusCode, body: body.slice(0, 300) }, 'the gateway refused the agent channel');
       });
       ws.terminate();
     });
     ws.on('error', (err) => {
-      this.lastError = describeError(err);
-      this.logger.debug({ err: this.lastError }, 'agent channel error');
+      this.logger.debug({ err: describeError(err) }, 'agent channel error');
     });
     ws.on('close', (code, reason) => {
       if (this.pinger !== undefined) clearInterval(this.pinger);
@@ -215,15 +191,12 @@ export class ChannelClient {
     this.registerSentOn = ws;
     sent.then((ack) => {
       this.registered = true;
-      this.registeredAt = new Date().toISOString();
-      this.lastError = undefined;
       const services = Array.isArray(ack.services) ? ack.services.filter((s): s is string => typeof s === 'string') : [];
       if (typeof ack.outbound === 'string') this.options.onOutbound?.(ack.outbound);
       this.logger.info({ services }, 'services registered');
       this.options.onRegistered?.(services);
     }, (err: unknown) => {
-      this.lastError = describeError(err);
-      this.logger.error({ err: this.lastError }, 'the gateway refused the registration');
+      this.logger.error({ err: describeError(err) }, 'the gateway refused the registration');
     });
   }
 

@@ -45,12 +45,6 @@ export class ServiceImportWriter {
     this.schedule();
   }
 
-  /** Resolves once every write scheduled so far has been made (tests). */
-  async settled(): Promise<void> {
-    while (this.timer !== undefined) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    await this.running;
-  }
-
   close(): void {
     this.closed = true;
     this.unsubscribe?.();

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../../gateway/index.js';
 import { ConsulApiDouble } from '../doubles/consul-api.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
 import { runCli } from '../helpers/run-cli.js';
 
 export interface PeeredSettings {
@@ -31,7 +32,6 @@ export interface PeeredSettings {
   changes: number;
 }
 
-const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
 const CONSUL_PORT = 8080;
 const POLL_MS = 5;
 
@@ -82,15 +82,6 @@ async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
-function configText(dir: string, cluster: string, sources: string): string {
-  return `cluster: ${cluster}
-trustDomain: ${cluster}.example.org
-gatewayName: gw
-dataDir: ${path.join(dir, cluster)}
-listen: ${LISTEN}
-${sources}`;
-}
-
 async function cli(args: string[]): Promise<string> {
   const result = await runCli(args);
   if (result.code !== 0) throw new Error(`causeway ${args.slice(0, 2).join(' ')}: ${result.stderr.trim()}`);
@@ -108,8 +99,8 @@ export async function benchPeered(settings: PeeredSettings): Promise<void> {
     fillDouble(consul, services, instances);
     const files = { a: path.join(tmp.dir, 'cluster-a.yaml'), b: path.join(tmp.dir, 'cluster-b.yaml') };
     const logs = { a: path.join(tmp.dir, 'a.log'), b: path.join(tmp.dir, 'b.log') };
-    await writeFile(files.a, configText(tmp.dir, 'cluster-a', ''));
-    await writeFile(files.b, configText(tmp.dir, 'cluster-b', ''));
+    await writeFile(files.a, inProcessConfig(tmp.dir, 'cluster-a', ''));
+    await writeFile(files.b, inProcessConfig(tmp.dir, 'cluster-b', ''));
     b = await spawnGateway(files.b, { logFile: logs.b });
     a = await spawnGateway(files.a, { logFile: logs.a });
     await cli(['peer', 'add', await cli(['peer', 'token', '--config', files.b]), '--config', files.a]);
@@ -118,7 +109,7 @@ export async function benchPeered(settings: PeeredSettings): Promise<void> {
     await a.stop();
 
     // A again, now importing the datacenter: the clock starts at its spawn.
-    await writeFile(files.a, configText(tmp.dir, 'cluster-a', `sources:
+    await writeFile(files.a, inProcessConfig(tmp.dir, 'cluster-a', `sources:
   consul:
     - name: consul-dc1
       address: "${address.host}:${address.port}"

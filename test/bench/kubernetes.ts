@@ -26,6 +26,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../../gateway/index.js';
 import { KubeApiDouble } from '../doubles/kube-api-server.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { cpuSeconds } from './cpu.js';
 import { admin, cli, firstPeer, logTime, memoryOf, pollUntil, quantile, sleep, stallProbe, unlessReset, type ExplainView } from './gateway-probe.js';
@@ -43,7 +44,6 @@ const shape: ClusterShape = {
 const changes = Number(process.env.CW_BENCH_CHANGES ?? 20);
 const nodeArgs = (process.env.CW_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const TOKEN = 'bench-token';
-const LISTEN = '{ eastWest: "127.0.0.1:0", federation: "127.0.0.1:0", outbound: "127.0.0.1:0", admin: "127.0.0.1:0", identity: "127.0.0.1:0" }';
 const RESOURCES = ['services', 'endpointslices', 'pods', 'nodes', 'serviceexports'] as const;
 /** Long enough for a source that is slow at this size to finish, short enough to end a stuck run. */
 const SYNC_TIMEOUT_MS = 900_000;
@@ -53,15 +53,6 @@ interface StatusView {
   services: Array<{ key: string; clusters: Record<string, unknown> }>;
 }
 interface ServicesView { services: Array<{ key: string; clusters: Record<string, { endpoints: Array<{ address: string; health: string }> }> }> }
-
-function configText(dir: string, cluster: string, sources: string): string {
-  return `cluster: ${cluster}
-trustDomain: ${cluster}.example.org
-gatewayName: gw
-dataDir: ${path.join(dir, cluster)}
-listen: ${LISTEN}
-${sources}`;
-}
 
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 const secs = (x: number | undefined): string => (x === undefined ? '-' : `${(x / 1000).toFixed(2)} s`);
@@ -83,8 +74,8 @@ async function main(): Promise<void> {
     const kubeconfig = api.writeKubeconfig(path.join(tmp.dir, 'kubeconfig'));
     const files = { a: path.join(tmp.dir, 'cluster-a.yaml'), b: path.join(tmp.dir, 'cluster-b.yaml') };
     const logs = { a: path.join(tmp.dir, 'a.log'), b: path.join(tmp.dir, 'b.log') };
-    await writeFile(files.a, configText(tmp.dir, 'cluster-a', ''));
-    await writeFile(files.b, configText(tmp.dir, 'cluster-b', ''));
+    await writeFile(files.a, inProcessConfig(tmp.dir, 'cluster-a', ''));
+    await writeFile(files.b, inProcessConfig(tmp.dir, 'cluster-b', ''));
     b = await spawnGateway(files.b, { logFile: logs.b });
     a = await spawnGateway(files.a, { logFile: logs.a });
     await cli(['peer', 'add', await cli(['peer', 'token', '--config', files.b]), '--config', files.a]);
@@ -92,7 +83,7 @@ async function main(): Promise<void> {
     await a.stop();
 
     // A again, now with the cluster as its source: the clock starts at its spawn.
-    await writeFile(files.a, configText(tmp.dir, 'cluster-a', `sources: { kubernetes: { kubeconfig: ${kubeconfig} } }\n`));
+    await writeFile(files.a, inProcessConfig(tmp.dir, 'cluster-a', `sources: { kubernetes: { kubeconfig: ${kubeconfig} } }\n`));
     api.clearRequestLog();
     const startedWall = Date.now();
     const started = performance.now();

@@ -47,11 +47,6 @@ export class ExportStatusWriter {
     else this.warned.delete(key);
   }
 
-  forget(namespace: string, name: string): void {
-    this.written.delete(`${namespace}/${name}`);
-    this.warned.delete(`${namespace}/${name}`);
-  }
-
   private async writeConditions(key: string, state: ExportState): Promise<void> {
     const valid = state.serviceExists && state.problem === undefined;
     const conditions = [

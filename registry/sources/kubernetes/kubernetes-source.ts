@@ -122,7 +122,6 @@ export class KubernetesSource implements Source {
     // Every initial list, in parallel; a required informer that fails keeps being retried and
     // this start resolves only once all have listed (the gateway does not wait for it).
     await Promise.all(this.informers.map((entry) => this.startInformer(entry.what, entry.informer, entry.required)));
-    for (const waiters of this.waiting.values()) waiters.splice(0);
     if (this.closed) return;
     this.synced = true;
     for (const service of this.services.list()) this.dirty.add(keyOf(service));
