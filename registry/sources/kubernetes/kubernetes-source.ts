@@ -270,9 +270,10 @@ export class KubernetesSource implements Source {
         const found = this.slices.get(slice, namespace);
         return found === undefined ? [] : [found];
       });
-      const declaration = service === undefined ? undefined : declarationOf(service, slices, context);
-      this.index(key, slices);
+      // One export decision per service: it shapes the declaration and what the owner is told.
       const decision = service === undefined ? undefined : exportOf(service, context);
+      const declaration = service === undefined ? undefined : declarationOf(service, slices, context, decision);
+      this.index(key, slices);
       const asked = service !== undefined && (service.metadata?.annotations?.[EXPORT_ANNOTATION] !== undefined || context.serviceExport(namespace, name));
       const exportProblem = decision !== undefined && 'problem' in decision ? decision.problem
         : asked && declaration === undefined ? 'the Service has no TCP port the mesh can carry' : undefined;

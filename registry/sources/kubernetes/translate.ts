@@ -82,11 +82,12 @@ export function portName(port: Pick<V1ServicePort, 'name' | 'port'>): string {
  * plane carries TCP); so are ExternalName Services (they have no endpoints) and FQDN slices.
  * Undefined when nothing of the Service can be carried.
  */
-export function declarationOf(service: V1Service, slices: readonly V1EndpointSlice[], context: TranslateContext): ServiceDeclaration | undefined {
+export function declarationOf(
+  service: V1Service, slices: readonly V1EndpointSlice[], context: TranslateContext, decision: ExportDecision = exportOf(service, context),
+): ServiceDeclaration | undefined {
   const name = service.metadata?.name;
   const namespace = service.metadata?.namespace;
   if (name === undefined || namespace === undefined || service.spec?.type === 'ExternalName') return undefined;
-  const decision = exportOf(service, context);
   const ports: ServicePort[] = [];
   for (const port of service.spec?.ports ?? []) {
     if ((port.protocol ?? 'TCP') !== 'TCP') continue;
