@@ -2,8 +2,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import {
-  AgentSource, CausewayError, Catalog, CatalogPersister, ConsulSource, ErrorCodes, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
+  AgentSource, CausewayError, Catalog, CatalogPersister, ConsulSource, ErrorCodes, EventBus, describeError, FileStore, LocalRegistry, SourceSet, StaticSource, createLogger, type Logger,
 } from '../registry/index.js';
+import type { TelemetryEvent } from './telemetry/events.js';
+import { TrafficWindow } from './telemetry/traffic-window.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
   intermediateFromFiles, type ServiceAccountVerifier,
@@ -81,6 +83,10 @@ export class Gateway {
   readonly trust: TrustStore;
   readonly identity: string;
   readonly requests = new RecentRequests(100);
+  /** The telemetry seam: components publish, metrics, the access log and the traffic window subscribe. */
+  readonly telemetry: EventBus<TelemetryEvent>;
+  /** Live traffic per edge (dashboard, `causeway top`). */
+  readonly traffic: TrafficWindow;
   private readonly closers: Array<() => Promise<void> | void> = [];
   private listenersValue: GatewayListeners | undefined;
   private ready = false;
@@ -114,6 +120,12 @@ export class Gateway {
     this.catalog = new Catalog({ localCluster: config.cluster, logger });
     this.trust = new TrustStore();
     this.identity = gatewaySpiffeId(config.trustDomain, config.gatewayName);
+    this.telemetry = new EventBus<TelemetryEvent>((err) => logger.warn({ reason: describeError(err) }, 'a telemetry subscriber failed'));
+    this.traffic = new TrafficWindow({
+      localCluster: config.cluster,
+      clusterOfGateway: (identity) => this.catalog.gateways().find((g) => g.identity === identity)?.cluster,
+    });
+    this.telemetry.subscribe(this.traffic.observe);
   }
 
   static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -364,7 +376,7 @@ export class Gateway {
       federationAddress: (): string => formatHostPort(advertised(config.advertise.federation, federationListen, peers.address())),
       ca, svid, trust: this.trust, catalog: this.catalog, store, logger,
       heartbeatMs: config.limits.federation.heartbeatIntervalMs, deadAfterMs: config.limits.federation.deadAfterMs,
-      listener: federationLimits(config.limits),
+      listener: federationLimits(config.limits), events: this.telemetry,
     });
     peerManager = peers;
     // Subscribed before the links start, so that a link failing at once is seen.
@@ -406,7 +418,10 @@ export class Gateway {
         svid, trust: this.trust, admit: (peer) => workloadCallerRefusal(peer, config.trustDomain),
         handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
       },
-      onRequest: (record: RequestRecord) => this.requests.add(record),
+      onRequest: (record: RequestRecord) => {
+        this.requests.add(record);
+        this.telemetry.publish({ type: 'request', record });
+      },
       ...dataPlaneTimeouts(config.dataPlane),
       keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,
       maxConcurrentStreams: config.limits.outbound.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,

@@ -1,6 +1,7 @@
 // Public surface of registry/ (filled in by the registry work).
 export * from './errors.js';
 export * from './log.js';
+export * from './telemetry.js';
 export * from './model.js';
 export * from './export-scope.js';
 export * from './version.js';

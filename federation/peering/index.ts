@@ -2,6 +2,7 @@
 export { PeerManager, type PeerManagerOptions } from './peer-manager.js';
 export { DEFAULT_FEDERATION_LIMITS, type FederationListenerLimits } from './federation-server.js';
 export type { PeerStatus, PeerState } from './peer-status.js';
+export type { PeerEvent } from './peer-events.js';
 export type { PeerRecord, PeerRole } from './peer-store.js';
 export {
   TOKEN_PREFIX, createPeeringToken, parsePeeringToken, formatToken,

@@ -6,6 +6,8 @@ import { bundlesEqual, decodeBundle, encodeBundle, type TrustBundle, type TrustS
 import { decodeHello, decodeRecords, readLong, toWireLocality, toWireRecord } from './frames.js';
 import { PROTOCOL_VERSION, type WireBundle, type WireLinkMessage, type WireRecords } from './proto.js';
 import { deltaRecords, snapshotRecords } from './replication.js';
+import type { PeerEvent } from './peer-events.js';
+import type { EventSink } from '../../registry/index.js';
 
 /** Counters kept per peer across its sessions (PeerStatus reports them). */
 export interface LinkStats {
@@ -56,6 +58,8 @@ export interface LinkSessionOptions {
   deadAfterMs: number;
   now: () => number;
   logger: Logger;
+  /** Telemetry: each Snapshot/Delta received (peer-events.ts). */
+  events: EventSink<PeerEvent>;
   /** The peer's Hello was accepted: the link is up. */
   onConnected(): void;
   /** A newer peer bundle was applied to the TrustStore (persist it). */
@@ -233,7 +237,8 @@ export class LinkSession {
   private sendRecords(kind: 'snapshot' | 'delta', records: readonly ServiceRecord[]): void {
     const seq = this.track(kind);
     if (kind === 'delta') this.options.stats.sentDeltas += 1;
-    const body: WireRecords = { seq, records: records.map(toWireRecord) };
+    // A Delta goes out in the tick its change batch was applied: now is its write time.
+    const body: WireRecords = { seq, records: records.map(toWireRecord), ...(kind === 'delta' ? { writtenAtMs: this.options.now() } : {}) };
     this.send(kind === 'snapshot' ? { snapshot: body } : { delta: body });
   }
 
@@ -375,6 +380,11 @@ export class LinkSession {
       }
     }
     this.ack(seq, errors);
+    const written = kind === 'delta' ? readLong(body?.writtenAtMs ?? 0, 'delta.writtenAtMs', []) : undefined;
+    this.options.events.publish({
+      type: 'peer.records', peer: peer.name, cluster: peer.cluster, kind, records: records.length, accepted: errors.length === 0,
+      ...(written === undefined || written === 0 || errors.length > 0 ? {} : { lagMs: Math.max(0, this.options.now() - written) }),
+    });
   }
 
   private ack(seq: number | undefined, errors: readonly string[]): void {

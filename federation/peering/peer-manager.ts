@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import {
   CausewayError, ErrorCodes, NAME_PATTERN, describeError, exportedTo, isCausewayError, peerLabels, silentLogger, validatePeerLabels,
-  type CatalogReader, type CatalogWriter, type ExportPeer, type Locality, type Logger, type ServiceRecord, type Store,
+  NO_EVENTS, type CatalogReader, type CatalogWriter, type EventSink, type ExportPeer, type Locality, type Logger, type ServiceRecord, type Store,
 } from '../../registry/index.js';
+import type { PeerEvent } from './peer-events.js';
 import {
   decodeBundle, encodeBundle, parseSpiffeId, type CertificateAuthority, type PeerIdentity, type SvidSource, type TrustStore,
 } from '../trust/index.js';
@@ -48,6 +49,8 @@ export interface PeerManagerOptions {
   dialTimeoutMs?: number;
   /** Jitter source for the backoff (tests). */
   random?: () => number;
+  /** Telemetry: link state changes and the records received (peer-events.ts). */
+  events?: EventSink<PeerEvent>;
 }
 
 /**
@@ -59,6 +62,7 @@ export class PeerManager {
   private readonly options: PeerManagerOptions;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly events: EventSink<PeerEvent>;
   private readonly peerStore: PeerStore;
   private readonly tokens: TokenIssuer;
   private readonly peers = new Map<string, PeerEntry>();
@@ -77,6 +81,7 @@ export class PeerManager {
     this.options = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'peering' });
     this.now = options.now ?? Date.now;
+    this.events = options.events ?? NO_EVENTS;
     this.limits = { ...DEFAULT_FEDERATION_LIMITS, ...options.listener };
     this.peerStore = new PeerStore(options.store, 'peers');
     this.tokens = new TokenIssuer({ store: options.store, name: 'peering-tokens', logger: this.logger });
@@ -193,7 +198,7 @@ export class PeerManager {
         const entry = await this.persistNewPeer(record, { id: token.id, exp: token.exp });
         this.startDialer(entry);
         this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
-        return peerStatus(entry, this.options.catalog, this.options.trust, this.exportPeer(entry));
+        return this.statusOf(entry);
       });
     } finally {
       for (const c of claims) this.reserved.delete(c);
@@ -260,8 +265,18 @@ export class PeerManager {
     return () => this.linkListeners.delete(listener);
   }
 
+  /**
+   * A connected link silent for two heartbeat intervals is stale: the peer's heartbeats stopped
+   * arriving (it froze, or the path drops packets) long before the watchdog gives up on it at
+   * deadAfterMs, and status must not show it healthy in the meantime.
+   */
+  private statusOf(entry: PeerEntry): PeerStatus {
+    const heartbeatMs = this.options.heartbeatMs ?? 5_000;
+    return peerStatus(entry, this.options.catalog, this.options.trust, this.exportPeer(entry), { now: this.now(), staleAfterMs: 2 * heartbeatMs });
+  }
+
   list(): PeerStatus[] {
-    return [...this.peers.values()].map((e) => peerStatus(e, this.options.catalog, this.options.trust, this.exportPeer(e))).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.peers.values()].map((e) => this.statusOf(e)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
@@ -443,6 +458,7 @@ export class PeerManager {
       deadAfterMs: this.options.deadAfterMs ?? 15_000,
       now: this.now,
       logger: this.logger,
+      events: this.events,
       onConnected: hooks.onConnected,
       onBundle: (bundleJson) => this.rememberBundle(entry, bundleJson),
       onRemoved: (reason) => this.peerRemovedUs(entry, reason),
@@ -472,6 +488,7 @@ export class PeerManager {
     if (state === 'connected') delete entry.lastError;
     else if (error !== undefined) entry.lastError = error;
     if (!changed) return;
+    this.events.publish({ type: 'peer.link', peer: entry.record.name, cluster: entry.record.cluster, state, ...(entry.lastError === undefined ? {} : { error: entry.lastError }) });
     for (const listener of this.linkListeners) {
       try {
         listener(entry.record.cluster, state, entry.lastError);

@@ -27,6 +27,10 @@ export interface PeerStatus {
   stateSinceMs: number;
   /** ms since the epoch of the last message received on its link. */
   lastContactMs?: number;
+  /** ms since then (staleness), while connected. */
+  silentMs?: number;
+  /** Connected, but nothing (not even a heartbeat) received for two heartbeat intervals. */
+  stale: boolean;
   lastError?: string;
   /** Links established with it since this gateway started (1 + reconnects). */
   connects: number;
@@ -60,8 +64,11 @@ export interface PeerEntry {
 }
 
 /** The status of one peer, from its entry, the catalog (imported/exported counts), the trust store and what it is to the export rule. */
-export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: TrustReader, exportPeer: ExportPeer): PeerStatus {
+export function peerStatus(
+  entry: PeerEntry, catalog: CatalogReader, trust: TrustReader, exportPeer: ExportPeer, freshness: { now: number; staleAfterMs: number },
+): PeerStatus {
   const { record, stats } = entry;
+  const silentMs = entry.state === 'connected' && stats.lastContactMs !== undefined ? Math.max(0, freshness.now - stats.lastContactMs) : undefined;
   const status: PeerStatus = {
     name: record.name,
     cluster: record.cluster,
@@ -71,6 +78,7 @@ export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: Trus
     addedAt: record.addedAt,
     state: entry.state,
     stateSinceMs: entry.stateSinceMs,
+    stale: silentMs !== undefined && silentMs > freshness.staleAfterMs,
     bundleSequence: trust.get(record.trustDomain)?.sequence ?? 0,
     connects: stats.connects,
     sentDeltas: stats.sentDeltas,
@@ -84,6 +92,7 @@ export function peerStatus(entry: PeerEntry, catalog: CatalogReader, trust: Trus
   if (record.federationAddress !== undefined) status.federationAddress = record.federationAddress;
   if (record.gatewayId !== undefined) status.gatewayId = record.gatewayId;
   if (stats.lastContactMs !== undefined) status.lastContactMs = stats.lastContactMs;
+  if (silentMs !== undefined) status.silentMs = silentMs;
   if (entry.lastError !== undefined) status.lastError = entry.lastError;
   if (stats.lastAckLagMs !== undefined) status.lastAckLagMs = stats.lastAckLagMs;
   return status;

@@ -91,6 +91,8 @@ export interface WireBundle {
 export interface WireRecords {
   seq: WireLong;
   records: WireServiceRecord[];
+  /** Delta only: when the sender's catalog applied the changes (Unix ms); 0 or absent = unknown. */
+  writtenAtMs?: WireLong;
 }
 
 export interface WireAck {

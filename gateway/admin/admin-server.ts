@@ -111,6 +111,10 @@ export class AdminServer {
           })),
         });
         return;
+      case 'GET /v1/traffic':
+        // Live traffic per edge over the last seconds, and the latest failovers, denials and ejections.
+        sendJson(res, 200, gateway.traffic.snapshot());
+        return;
       case 'GET /v1/peers':
         sendJson(res, 200, { peers: gateway.peers.list() });
         return;

@@ -19,6 +19,17 @@ export interface RequestRecord {
   source: string;
   /** The fixed forward port it came in on (`forward 127.0.0.1:9001`); absent: the outbound listener. */
   via?: string;
+  /** The cluster that served it (this one for a local endpoint); absent when nothing was reached. */
+  cluster?: string;
+  /** The endpoint that served it (`ip:port`), when known (a remote gateway names it). */
+  endpoint?: string;
+  /** Served by a cluster after the first one its decision ranked (a failover). */
+  failover?: boolean;
+  /** Tries after the first (FailoverPolicy retries). */
+  retries?: number;
+  /** HTTP: bytes of the request sent on (head and body) and of the answer passed back. */
+  requestBytes?: number;
+  responseBytes?: number;
 }
 
 /** What a router reports of one request; the listener adds when and who. */
