@@ -6,6 +6,9 @@ import {
 } from '../registry/index.js';
 import type { TelemetryEvent } from './telemetry/events.js';
 import { TrafficWindow } from './telemetry/traffic-window.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
+import { registerGauges } from './telemetry/metric-gauges.js';
+import { AccessLog } from './telemetry/access-log.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
   intermediateFromFiles, type ServiceAccountVerifier,
@@ -87,6 +90,8 @@ export class Gateway {
   readonly telemetry: EventBus<TelemetryEvent>;
   /** Live traffic per edge (dashboard, `causeway top`). */
   readonly traffic: TrafficWindow;
+  /** What GET /metrics exposes. */
+  readonly metrics: GatewayMetrics;
   private readonly closers: Array<() => Promise<void> | void> = [];
   private listenersValue: GatewayListeners | undefined;
   private ready = false;
@@ -111,6 +116,7 @@ export class Gateway {
     outliers: OutlierTracker;
     liveness: GatewayLiveness;
     healthChecks: EndpointHealthChecker;
+    tunnels: TunnelClient;
   };
 
   private constructor(config: GatewayConfig, logger: Logger, configFile: string | undefined) {
@@ -126,6 +132,14 @@ export class Gateway {
       clusterOfGateway: (identity) => this.catalog.gateways().find((g) => g.identity === identity)?.cluster,
     });
     this.telemetry.subscribe(this.traffic.observe);
+    this.metrics = new GatewayMetrics({
+      localCluster: config.cluster,
+      clusterOfGateway: (identity) => this.catalog.gateways().find((g) => g.identity === identity)?.cluster,
+      ...config.telemetry.metrics,
+      processMetrics: takeProcessMetrics(),
+    });
+    this.telemetry.subscribe(this.metrics.observe);
+    registerGauges(this.metrics.registry, this);
   }
 
   static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -223,6 +237,11 @@ export class Gateway {
     return this.components.liveness;
   }
 
+  /** Sessions to remote gateways, shared by every caller. */
+  get tunnels(): TunnelClient {
+    return this.components.tunnels;
+  }
+
   get healthChecks(): EndpointHealthChecker {
     return this.components.healthChecks;
   }
@@ -256,6 +275,15 @@ export class Gateway {
   private async startComponents(): Promise<void> {
     const { config, logger } = this;
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    if (config.telemetry.accessLog !== undefined) {
+      const accessLog = new AccessLog({ destination: config.telemetry.accessLog.path, sample: config.telemetry.accessLog.sample, localCluster: config.cluster });
+      const unsubscribe = this.telemetry.subscribe(accessLog.observe);
+      // Closed last: the final requests of a draining gateway are logged too.
+      this.closers.push(async () => {
+        unsubscribe();
+        await accessLog.close();
+      });
+    }
     // Before anything reads or writes the data dir: one gateway per dir (CW_DATA_DIR_LOCKED).
     const lock = await lockDataDir(config.dataDir);
     this.closers.push(() => lock.release());
@@ -264,7 +292,7 @@ export class Gateway {
 
     // The policy set is in force before anything decides or listens: the last good set saved
     // in the data dir stays in force even when the directory is broken (docs/policy.md).
-    const policies = new PolicyStore({ directory: config.policy.directory, state: store, configAccess: () => this.configValue.access, logger });
+    const policies = new PolicyStore({ directory: config.policy.directory, state: store, configAccess: () => this.configValue.access, logger, events: this.telemetry });
     await policies.start();
     this.closers.push(() => policies.close());
     this.policyStore = policies;
@@ -354,7 +382,7 @@ export class Gateway {
     const eastWest = new EastWestServer({
       svid, trust: this.trust, catalog: this.catalog, localTrustDomain: config.trustDomain,
       exportsTo: (record, trustDomain) => peerManager?.exportsTo(record, trustDomain) ?? record.exportTo === undefined,
-      policies: this.policySource, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+      policies: this.policySource, logger, handshakeTimeoutMs: config.limits.handshakeTimeoutMs, events: this.telemetry,
       connectionLimits: connectionLimits(config.limits),
       maxConcurrentStreams: config.limits.eastWest.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
       ...dataPlaneTimeouts(config.dataPlane),
@@ -388,7 +416,7 @@ export class Gateway {
     const federationAddress = await bind('federation', federationListen, (host, port) => peers.start({ host, port }));
     this.closers.push(() => peers.close());
 
-    const outliers = new OutlierTracker({ logger });
+    const outliers = new OutlierTracker({ logger, events: this.telemetry });
     // The one place this gateway's decisions are made: both listeners, explain and status use it.
     const engine = new PolicyEngine({
       catalog: this.catalog, policies: this.policySource, localTrustDomain: config.trustDomain, locality,
@@ -418,10 +446,8 @@ export class Gateway {
         svid, trust: this.trust, admit: (peer) => workloadCallerRefusal(peer, config.trustDomain),
         handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
       },
-      onRequest: (record: RequestRecord) => {
-        this.requests.add(record);
-        this.telemetry.publish({ type: 'request', record });
-      },
+      onRequest: (record: RequestRecord) => this.requests.add(record),
+      events: this.telemetry,
       ...dataPlaneTimeouts(config.dataPlane),
       keepAliveTimeoutMs: config.dataPlane.keepAliveTimeoutMs, pool: config.dataPlane.pool,
       maxConcurrentStreams: config.limits.outbound.maxConcurrentStreams, maxHeaderListSize: config.limits.maxHeaderListSize,
@@ -475,7 +501,7 @@ export class Gateway {
     const adminAddress = await bind('admin', config.listen.admin, (h, p) => admin.listen(h, p));
     this.closers.push(() => admin.close());
 
-    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers, liveness, healthChecks };
+    this.components = { ca, svid, issuer, peers, eastWest, outbound, admin, outliers, liveness, healthChecks, tunnels };
     this.listenersValue = {
       eastWest: formatHostPort(toHostPort(eastWestAddress)),
       federation: formatHostPort(toHostPort(federationAddress)),
@@ -521,6 +547,17 @@ export class Gateway {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * Node's process metrics (process_*, nodejs_*) describe the process, not a gateway: the first
+ * gateway of a process exposes them (tests and the demo may run several in one).
+ */
+let processMetricsTaken = false;
+function takeProcessMetrics(): boolean {
+  if (processMetricsTaken) return false;
+  processMetricsTaken = true;
+  return true;
 }
 
 /** One Consul datacenter as a source; its ACL token is read from its file now (a missing one stops the start). */

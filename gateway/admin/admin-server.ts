@@ -87,6 +87,12 @@ export class AdminServer {
       case 'GET /readyz':
         res.writeHead(gateway.isReady() ? 200 : 503, { 'content-type': 'text/plain' }).end(gateway.isReady() ? 'ready\n' : 'not ready\n');
         return;
+      case 'GET /metrics': {
+        // Prometheus text exposition; open like the other reads (no label carries a secret).
+        const { contentType, body } = await gateway.metrics.exposition();
+        res.writeHead(200, { 'content-type': contentType }).end(body);
+        return;
+      }
       case 'GET /v1/status':
         sendJson(res, 200, buildStatus(gateway));
         return;

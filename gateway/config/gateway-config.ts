@@ -1,5 +1,6 @@
 import type { SourcesConfig } from './validate-sources.js';
 import type { AgentsConfig } from './validate-agents.js';
+import type { TelemetryConfig } from './validate-telemetry.js';
 import type { ForwardConfig } from './validate-forward.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
@@ -126,6 +127,8 @@ export interface GatewayConfig {
   sources: SourcesConfig;
   /** VM and bare-metal agents: lease and channel ping (docs/configuration.md, "agents"). */
   agents: AgentsConfig;
+  /** Metrics cardinality caps and the access log (docs/configuration.md, "telemetry"). */
+  telemetry: TelemetryConfig;
   logLevel: string;
 }
 

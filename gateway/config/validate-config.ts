@@ -12,6 +12,7 @@ import { takenByListeners, validateForwards, type ForwardConfig } from './valida
 import { checkPublishing } from './validate-publish.js';
 import { validateSources } from './validate-sources.js';
 import { validateAgents } from './validate-agents.js';
+import { validateTelemetry } from './validate-telemetry.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -19,7 +20,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'logLevel',
+  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'telemetry', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -238,6 +239,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const dataPlane = validateDataPlane(raw.dataPlane, errors);
   const sources = validateSources(raw.sources, trustDomain, base, errors);
   const agents = validateAgents(raw.agents, errors);
+  const telemetry = validateTelemetry(raw.telemetry, base, errors);
   checkPublishing(sources.consul, forward, takenByListeners(listen), errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -250,7 +252,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress, forward }, services, sources, agents, access, policy,
-    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, logLevel,
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, telemetry, logLevel,
   });
 }
 

@@ -3,8 +3,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   CausewayError, ErrorCodes, describeError, silentLogger,
-  type CatalogReader, type ErrorCode, type Logger, type ServiceRecord, type ServicePort,
+  type CatalogReader, type ErrorCode, type EventSink, type Logger, type ServiceRecord, type ServicePort,
 } from '../../registry/index.js';
+import type { DataPlaneEvent } from '../telemetry/events.js';
+import { InboundEvents, deniedBy } from './inbound-events.js';
 import { MtlsServer, isGatewayIdentity, parseSpiffeId, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import type { AccessRule } from './access-rules.js';
 import { CallerClassifier } from '../policy/classify.js';
@@ -39,6 +41,8 @@ export interface EastWestServerOptions {
   exportsTo?: (record: ServiceRecord, trustDomain: string) => boolean;
   /** The policy set in force (the gateway's store): access is decided on it per stream and per request. */
   policies?: PolicySource;
+  /** Telemetry: each request, call and tunnel served or refused (`inbound`), each tunnel's end. */
+  events?: EventSink<DataPlaneEvent>;
   /** Without `policies`: the config's access rules alone, read per stream (tests, embedding). */
   access?: () => readonly AccessRule[];
   logger?: Logger;
@@ -119,6 +123,9 @@ export class EastWestServer {
   private readonly h2c: H2cPool;
   private readonly open = new Set<{ stream: ServerHttp2Stream; peer: PeerIdentity; source: string | undefined; target: MeshAuthority; scope: AccessScope }>();
   private readonly classifier = new CallerClassifier();
+  private readonly inbound: InboundEvents;
+  /** When each stream arrived, for the duration its event reports. */
+  private readonly arrivals = new WeakMap<ServerHttp2Stream, number>();
   private closing: Promise<void> | undefined;
   private listening = false;
   /** Our SVID and bundle, to reach local endpoints behind an agent's sidecar. */
@@ -127,6 +134,7 @@ export class EastWestServer {
   constructor(options: EastWestServerOptions) {
     this.options = options;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'east-west' });
+    this.inbound = new InboundEvents(options.events);
     this.tuning = {
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
@@ -256,6 +264,7 @@ export class EastWestServer {
   }
 
   private async onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, peer: PeerIdentity): Promise<void> {
+    this.arrivals.set(stream, performance.now());
     stream.on('error', (err) => this.logger.debug({ peer: peer.spiffeId, err: describeError(err) }, 'east-west stream error'));
     // Until the tunnel is bridged, a stream that goes quiet is cancelled.
     stream.setTimeout(this.tuning.idleTimeoutMs, () => stream.close(h2.NGHTTP2_CANCEL));
@@ -273,7 +282,7 @@ export class EastWestServer {
       ? { method: String(headers[':method']), path: String(headers[':path']) }
       : headers[CAUSEWAY_STREAM] === STREAM_HTTP1 || protocol === 'http' ? 'stream' : 'tcp';
     const decision = this.authorize(source, peer, target.key, scope);
-    if (!decision.allowed) return this.refuse(stream, refusal(403, ErrorCodes.ACCESS_DENIED, decision.reason), peer, headers);
+    if (!decision.allowed) return this.refuse(stream, refusal(403, ErrorCodes.ACCESS_DENIED, decision.reason), peer, headers, deniedBy(decision));
     this.logger.debug({ ...context, reason: decision.reason }, 'east-west access allowed');
 
     const record = this.localRecord(target, peer);
@@ -290,7 +299,7 @@ export class EastWestServer {
       const which = subset === undefined ? '' : ` with labels ${String(headers[CAUSEWAY_SUBSET])}`;
       return this.refuse(stream, refusal(503, ErrorCodes.NO_HEALTHY_ENDPOINT, `${target.key} has no healthy local endpoint${which} for port ${target.port}`), peer, headers);
     }
-    if (request.call) return this.serveCall(stream, headers, servicePort, candidates, source, peer);
+    if (request.call) return this.serveCall(stream, headers, target, servicePort, candidates, source, peer);
     if (servicePort.protocol === 'grpc' || servicePort.protocol === 'http2') {
       return this.refuse(stream, refusal(400, ErrorCodes.REQUEST_INVALID, `port ${servicePort.port} is ${servicePort.protocol}: send each HTTP/2 call as its own stream, not a CONNECT tunnel`), peer, headers);
     }
@@ -323,12 +332,15 @@ export class EastWestServer {
     this.counters.activeTunnels += 1;
     this.trackStream(stream, peer, source, target, 'tcp');
     this.logger.debug({ ...context, endpoint }, 'east-west tunnel open');
+    const started = this.arrivals.get(stream) ?? performance.now();
+    this.inbound.served('tcp', target, source, peer, { status: 200, endpoint, durationMs: performance.now() - started });
     bridge(stream, upstream, {
       idleTimeoutMs: this.tuning.idleTimeoutMs,
       sweeper: this.sweeper,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.counters.activeTunnels -= 1;
         this.logger.debug({ ...context, endpoint, bytesIn: bytesFromA, bytesOut: bytesFromB, err: error?.message }, 'east-west tunnel closed');
+        this.inbound.tunnelClosed(target, source, endpoint, this.options.catalog.localCluster, { fromCaller: bytesFromA, fromService: bytesFromB }, performance.now() - started, error);
       },
     });
   }
@@ -348,7 +360,11 @@ export class EastWestServer {
       catalog: this.options.catalog, pool: this.pool, connectTimeoutMs: this.tuning.connectTimeoutMs,
       random: this.options.random ?? Math.random, logger: this.logger,
       authorize: (request) => this.authorize(source, peer, target.key, request),
-      onExchange: () => { this.counters.requests += 1; },
+      onRequest: (outcome) => {
+        // Counted as before: exchanges with an endpoint; refusals are counted by their code.
+        if (outcome.endpoint !== undefined) this.counters.requests += 1;
+        this.inbound.served('http', target, source, peer, outcome);
+      },
       identity: this.options.svid.current().spiffeId,
       sidecar: this.sidecar,
     }, target, source, subset);
@@ -368,7 +384,7 @@ export class EastWestServer {
    * session to a local endpoint, with the verified caller in x-forwarded-client-cert.
    */
   private serveCall(
-    stream: ServerHttp2Stream, headers: IncomingHttpHeaders, servicePort: ServicePort,
+    stream: ServerHttp2Stream, headers: IncomingHttpHeaders, target: MeshAuthority, servicePort: ServicePort,
     candidates: ReturnType<typeof localCandidates>, source: string | undefined, peer: PeerIdentity,
   ): void {
     if (servicePort.protocol !== 'grpc' && servicePort.protocol !== 'http2') {
@@ -386,7 +402,13 @@ export class EastWestServer {
       return this.refuse(stream, refusal(502, ErrorCodes.UPSTREAM_CONNECT, `${endpoint}: ${describeError(err)}`), peer, headers);
     }
     this.counters.requests += 1;
-    forwardStream(stream, upstream, { responseFields: { [CAUSEWAY_ENDPOINT]: endpoint }, done: () => {} });
+    const started = this.arrivals.get(stream) ?? performance.now();
+    forwardStream(stream, upstream, {
+      responseFields: { [CAUSEWAY_ENDPOINT]: endpoint },
+      done: (status) => this.inbound.served('grpc', target, source, peer, {
+        status: status ?? 502, ...(status === undefined ? { code: ErrorCodes.UPSTREAM_BROKEN } : {}), endpoint, durationMs: performance.now() - started,
+      }),
+    });
   }
 
   /**
@@ -525,8 +547,12 @@ export class EastWestServer {
     return record;
   }
 
-  private refuse(stream: ServerHttp2Stream, r: Refusal, peer: PeerIdentity, headers: IncomingHttpHeaders): void {
+  private refuse(stream: ServerHttp2Stream, r: Refusal, peer: PeerIdentity, headers: IncomingHttpHeaders, rule?: string): void {
     this.counters.refused[r.code] = (this.counters.refused[r.code] ?? 0) + 1;
+    const started = this.arrivals.get(stream);
+    this.inbound.fromHeaders(headers, peer, {
+      status: r.status, code: r.code, ...(rule === undefined ? {} : { rule }), durationMs: started === undefined ? 0 : performance.now() - started,
+    });
     this.logger.info(
       { peer: peer.spiffeId, source: headers[CAUSEWAY_SOURCE] ?? 'anonymous', service: headers[':authority'], status: r.status, code: r.code, reason: r.message },
       'east-west stream refused',

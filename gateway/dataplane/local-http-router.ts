@@ -8,6 +8,8 @@ import type { ExchangeOutcome, Http1Router, Refusal, RouteAttempt, RoutedRequest
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import { formatIpAddress, formatMeshAuthority, type MeshAuthority } from './mesh-address.js';
 import { connectEndpoint, type SidecarCredentials } from './endpoint-connector.js';
+import { deniedBy, type InboundOutcome } from './inbound-events.js';
+import type { AccessVerdict } from '../policy/decide-access.js';
 
 export interface LocalHttpRouterOptions {
   catalog: CatalogReader;
@@ -19,9 +21,9 @@ export interface LocalHttpRouterOptions {
    * The access decision for this stream's caller under the rules in force now: checked on
    * every request, so a withdrawn rule stops the next request on a long-lived stream.
    */
-  authorize: (request: { method: string; path: string }) => { allowed: boolean; reason: string };
-  /** Every exchange's outcome, for the listener's counters. */
-  onExchange: (outcome: ExchangeOutcome) => void;
+  authorize: (request: { method: string; path: string }) => Pick<AccessVerdict, 'allowed' | 'reason' | 'rule'>;
+  /** Every request's outcome, answered or refused, for the listener's counters and telemetry. */
+  onRequest: (outcome: InboundOutcome) => void;
   /** This gateway's SPIFFE ID: `By` of the x-forwarded-client-cert the backend gets. */
   identity: string;
   /** For endpoints behind an agent's sidecar. */
@@ -45,12 +47,24 @@ export class LocalHttpRouter implements Http1Router {
   ) {}
 
   async route(head: MessageHead, attempt: RouteAttempt): Promise<RoutedRequest | Refusal> {
+    const started = performance.now();
+    const routed = await this.routeOnce(head, attempt, started);
+    if (!('conn' in routed)) {
+      const { rule, ...refusal } = routed;
+      this.options.onRequest({ status: refusal.status, code: refusal.code, ...(rule === undefined ? {} : { rule }), durationMs: performance.now() - started });
+      return refusal;
+    }
+    return routed;
+  }
+
+  /** The request routed, or refused (a denial names the rule that decided, for telemetry). */
+  private async routeOnce(head: MessageHead, attempt: RouteAttempt, started: number): Promise<RoutedRequest | (Refusal & { rule?: string })> {
     // RFC 9112 §3.2: the calling gateway sends origin-form (or `*` for OPTIONS).
     if (!head.target.startsWith('/') && !(head.method === 'OPTIONS' && head.target === '*')) {
       return { status: 400, code: ErrorCodes.REQUEST_INVALID, message: `request target "${head.target.slice(0, 200)}" is not origin-form` };
     }
     const decision = this.options.authorize({ method: head.method, path: head.target });
-    if (!decision.allowed) return { status: 403, code: ErrorCodes.ACCESS_DENIED, message: decision.reason };
+    if (!decision.allowed) return { status: 403, code: ErrorCodes.ACCESS_DENIED, message: decision.reason, rule: deniedBy(decision) };
     const { catalog } = this.options;
     const record = catalog.get(catalog.localCluster, this.target.key);
     const servicePort = record?.deleted === false ? record.ports.find((p) => p.port === this.target.port) : undefined;
@@ -73,7 +87,14 @@ export class LocalHttpRouter implements Http1Router {
           conn,
           head: requestHead(head, head.target, formatMeshAuthority(this.target), extra),
           responseFields: () => `${CAUSEWAY_ENDPOINT}: ${where}\r\n`,
-          done: (outcome) => this.options.onExchange(outcome),
+          done: (outcome: ExchangeOutcome) => {
+            if (outcome.retried === true) return;
+            this.options.onRequest({
+              status: outcome.status ?? 0, ...(outcome.code === undefined ? {} : { code: outcome.code }), endpoint: where,
+              durationMs: performance.now() - started,
+              ...(outcome.requestBytes === undefined ? {} : { requestBytes: outcome.requestBytes, responseBytes: outcome.responseBytes ?? 0 }),
+            });
+          },
         };
       } catch (err) {
         failures.push(err instanceof CausewayError ? err.message : describeError(err));

@@ -9,7 +9,7 @@ import type { ExchangeOutcome, Http1Router, Refusal, RouteAttempt, RoutedRequest
 import type { UpstreamPool } from './http1/upstream-pool.js';
 import type { RoutedRecord } from './request-record.js';
 import { formatIpAddress, formatMeshAuthority, isIpAddressText, parseMeshHost, type MeshAuthority } from './mesh-address.js';
-import { CallerGone, describeTarget, statusForCode, summarise, type RouteDialer } from './route-dialer.js';
+import { CallerGone, clusterOf, describeTarget, isFailover, statusForCode, summarise, type RouteDialer } from './route-dialer.js';
 import type { Candidate, RouteDecision } from '../policy/decide-route.js';
 import type { RetryReason } from './http1/proxy-connection.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -137,8 +137,10 @@ export class OutboundHttpRouter implements Http1Router {
     let create: () => Promise<Duplex>;
     let route: string;
     let extra = '';
+    let endpoint: string | undefined;
     if (candidate.kind === 'local') {
       const where = formatIpAddress(candidate.endpoint.address, candidate.port);
+      endpoint = where;
       key = `local ${where}`;
       route = key;
       create = () => dialer.connectLocal(candidate.endpoint, candidate.port);
@@ -163,8 +165,11 @@ export class OutboundHttpRouter implements Http1Router {
       head: requestHead(head, target.path, authorityText, extra),
       responseFields: (response) => {
         // The remote gateway names the endpoint it chose for this request.
-        const endpoint = candidate.kind === 'remote' ? fieldValue(response, CAUSEWAY_ENDPOINT) : undefined;
-        if (endpoint !== undefined) route = `${route} -> ${isIpAddressText(endpoint) ? endpoint : 'unknown endpoint'}`;
+        const named = candidate.kind === 'remote' ? fieldValue(response, CAUSEWAY_ENDPOINT) : undefined;
+        if (named !== undefined) {
+          route = `${route} -> ${isIpAddressText(named) ? named : 'unknown endpoint'}`;
+          if (isIpAddressText(named)) endpoint = named;
+        }
         return `${CAUSEWAY_ROUTE}: ${headerSafe(route)}\r\n`;
       },
       retry: (why) => this.mayRetry(head, state, why),
@@ -177,10 +182,14 @@ export class OutboundHttpRouter implements Http1Router {
           dialer.settle(planned, !outcome.upstreamFailed && (outcome.status ?? 502) < 500);
         }
         if (outcome.retried === true) return;
+        const cluster = clusterOf(candidate);
         this.options.onRecord({
           method: head.method, service: target.authority.key, port: target.authority.port, route,
           status: outcome.status ?? 0, ...(outcome.code === undefined ? {} : { code: outcome.code }),
           durationMs: performance.now() - started,
+          ...(cluster === undefined ? {} : { cluster }), ...(endpoint === undefined ? {} : { endpoint }),
+          failover: isFailover(planned, decision), retries: state.retries,
+          ...(outcome.requestBytes === undefined ? {} : { requestBytes: outcome.requestBytes, responseBytes: outcome.responseBytes ?? 0 }),
         });
       },
     };

@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import {
-  CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type Locality, type Logger,
+  CausewayError, ErrorCodes, describeError, listenOn, silentLogger, type CatalogReader, type EventSink, type Locality, type Logger,
 } from '../../registry/index.js';
+import type { DataPlaneEvent } from '../telemetry/events.js';
 import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import { bridge } from './bridge.js';
 import type { SidecarCredentials } from './endpoint-connector.js';
@@ -68,6 +69,8 @@ export interface OutboundProxyOptions {
   /** Callers may connect with TLS and their X.509-SVID. Absent: plaintext only, and x-forwarded-client-cert carries no `By`. */
   tls?: OutboundTlsOptions;
   onRequest?: (record: RequestRecord) => void;
+  /** Telemetry: every request and tunnel opening (`request`), every tunnel's end (`tunnel.closed`). */
+  events?: EventSink<DataPlaneEvent>;
   logger?: Logger;
   /** Per candidate. Default 5000 ms. */
   connectTimeoutMs?: number;
@@ -362,7 +365,16 @@ export class OutboundProxy {
     }
   }
 
-  private emit(record: RequestRecord): void {
+  private emit(routed: RequestRecord): void {
+    // What a local endpoint served was served by this cluster. A request served elsewhere
+    // although this cluster has the service failed over from it (its endpoints were all
+    // unhealthy, or refused), even when the decision ranked no local candidate at all.
+    const local = this.options.locality.cluster;
+    const cluster = routed.cluster ?? (routed.route?.startsWith('local ') === true ? local : undefined);
+    const failover = routed.failover === true
+      || (cluster !== undefined && cluster !== local && this.options.catalog.resolve(routed.service)?.clusters.has(local) === true);
+    const record: RequestRecord = cluster === undefined ? routed : { ...routed, cluster, failover };
+    this.options.events?.publish({ type: 'request', record });
     try {
       this.options.onRequest?.(record);
     } catch (err) {
@@ -466,13 +478,20 @@ export class OutboundProxy {
     dialed.settle(true);
     if (opening.answer) socket.write(`HTTP/1.1 200 Connection Established\r\n${CAUSEWAY_ROUTE}: ${headerSafe(dialed.route)}\r\n\r\n`);
     if (head.length > 0) dialed.stream.write(head);
-    this.emit({ ...base, service: target.key, port, route: dialed.route, status: 200, durationMs: performance.now() - started });
+    const servedBy = {
+      cluster: dialed.cluster ?? this.options.locality.cluster, ...(dialed.endpoint === undefined ? {} : { endpoint: dialed.endpoint }),
+    };
+    this.emit({ ...base, service: target.key, port, route: dialed.route, status: 200, durationMs: performance.now() - started, ...servedBy, failover: dialed.failover });
     this.logger.debug({ source: base.source, service: `${target.key}:${port}`, route: dialed.route, ...(opening.via === undefined ? {} : { via: opening.via }) }, 'outbound tunnel open');
     bridge(socket, dialed.stream, {
       idleTimeoutMs: this.options.idleTimeoutMs,
       sweeper: this.sweeper,
       onEnd: ({ error, bytesFromA, bytesFromB }) => {
         this.logger.debug({ service: `${target.key}:${port}`, route: dialed.route, bytesOut: bytesFromA, bytesIn: bytesFromB, err: error?.message }, 'outbound tunnel closed');
+        this.options.events?.publish({
+          type: 'tunnel.closed', direction: 'outbound', service: target.key, port, source: base.source, ...servedBy,
+          bytesSent: bytesFromA, bytesReceived: bytesFromB, durationMs: performance.now() - started, ...(error === undefined ? {} : { error: error.message }),
+        });
       },
     });
   }

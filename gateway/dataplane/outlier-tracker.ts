@@ -1,4 +1,5 @@
-import { silentLogger, type GatewayRecord, type Logger, type ServiceKey } from '../../registry/index.js';
+import { NO_EVENTS, silentLogger, type EventSink, type GatewayRecord, type Logger, type ServiceKey } from '../../registry/index.js';
+import type { DataPlaneEvent } from '../telemetry/events.js';
 import { DEFAULT_FAILOVER, type CompiledOutlierDetection } from '../policy/policy-set.js';
 
 /** The key a remote gateway's session and liveness are kept under: its identity and address. */
@@ -68,6 +69,8 @@ export const PROBE_RETRY_MS = 1000;
 export interface OutlierTrackerOptions {
   now?: () => number | Date;
   logger?: Logger;
+  /** Telemetry: each ejection (`outlier.ejected`). */
+  events?: EventSink<DataPlaneEvent>;
 }
 
 /**
@@ -91,10 +94,12 @@ export class OutlierTracker {
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
   private readonly logger: Logger;
+  private readonly events: EventSink<DataPlaneEvent>;
 
   constructor(options: OutlierTrackerOptions = {}) {
     const clock = options.now ?? Date.now;
     this.now = () => Number(clock());
+    this.events = options.events ?? NO_EVENTS;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'outliers' });
   }
 
@@ -195,6 +200,10 @@ export class OutlierTracker {
     entry.failures = 0;
     entry.reason = reason;
     this.logger.info({ key: entry.key.id, ejections: entry.ejections, durationMs: duration, reason }, 'gateway ejected for the service');
+    const { gateway, service, port } = entry.key;
+    this.events.publish({
+      type: 'outlier.ejected', at: new Date(this.now()).toISOString(), gateway: gateway.identity, cluster: gateway.cluster, service, port, ejections: entry.ejections, reason,
+    });
     this.changed();
   }
 

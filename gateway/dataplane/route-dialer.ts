@@ -29,6 +29,12 @@ export interface DialedRoute {
   target: RouteTarget;
   /** `local <ip:port>` or `remote <cluster> via <gateway SPIFFE ID> -> <endpoint>`. */
   route: string;
+  /** The remote cluster that serves it; undefined for a local endpoint. */
+  cluster: string | undefined;
+  /** `ip:port` of the endpoint, when known (a remote gateway names the one it chose). */
+  endpoint: string | undefined;
+  /** Not the first candidate's cluster: the decision failed over. */
+  failover: boolean;
   /**
    * Report how the exchange went (false for a 5xx answer or a broken tunnel) to outlier
    * detection; a no-op for local endpoints. Call at most once; later calls are ignored.
@@ -98,7 +104,7 @@ export class RouteDialer {
       // A request whose caller has gone is never dialed (it would only be reset at once).
       if (callerGone()) throw new CallerGone();
       try {
-        return await this.dialOne(candidate, source);
+        return { ...await this.dialOne(candidate, source), failover: isFailover(candidate, decision) };
       } catch (err) {
         const failure = err instanceof CausewayError ? err : new CausewayError(ErrorCodes.UPSTREAM_CONNECT, describeError(err), { cause: err });
         failures.push(failure);
@@ -108,11 +114,12 @@ export class RouteDialer {
     throw summarise(target, failures);
   }
 
-  private async dialOne(planned: Candidate, source: string | undefined): Promise<DialedRoute> {
+  private async dialOne(planned: Candidate, source: string | undefined): Promise<Omit<DialedRoute, 'failover'>> {
     const candidate = planned.target;
     if (candidate.kind === 'local') {
       const socket = await this.connectLocal(candidate.endpoint, candidate.port);
-      return { stream: socket, target: candidate, route: `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`, settle: () => {} };
+      const where = formatIpAddress(candidate.endpoint.address, candidate.port);
+      return { stream: socket, target: candidate, route: `local ${where}`, cluster: undefined, endpoint: where, settle: () => {} };
     }
     const tunnel = await this.openTunnel(planned, source);
     const announced = tunnel.headers[CAUSEWAY_ENDPOINT];
@@ -123,6 +130,8 @@ export class RouteDialer {
       stream: tunnel.stream,
       target: candidate,
       route: `remote ${candidate.cluster} via ${candidate.gateway.identity} -> ${endpoint}`,
+      cluster: candidate.cluster,
+      endpoint: endpoint === 'unknown endpoint' ? undefined : endpoint,
       settle: (ok) => {
         if (settled) return;
         settled = true;
@@ -173,6 +182,20 @@ export class RouteDialer {
       this.options.outliers.recordFailure(key, failoverOf(this.options.engine.policies(), planned.service).outlier, reason);
     }
   }
+}
+
+/** The cluster a candidate sends to; undefined for a local endpoint. */
+export function clusterOf(target: RouteTarget): string | undefined {
+  return target.kind === 'remote' ? target.cluster : undefined;
+}
+
+/**
+ * Whether serving by `candidate` is a failover: it is in another cluster than the decision's
+ * first candidate (a retry on another endpoint of the same cluster is not).
+ */
+export function isFailover(candidate: Candidate, decision: RouteDecision): boolean {
+  const first = decision.candidates[0];
+  return first !== undefined && clusterOf(first.target) !== clusterOf(candidate.target);
 }
 
 export function describeTarget(target: RouteTarget): string {

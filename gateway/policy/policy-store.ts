@@ -3,8 +3,9 @@ import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  CausewayError, ErrorCodes, describeError, isPlainObject, syncDirectory, writeAtomic, type Logger, type Store,
+  CausewayError, ErrorCodes, describeError, NO_EVENTS, isPlainObject, syncDirectory, writeAtomic, type EventSink, type Logger, type Store,
 } from '../../registry/index.js';
+import type { PolicyEvent } from '../telemetry/events.js';
 import type { AccessRule } from '../dataplane/access-rules.js';
 import { compilePolicySet, type PolicyInput } from './compile.js';
 import { apiFileName } from './kind-names.js';
@@ -27,6 +28,8 @@ export interface PolicyStoreOptions {
   debounceMs?: number;
   /** The directory is also read this often: fs.watch can miss events (network file systems, ConfigMap swaps). */
   pollIntervalMs?: number;
+  /** Telemetry: each set put in force, each set refused. */
+  events?: EventSink<PolicyEvent>;
 }
 
 export interface PolicyRefusal {
@@ -95,7 +98,7 @@ export class PolicyStore implements PolicySource {
 
   constructor(options: PolicyStoreOptions) {
     this.options = {
-      clock: Date.now, debounceMs: 150, pollIntervalMs: 5_000, ...options,
+      clock: Date.now, debounceMs: 150, pollIntervalMs: 5_000, events: NO_EVENTS, ...options,
       logger: options.logger.child({ component: 'policy-store' }),
     };
     this.appliedAt = this.options.clock();
@@ -258,6 +261,7 @@ export class PolicyStore implements PolicySource {
     this.inputsKey = key;
     this.appliedAt = this.options.clock();
     this.options.logger.info({ version: set.version, documents: set.documents.length }, 'policy set in force');
+    this.options.events.publish({ type: 'policy.applied', version: set.version, documents: set.documents.length });
     if (save) {
       const saved: SavedSet = { version: set.version, appliedAt: this.appliedAt, documents: set.documents.map((d) => ({ origin: d.origin, document: d.document })) };
       // The set is in force either way; only a restart into a broken directory would miss it.
@@ -274,6 +278,7 @@ export class PolicyStore implements PolicySource {
 
   private refuse(source: PolicyRefusal['source'], errors: PolicyError[]): void {
     this.lastRefusal = { at: new Date(this.options.clock()).toISOString(), source, errors };
+    this.options.events.publish({ type: 'policy.refused', source, problems: errors.length });
     this.options.logger.warn({ source, version: this.set.version, errors: errors.slice(0, 100).map(formatPolicyError), count: errors.length },
       'policy set refused; the set in force stays');
   }

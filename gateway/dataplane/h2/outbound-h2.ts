@@ -116,9 +116,11 @@ export class OutboundH2 {
     const plannedAuthority = `${planned.service}:${planned.port}`;
     let route: string;
     let upstream;
+    let endpoint: string | undefined;
     try {
       if (candidate.kind === 'local') {
-        route = `local ${formatIpAddress(candidate.endpoint.address, candidate.port)}`;
+        endpoint = formatIpAddress(candidate.endpoint.address, candidate.port);
+        route = `local ${endpoint}`;
         // This gateway owns the endpoint: it is the one to tell the backend who is calling.
         const out = callHeaders(headers, { method, path, scheme: 'http', authority: plannedAuthority }, towardBackend(this.options.by(), source));
         upstream = this.options.h2c.session(candidate.endpoint, candidate.port).request(out, { endStream: false });
@@ -140,6 +142,8 @@ export class OutboundH2 {
         this.options.onRecord({
           source: source ?? 'anonymous', method, service: target.key, port: target.port, route,
           status: status ?? 502, ...(status === undefined ? { code: ErrorCodes.UPSTREAM_BROKEN } : {}), durationMs: performance.now() - started,
+          ...(candidate.kind === 'remote' ? { cluster: candidate.cluster } : {}), ...(endpoint === undefined ? {} : { endpoint }),
+          failover: false,
         });
       },
     });

@@ -22,6 +22,10 @@ export interface ExchangeOutcome {
   upstreamFailed: boolean;
   /** This try failed and the request goes on to another one: the caller got nothing from it. */
   retried?: boolean;
+  /** Bytes of this try's request sent upstream (head and body, framing included). */
+  requestBytes?: number;
+  /** Bytes of the answer passed to the caller (head and body). */
+  responseBytes?: number;
 }
 
 /**
@@ -110,6 +114,9 @@ class Exchange implements ConnectionOwner {
   passedOn = false;
   watch: IdleWatch;
   answerTimer: NodeJS.Timeout | undefined;
+  /** For telemetry: what went upstream and what came back to the caller (ExchangeOutcome). */
+  requestBytes = 0;
+  responseBytes = 0;
 
   constructor(readonly owner: Http1ProxyConnection, readonly head: MessageHead, readonly routed: RoutedRequest, readonly attempt: number) {
     this.response = new Http1Parser('response', owner.options.maxHeadBytes);
@@ -278,6 +285,7 @@ export class Http1ProxyConnection {
     const upstream = routed.conn.stream;
     upstream.cork();
     upstream.write(routed.head);
+    exchange.requestBytes += routed.head.length;
     process.nextTick(() => upstream.uncork());
     if (attempt > 0) {
       // A retry: the (bodiless) request was read to its end the first time.
@@ -301,6 +309,7 @@ export class Http1ProxyConnection {
     if (step.consumed > 0) {
       const body = step.consumed === chunk.length ? chunk : chunk.subarray(0, step.consumed);
       const upstream = exchange.routed.conn.stream;
+      exchange.requestBytes += body.length;
       if (!upstream.write(body) && !step.end) {
         this.downstream.pause();
         upstream.once('drain', () => {
@@ -497,6 +506,7 @@ export class Http1ProxyConnection {
 
   private writeDownstream(exchange: Exchange, bytes: Buffer): void {
     exchange.passedOn = true;
+    exchange.responseBytes += bytes.length;
     if (!this.downstream.write(bytes)) {
       const upstream = exchange.routed.conn.stream;
       upstream.pause();
@@ -638,7 +648,7 @@ export class Http1ProxyConnection {
     pool.release(conn, !exchange.tainted && exchange.requestEnded && exchange.responseEnded);
     if (this.exchange === exchange) this.exchange = undefined;
     try {
-      exchange.routed.done(outcome);
+      exchange.routed.done({ ...outcome, requestBytes: exchange.requestBytes, responseBytes: exchange.responseBytes });
     } catch (err) {
       this.options.logger.warn({ err: describeError(err) }, 'exchange listener threw');
     }

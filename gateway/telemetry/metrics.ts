@@ -1,0 +1,206 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundedLabel, identityLabel } from './bounded-label.js';
+import { isUnknownTarget, outcomeOf } from './outcome.js';
+import type { InboundRequestEvent, OutboundRequestEvent, TelemetryEvent, TunnelClosedEvent } from './events.js';
+import type { PeerEvent } from '../../federation/index.js';
+
+export interface MetricsOptions {
+  localCluster: string;
+  /** The cluster of a calling gateway, by its SPIFFE ID. */
+  clusterOfGateway: (identity: string) => string | undefined;
+  /** Distinct source identities given their own series; the rest are `other`. */
+  maxSourceIdentities: number;
+  /** Distinct destination services given their own series; the rest are `other`. */
+  maxServices: number;
+  /** Node.js process metrics (process_*, nodejs_*); off for the gateways of one test process after the first. */
+  processMetrics: boolean;
+}
+
+/** Request durations: 1 ms to 10 s (the data plane's range, timeouts included). */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Replication lag: a healthy link is tens of ms; seconds mean a stall. */
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+const TRAFFIC_LABELS = ['direction', 'source_identity', 'source_cluster', 'destination_service', 'destination_cluster'] as const;
+
+/**
+ * The event-driven half of /metrics: counters and histograms fed by the telemetry bus. Names,
+ * units and suffixes follow the Prometheus conventions (`_total`, `_seconds`, `_bytes`);
+ * every label is bounded (docs/observability.md lists each metric and its cardinality).
+ * Gauges read when scraped are in metric-gauges.ts, on the same registry.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly identities: BoundedLabel;
+  private readonly services: BoundedLabel;
+  private readonly requests: Counter;
+  private readonly requestDuration: Histogram;
+  private readonly connections: Counter;
+  private readonly sentBytes: Counter;
+  private readonly receivedBytes: Counter;
+  private readonly denials: Counter;
+  private readonly failovers: Counter;
+  private readonly retries: Counter;
+  private readonly ejections: Counter;
+  private readonly replicationLag: Histogram;
+  private readonly peerRecords: Counter;
+  private readonly linkTransitions: Counter;
+  private readonly policyRefusals: Counter;
+
+  constructor(private readonly options: MetricsOptions) {
+    this.identities = new BoundedLabel(options.maxSourceIdentities);
+    this.services = new BoundedLabel(options.maxServices);
+    const registers = [this.registry];
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'causeway_requests_total', registers,
+      help: 'HTTP requests and gRPC calls answered or refused, by caller, destination and outcome; code is the HTTP status (0: no answer).',
+      labelNames: [...TRAFFIC_LABELS, 'code', 'outcome'],
+    });
+    this.requestDuration = new Histogram({
+      name: 'causeway_request_duration_seconds', registers, buckets: DURATION_BUCKETS,
+      help: 'Time from a request arriving to its answer finishing (a tunnel: to its opening), by destination and outcome.',
+      labelNames: ['direction', 'destination_service', 'destination_cluster', 'outcome'],
+    });
+    this.connections = new Counter({
+      name: 'causeway_connections_total', registers,
+      help: 'TCP tunnels (CONNECT, forward ports) opened or refused, by caller, destination and outcome.',
+      labelNames: [...TRAFFIC_LABELS, 'outcome'],
+    });
+    this.sentBytes = new Counter({
+      name: 'causeway_sent_bytes_total', registers,
+      help: 'Bytes from callers toward services (HTTP heads and bodies; tunnel payload when it closes).',
+      labelNames: ['direction', 'destination_service', 'protocol'],
+    });
+    this.receivedBytes = new Counter({
+      name: 'causeway_received_bytes_total', registers,
+      help: 'Bytes from services back to callers (HTTP heads and bodies; tunnel payload when it closes).',
+      labelNames: ['direction', 'destination_service', 'protocol'],
+    });
+    this.denials = new Counter({
+      name: 'causeway_access_denials_total', registers,
+      help: 'Requests and tunnels refused by access policy at this gateway, the one that decides for its own endpoints, by the rule that decided (default: no rule allowed it).',
+      labelNames: ['rule', 'destination_service'],
+    });
+    this.failovers = new Counter({
+      name: 'causeway_failovers_total', registers,
+      help: 'Requests served by a cluster after the first one their decision ranked, by the cluster that served them.',
+      labelNames: ['destination_service', 'destination_cluster'],
+    });
+    this.retries = new Counter({
+      name: 'causeway_retries_total', registers,
+      help: 'Tries after the first (FailoverPolicy retries), by destination service.',
+      labelNames: ['destination_service'],
+    });
+    this.ejections = new Counter({
+      name: 'causeway_outlier_ejections_total', registers,
+      help: 'Remote gateways taken out of rotation by outlier detection, by their cluster and the service port.',
+      labelNames: ['destination_cluster', 'destination_service'],
+    });
+    this.replicationLag = new Histogram({
+      name: 'causeway_replication_lag_seconds', registers, buckets: LAG_BUCKETS,
+      help: "A peer's catalog write to its Delta applied here (across two clocks: includes their skew).",
+      labelNames: ['peer'],
+    });
+    this.peerRecords = new Counter({
+      name: 'causeway_peer_messages_received_total', registers,
+      help: 'Snapshots and Deltas received from each peer, accepted (ACK) or rejected whole (NACK).',
+      labelNames: ['peer', 'kind', 'result'],
+    });
+    this.linkTransitions = new Counter({
+      name: 'causeway_peer_link_changes_total', registers,
+      help: "Changes of each peer link's state, by the state entered.",
+      labelNames: ['peer', 'state'],
+    });
+    this.policyRefusals = new Counter({
+      name: 'causeway_policy_refusals_total', registers,
+      help: 'Policy sets refused whole (the set in force stays), by where they came from.',
+      labelNames: ['source'],
+    });
+  }
+
+  /** The bus subscriber. */
+  readonly observe = (event: TelemetryEvent): void => {
+    switch (event.type) {
+      case 'request':
+        this.outbound(event);
+        return;
+      case 'inbound':
+        this.inbound(event);
+        return;
+      case 'tunnel.closed':
+        this.tunnelClosed(event);
+        return;
+      case 'outlier.ejected':
+        this.ejections.inc({ destination_cluster: event.cluster, destination_service: this.service(event.service) });
+        return;
+      case 'policy.refused':
+        this.policyRefusals.inc({ source: event.source });
+        return;
+      case 'policy.applied':
+        return;
+      default:
+        this.peer(event);
+    }
+  };
+
+  /** The exposition, in the Prometheus text format (version 0.0.4). */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private service(name: string, code?: string): string {
+    return isUnknownTarget(code) || name === '' ? 'unknown' : this.services.value(name);
+  }
+
+  private outbound({ record }: OutboundRequestEvent): void {
+    const outcome = outcomeOf(record.status, record.code);
+    const destination = this.service(record.service, record.code);
+    const cluster = record.cluster ?? 'none';
+    const traffic = {
+      direction: 'outbound', source_identity: this.identities.value(identityLabel(record.source)),
+      source_cluster: this.options.localCluster, destination_service: destination, destination_cluster: cluster,
+    };
+    // A CONNECT that carries HTTP inside is counted by its requests, not as a tunnel.
+    const tunnel = record.method === 'CONNECT' && !(record.route ?? '').includes(' inside ');
+    if (record.method === 'CONNECT' && !tunnel) return;
+    if (tunnel) this.connections.inc({ ...traffic, outcome });
+    else this.requests.inc({ ...traffic, code: String(record.status), outcome });
+    this.requestDuration.observe({ direction: 'outbound', destination_service: destination, destination_cluster: cluster, outcome }, record.durationMs / 1000);
+    if (record.failover === true && record.cluster !== undefined) this.failovers.inc({ destination_service: destination, destination_cluster: cluster });
+    if (record.retries !== undefined && record.retries > 0) this.retries.inc({ destination_service: destination }, record.retries);
+    if (record.requestBytes !== undefined) this.sentBytes.inc({ direction: 'outbound', destination_service: destination, protocol: 'http' }, record.requestBytes);
+    if (record.responseBytes !== undefined) this.receivedBytes.inc({ direction: 'outbound', destination_service: destination, protocol: 'http' }, record.responseBytes);
+  }
+
+  private inbound(event: InboundRequestEvent): void {
+    const outcome = outcomeOf(event.status, event.code);
+    const destination = this.service(event.service, event.code);
+    const traffic = {
+      direction: 'inbound', source_identity: this.identities.value(identityLabel(event.source)),
+      source_cluster: this.options.clusterOfGateway(event.peer) ?? 'unknown', destination_service: destination,
+      destination_cluster: this.options.localCluster,
+    };
+    if (event.kind === 'tcp') this.connections.inc({ ...traffic, outcome });
+    else this.requests.inc({ ...traffic, code: String(event.status), outcome });
+    this.requestDuration.observe({ direction: 'inbound', destination_service: destination, destination_cluster: this.options.localCluster, outcome }, event.durationMs / 1000);
+    if (outcome === 'denied') this.denials.inc({ rule: event.rule ?? 'default', destination_service: destination });
+    if (event.requestBytes !== undefined) this.sentBytes.inc({ direction: 'inbound', destination_service: destination, protocol: 'http' }, event.requestBytes);
+    if (event.responseBytes !== undefined) this.receivedBytes.inc({ direction: 'inbound', destination_service: destination, protocol: 'http' }, event.responseBytes);
+  }
+
+  private tunnelClosed(event: TunnelClosedEvent): void {
+    const labels = { direction: event.direction, destination_service: this.service(event.service), protocol: 'tcp' };
+    this.sentBytes.inc(labels, event.bytesSent);
+    this.receivedBytes.inc(labels, event.bytesReceived);
+  }
+
+  private peer(event: PeerEvent): void {
+    if (event.type === 'peer.link') {
+      this.linkTransitions.inc({ peer: event.peer, state: event.state });
+      return;
+    }
+    this.peerRecords.inc({ peer: event.peer, kind: event.kind, result: event.accepted ? 'accepted' : 'rejected' });
+    if (event.lagMs !== undefined) this.replicationLag.observe({ peer: event.peer }, event.lagMs / 1000);
+  }
+}
