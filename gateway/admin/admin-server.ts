@@ -3,10 +3,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CausewayError, ErrorCodes, describeError, listenOn, silentLogger, validatePeerLabels, type Logger } from '../../registry/index.js';
 import type { Gateway } from '../gateway.js';
 import { bearerMatches } from './admin-token.js';
+import { serveDashboard } from './dashboard-routes.js';
 import { explain } from '../policy/explain.js';
 import { decodePath, readJsonObject, sendError, sendJson } from './http-json.js';
+import { LiveFeed } from './live-feed.js';
 import { servePolicies } from './policy-routes.js';
-import { buildBundles, buildServices, buildStatus } from './status.js';
+import { buildBundles, buildLiveUpdate, buildServices, buildStatus } from './status.js';
 
 export interface AdminServerOptions {
   gateway: Gateway;
@@ -19,14 +21,16 @@ export interface AdminServerOptions {
 const MAX_TOKEN_TTL_SECONDS = 7 * 86400;
 
 /**
- * The admin listener (design brief port 15000): /healthz, /readyz, the JSON status API
- * and the peering operations the CLI drives. Reads are open (they carry no secrets);
- * every mutation needs the bearer token from `<dataDir>/admin.token`.
+ * The admin listener (design brief port 15000): /healthz, /readyz, the JSON status API, the
+ * dashboard and its live feed, and the peering operations the CLI drives. Reads are open
+ * (they carry no secrets); every mutation needs the bearer token from `<dataDir>/admin.token`.
  */
 export class AdminServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly logger: Logger;
+  /** The dashboard's WebSocket at /v1/live. */
+  private readonly liveFeed: LiveFeed;
   private closed = false;
 
   constructor(private readonly options: AdminServerOptions) {
@@ -39,15 +43,17 @@ export class AdminServer {
       socket.setTimeout(options.requestTimeoutMs ?? 30_000, () => socket.destroy());
       socket.once('close', () => this.sockets.delete(socket));
     });
+    this.liveFeed = new LiveFeed(this.server, { read: () => buildLiveUpdate(options.gateway), logger: this.logger });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
     return listenOn(this.server, host, port);
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.liveFeed.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
@@ -191,6 +197,7 @@ export class AdminServer {
       res.writeHead(204).end();
       return;
     }
+    if (await serveDashboard(req, res, segments)) return;
     sendJson(res, 404, { error: { code: ErrorCodes.NOT_FOUND, message: `no route ${route}` } });
   }
 }

@@ -9,7 +9,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** HTTP status for an error code: bad input 400, auth 401/403, missing 404, conflict 409, refused content 422, upstream 502. */
+/** HTTP status for an error code: bad input 400, auth 401/403, missing 404, conflict 409, refused content 422, upstream 502, not served here 503. */
 export function statusFor(err: CausewayError): number {
   switch (err.code) {
     case ErrorCodes.BODY_INVALID:
@@ -26,10 +26,12 @@ export function statusFor(err: CausewayError): number {
     case ErrorCodes.ADMIN_UNAUTHORIZED:
       return 401;
     case ErrorCodes.PEER_REFUSED:
+    case ErrorCodes.ORIGIN_REFUSED:
       return 403;
     case ErrorCodes.SERVICE_UNKNOWN:
     case ErrorCodes.PEER_UNKNOWN:
     case ErrorCodes.POLICY_UNKNOWN:
+    case ErrorCodes.NOT_FOUND:
       return 404;
     case ErrorCodes.PEER_EXISTS:
     case ErrorCodes.CA_ROTATION:
@@ -40,6 +42,8 @@ export function statusFor(err: CausewayError): number {
       return 422;
     case ErrorCodes.PEER_UNREACHABLE:
       return 502;
+    case ErrorCodes.DASHBOARD_UNAVAILABLE:
+      return 503;
     default:
       return 500;
   }

@@ -144,3 +144,12 @@ export function buildServices(gateway: Gateway): Array<Record<string, unknown>> 
     return { key, ports: service?.ports ?? [], clusters };
   });
 }
+
+/**
+ * One message of the live feed (/v1/live): GET /v1/status without its services, which come
+ * beside it as GET /v1/services has them, and GET /v1/traffic.
+ */
+export function buildLiveUpdate(gateway: Gateway): Record<string, unknown> {
+  const { services, ...status } = buildStatus(gateway);
+  return { type: 'update', status, services, traffic: gateway.traffic.snapshot() };
+}
