@@ -15,7 +15,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/link-bin.mjs scripts/
+COPY scripts/link-bin.mjs scripts/build-dashboard.mjs scripts/
 COPY registry registry
 COPY federation federation
 COPY gateway gateway
@@ -36,6 +36,7 @@ COPY --from=build /src/package.json package.json
 COPY --from=build /src/dist/registry dist/registry
 COPY --from=build /src/dist/federation dist/federation
 COPY --from=build /src/dist/gateway dist/gateway
+COPY --from=build /src/dist/dashboard dist/dashboard
 COPY --from=build /src/federation/peering/federation.proto federation/peering/federation.proto
 # distroless "nonroot": uid and gid 65532, numeric so that the kubelet can check runAsNonRoot.
 USER 65532:65532
