@@ -20,6 +20,8 @@ export interface LinkStats {
   /** The peer's messages we rejected. */
   rejected: number;
   lastAckLagMs?: number;
+  /** The peer's write → applied here of its latest Delta (across two clocks; see PeerEvent). */
+  lastReplicationLagMs?: number;
   /** ms since the epoch of the last message received from the peer. */
   lastContactMs?: number;
 }
@@ -381,9 +383,11 @@ export class LinkSession {
     }
     this.ack(seq, errors);
     const written = kind === 'delta' ? readLong(body?.writtenAtMs ?? 0, 'delta.writtenAtMs', []) : undefined;
+    const lagMs = written === undefined || written === 0 || errors.length > 0 ? undefined : Math.max(0, this.options.now() - written);
+    if (lagMs !== undefined) this.options.stats.lastReplicationLagMs = lagMs;
     this.options.events.publish({
       type: 'peer.records', peer: peer.name, cluster: peer.cluster, kind, records: records.length, accepted: errors.length === 0,
-      ...(written === undefined || written === 0 || errors.length > 0 ? {} : { lagMs: Math.max(0, this.options.now() - written) }),
+      ...(lagMs === undefined ? {} : { lagMs }),
     });
   }
 

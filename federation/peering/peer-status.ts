@@ -40,8 +40,10 @@ export interface PeerStatus {
   ackedDeltas: number;
   /** Our messages on the current link not yet acknowledged. */
   unacked: number;
-  /** send → ack time of the latest acknowledgement. */
+  /** send → ack time of the latest acknowledgement (one clock: ours). */
   lastAckLagMs?: number;
+  /** The peer's catalog write → applied here, of its latest Delta (two clocks: includes their skew). */
+  lastReplicationLagMs?: number;
   /** Live services of the peer's cluster in our catalog. */
   importedServices: number;
   /** Live services of our cluster exported to this peer (what the peer gets). */
@@ -95,5 +97,6 @@ export function peerStatus(
   if (silentMs !== undefined) status.silentMs = silentMs;
   if (entry.lastError !== undefined) status.lastError = entry.lastError;
   if (stats.lastAckLagMs !== undefined) status.lastAckLagMs = stats.lastAckLagMs;
+  if (stats.lastReplicationLagMs !== undefined) status.lastReplicationLagMs = stats.lastReplicationLagMs;
   return status;
 }

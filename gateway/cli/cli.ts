@@ -9,6 +9,7 @@ import { allowCommand } from './allow-command.js';
 import { policyApply, policyDelete, policyGet } from './policy-commands.js';
 import { explainCommand } from './explain-command.js';
 import { agents, services, status } from './status-commands.js';
+import { top } from './top-command.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
 import { packageVersion } from './version.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   agents,
   services,
   status,
+  top,
   reload,
   demo: demoCommand,
 };

@@ -78,7 +78,7 @@ function policyLine(p: PolicySummaryView): string {
 }
 
 export const status: Command = {
-  summary: 'show the gateway: identity, listeners, peers, bundles, services, ejected gateways',
+  summary: 'show the gateway on one screen: identity, listeners, peers with staleness and lag, bundles and expiry, sources, policy, ejections',
   usage: 'causeway status [target options]',
   options: { ...TARGET_OPTIONS },
   async run({ values, format }) {
@@ -87,11 +87,12 @@ export const status: Command = {
     print(`gateway   ${answer.gateway.identity}  (cluster ${answer.cluster}, ready: ${answer.gateway.ready})`);
     print(`svid      valid until ${answer.gateway.svidNotAfter}`);
     for (const [name, address] of Object.entries(answer.listeners as Record<string, string>)) print(`listen    ${name.padEnd(10)} ${address}`);
-    for (const bundle of answer.bundles as Array<Record<string, any>>) {
-      print(`bundle    ${bundle.trustDomain}${bundle.local ? ' (local)' : ''}  sequence ${bundle.sequence}  roots ${bundle.roots.length}`);
+    for (const bundle of answer.bundles as Array<{ trustDomain: string; local: boolean; sequence: number; roots: Array<{ notAfter: string }> }>) {
+      const expiry = bundle.roots.map((r) => r.notAfter).sort()[0];
+      print(`bundle    ${bundle.trustDomain}${bundle.local ? ' (local)' : ''}  sequence ${bundle.sequence}  roots ${bundle.roots.length}${expiry === undefined ? '' : `  first expiry ${expiry}`}`);
     }
     for (const line of trustSourceLines(answer.trust)) print(line);
-    for (const peer of answer.peers as Array<{ name: string; cluster: string; state: string }>) print(`peer      ${peer.name}  ${peer.cluster}  ${peer.state}`);
+    for (const peer of answer.peers as PeerView[]) print(peerLine(peer));
     const serviceList = answer.services as ServiceView[];
     const unreachable = serviceList.flatMap((s) => Object.entries(s.clusters)
       .filter(([, c]) => c.reachability === 'unreachable' || c.reachability === 'ejected').map(([cluster, c]) => `${s.key}@${cluster} ${c.reachability}`));
@@ -111,6 +112,23 @@ export const status: Command = {
     }
   },
 };
+
+interface PeerView {
+  name: string; cluster: string; state: string; stale?: boolean; silentMs?: number;
+  lastAckLagMs?: number; lastReplicationLagMs?: number; unacked?: number; importedServices?: number; exportedServices?: number; lastError?: string;
+}
+
+/**
+ * One peer: its link, and — while connected — how fresh it is (a silent link is STALE long
+ * before it is declared down), its lags and what it has not acknowledged.
+ */
+function peerLine(p: PeerView): string {
+  const ms = (v: number | undefined): string => (v === undefined ? '-' : `${Math.round(v)} ms`);
+  if (p.state !== 'connected') return `peer      ${p.name}  ${p.cluster}  ${p.state}${p.lastError === undefined ? '' : `  ${clip(p.lastError)}`}`;
+  const freshness = p.stale === true ? `STALE (nothing received for ${ms(p.silentMs)})` : `last heard ${ms(p.silentMs)} ago`;
+  return `peer      ${p.name}  ${p.cluster}  connected, ${freshness}  replication lag ${ms(p.lastReplicationLagMs)}  ack ${ms(p.lastAckLagMs)}`
+    + `  unacked ${p.unacked ?? 0}  imported ${p.importedServices ?? 0} exported ${p.exportedServices ?? 0}`;
+}
 
 interface TrustSourcesView {
   intermediate?: { source: string; state: string; watch: { state: string; lastError?: string }; lastRefusal?: { reason: string } };

@@ -105,6 +105,24 @@ describe('telemetry: metrics and access logs count a known sequence exactly', ()
     assert.deepEqual(answers, { allowed: [200, 200, 200], denied: [403, 403], failedOver: [200, 200], upstreamError: [502] });
   });
 
+  it('causeway top shows the live edges and totals, once as a table or as JSON; status shows the link\'s lags', async () => {
+    const total = SENT.allowed + 1 + SENT.denied + SENT.failedOver + SENT.upstreamError;
+    const json = await runCli(['top', '--once', '-o', 'json', '--admin', a!.listeners.admin]);
+    assert.equal(json.code, 0, json.stderr);
+    const snapshot = JSON.parse(json.stdout) as { totals: { requests: number; denials: number; failovers: number }; edges: Array<{ to: string; service: string }> };
+    assert.deepEqual(snapshot.totals, { requests: total, errors: 1, denials: SENT.denied, failovers: SENT.failedOver });
+    const screen = await runCli(['top', '--once', '--admin', a!.listeners.admin]);
+    assert.equal(screen.code, 0, screen.stderr);
+    assert.match(screen.stdout, new RegExp(`^requests ${total} +errors 1 +denials ${SENT.denied} +failovers ${SENT.failedOver}`, 'm'), screen.stdout);
+    // Within the 10 s window the edges are listed (a slow machine may have let them age out).
+    if (snapshot.edges.length > 0) assert.match(screen.stdout, /^outbound +cluster-a +cluster-b +echo\.demo +\d/m, screen.stdout);
+    const bad = await runCli(['top', '--interval', 'soon', '--admin', a!.listeners.admin]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /CW_USAGE.*--interval/);
+    const status = await runCli(['status', '--admin', a!.listeners.admin]);
+    assert.match(status.stdout, /^peer +cluster-b +cluster-b +connected, last heard \d+ ms ago +replication lag (\d+ ms|-) +ack \d+ ms +unacked \d+ +imported 4 exported 0$/m, status.stdout);
+  });
+
   it('the calling gateway counts each outcome exactly, by caller, destination and cluster', async () => {
     const series = (labels: string): string => `{job="a",direction="outbound",source_identity="${CALLER.slice('spiffe://'.length)}",source_cluster="cluster-a",${labels}}`;
     const requests = (labels: string): string => `sum(causeway_requests_total${series(labels)})`;
