@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages the test suite runs as real peers: openssl (certificate checks), curl (a real
-# HTTP proxy client) and chromium (the browser the dashboard test drives, through playwright-core,
-# at /usr/bin/chromium). Installed only when missing, so a developer machine is left alone.
+# HTTP proxy client), chromium (the browser the dashboard test drives, through playwright-core,
+# at /usr/bin/chromium) and prometheus (the server that scrapes /metrics in the telemetry test,
+# and promtool, which lints the exposition and tests the documented alert rules). Installed only
+# when missing, so a developer machine is left alone.
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-tools: missing ${need[*]}; run as root or install them" >&2
@@ -14,5 +17,15 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # The prometheus package would start its own daemon (port 9090) where an init system runs:
+  # policy-rc.d (invoke-rc.d's documented hook) forbids starting services during this install.
+  policy=/usr/sbin/policy-rc.d
+  placed=no
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    placed=yes
+  fi
+  trap '[ "$placed" = yes ] && rm -f "$policy"' EXIT
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
