@@ -301,7 +301,7 @@ export class Gateway {
     const ca = await CertificateAuthority.loadOrCreate({
       dir: `${config.dataDir}/ca`, trustDomain: config.trustDomain, logger,
       publishWindowSeconds: config.trust.publishWindowSeconds,
-      refreshHintSeconds: config.trust.bundleRefreshHintSeconds,
+      refreshHintSeconds: config.trust.bundleRefreshHintSeconds, events: this.telemetry,
       // A superseded root stays published until the longest-lived SVID it may have signed expires.
       maxSvidTtlSeconds: Math.max(config.gatewaySvidTtlSeconds, config.trust.maxWorkloadSvidTtlSeconds),
       ...(config.trust.intermediate === undefined ? {} : {
@@ -312,7 +312,7 @@ export class Gateway {
     this.closers.push(() => ca.close());
     this.trust.set(ca.bundle());
     const svid = new SvidRotator({
-      ca, spiffeId: this.identity, ttlSeconds: config.gatewaySvidTtlSeconds, logger,
+      ca, spiffeId: this.identity, ttlSeconds: config.gatewaySvidTtlSeconds, logger, events: this.telemetry,
     });
     svid.start();
     this.closers.push(() => svid.close());
@@ -346,7 +346,7 @@ export class Gateway {
     this.closers.push(() => persister.close());
     // Every registry source starts at once and syncs on its own time; restored services no
     // source declares any more are tombstoned only once all of them have synced (SourceSet).
-    const sources = new SourceSet({ registry: localRegistry, logger });
+    const sources = new SourceSet({ registry: localRegistry, logger, events: this.telemetry });
     const staticSource = new StaticSource('config', config.services);
     this.staticSource = staticSource;
     sources.add(staticSource);

@@ -13,6 +13,7 @@ export * from './file-store.js';
 export * from './catalog-persister.js';
 export * from './sources/static-source.js';
 export * from './sources/source-set.js';
+export type { SourceEvent } from './sources/source-events.js';
 export * from './sources/source-kinds.js';
 export * from './sources/agent-source.js';
 export * from './sources/consul-source.js';

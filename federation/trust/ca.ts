@@ -1,7 +1,8 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { CausewayError, ErrorCodes, describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { CausewayError, ErrorCodes, NO_EVENTS, describeError, silentLogger, type EventSink, type Logger } from '../../registry/index.js';
+import type { TrustEvent } from './trust-events.js';
 import { readOptional, writeAtomic } from './ca-files.js';
 import { legacyState, parseCaState, type AuthorityRecord, type CaStateFile } from './ca-state.js';
 import {
@@ -35,6 +36,8 @@ export interface CertificateAuthorityOptions {
   refreshHintSeconds?: number;
   /** Sign with an operator-supplied intermediate under an organisation root instead of a self-managed root (files: intermediateFromFiles). */
   intermediate?: IntermediateSource | IntermediateFiles;
+  /** Telemetry: each change of the bundle or of the signing authority (trust-events.ts). */
+  events?: EventSink<TrustEvent>;
 }
 
 export interface IssuedCertificate {
@@ -99,6 +102,7 @@ export class CertificateAuthority {
       publishWindowSeconds: options.publishWindowSeconds ?? 300,
       maxSvidTtlSeconds: options.maxSvidTtlSeconds ?? 86400,
       refreshHintSeconds: options.refreshHintSeconds ?? 300,
+      events: options.events ?? NO_EVENTS,
       intermediate: options.intermediate === undefined ? undefined
         : 'read' in options.intermediate ? options.intermediate : intermediateFromFiles(options.intermediate),
     };
@@ -487,6 +491,7 @@ export class CertificateAuthority {
   }
 
   private emit(event: CaEvent): void {
+    this.options.events.publish({ type: 'ca.changed', trustDomain: this.trustDomain, change: event, sequence: this.state.sequence });
     for (const listener of this.listeners) {
       try {
         listener(event);

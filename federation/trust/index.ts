@@ -19,6 +19,7 @@ export {
 } from './handshake-guard.js';
 export { mtlsClientOptions, checkServerSpiffeId, type MtlsClientOptions } from './tls-client.js';
 export { SvidRotator } from './svid-rotator.js';
+export type { TrustEvent } from './trust-events.js';
 export { parseCsr, type ParsedCsr } from './csr.js';
 export { buildCsr } from './csr-builder.js';
 export { newKeyPair, type KeyPair } from './certificate-builder.js';

@@ -1,5 +1,6 @@
-import { describeError, silentLogger, type Logger } from '../../registry/index.js';
+import { describeError, silentLogger, type EventSink, type Logger } from '../../registry/index.js';
 import type { CertificateAuthority } from './ca.js';
+import type { TrustEvent } from './trust-events.js';
 import type { Svid, SvidSource } from './types.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -18,7 +19,11 @@ export class SvidRotator implements SvidSource {
   private readonly now: () => number;
   private closed = false;
 
-  constructor(private readonly options: { ca: CertificateAuthority; spiffeId: string; ttlSeconds: number; logger?: Logger; now?: () => number }) {
+  constructor(private readonly options: {
+    ca: CertificateAuthority; spiffeId: string; ttlSeconds: number; logger?: Logger; now?: () => number;
+    /** Telemetry: each renewal, and each renewal the CA could not serve (trust-events.ts). */
+    events?: EventSink<TrustEvent>;
+  }) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'svid' });
     this.now = options.now ?? Date.now;
     this.svid = options.ca.issueKeyAndSvid(options.spiffeId, options.ttlSeconds);
@@ -40,6 +45,7 @@ export class SvidRotator implements SvidSource {
   rotateNow(): Svid {
     this.svid = this.options.ca.issueKeyAndSvid(this.options.spiffeId, this.options.ttlSeconds);
     this.logger.info({ spiffeId: this.svid.spiffeId, notAfter: this.svid.notAfter.toISOString() }, 'SVID rotated');
+    this.options.events?.publish({ type: 'svid.rotated', spiffeId: this.svid.spiffeId, notAfter: this.svid.notAfter.toISOString() });
     for (const listener of this.listeners) {
       try {
         listener(this.svid);
@@ -73,6 +79,7 @@ export class SvidRotator implements SvidSource {
     } catch (err) {
       this.logger.error({ spiffeId: this.svid.spiffeId, reason: describeError(err), notAfter: this.svid.notAfter.toISOString() },
         `cannot renew the SVID; retrying in ${RETRY_MS / 1000} s`);
+      this.options.events?.publish({ type: 'svid.renewal-failed', spiffeId: this.svid.spiffeId, reason: describeError(err) });
       clearTimeout(this.timer);
       if (this.closed) return;
       this.timer = setTimeout(() => this.rotateOrRetry(), RETRY_MS);

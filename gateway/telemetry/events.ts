@@ -1,4 +1,5 @@
-import type { PeerEvent } from '../../federation/index.js';
+import type { SourceEvent } from '../../registry/index.js';
+import type { PeerEvent, TrustEvent } from '../../federation/index.js';
 import type { RequestRecord } from '../dataplane/request-record.js';
 
 /**
@@ -7,7 +8,7 @@ import type { RequestRecord } from '../dataplane/request-record.js';
  * (catalog sizes, link state, certificate expiry) are read from the components' status when
  * scraped and have no event.
  */
-export type TelemetryEvent = PeerEvent | DataPlaneEvent | PolicyEvent;
+export type TelemetryEvent = SourceEvent | PeerEvent | TrustEvent | DataPlaneEvent | PolicyEvent;
 
 export type DataPlaneEvent = OutboundRequestEvent | InboundRequestEvent | TunnelClosedEvent | EjectionEvent;
 

@@ -95,7 +95,7 @@ export function registerGauges(registry: Registry, gateway: Gateway): void {
   // Policy.
   gauge('causeway_policy_version', 'Version of the policy set in force (it grows with each set applied).', [], () => [[{}, gateway.policies.status().version]]);
   gauge('causeway_policy_documents', 'Policy documents in the set in force.', [], () => [[{}, gateway.policies.status().documents]]);
-  gauge('causeway_policy_last_refusal_timestamp_seconds', 'When a policy set was last refused, as Unix time (absent: never).', [], () => {
+  gauge('causeway_policy_last_refusal_timestamp_seconds', 'When a policy set was last refused, as Unix time (0: never since the gateway started).', [], () => {
     const refusal = gateway.policies.status().lastRefusal;
     return refusal === undefined ? [] : [[{}, seconds(Date.parse(refusal.at))]];
   });
@@ -105,6 +105,8 @@ export function registerGauges(registry: Registry, gateway: Gateway): void {
     () => gateway.sources.status().map((s) => [{ source: s.name, kind: s.kind }, s.synced ? 1 : 0]));
   gauge('causeway_source_services', 'Services each registry source declares.', ['source', 'kind'],
     () => gateway.sources.status().map((s) => [{ source: s.name, kind: s.kind }, s.services]));
+  gauge('causeway_source_failing', 'Whether each registry source\'s last attempt failed (1; it keeps trying, the catalog it gave stays) or not (0).', ['source', 'kind'],
+    () => gateway.sources.status().map((s) => [{ source: s.name, kind: s.kind }, s.lastError === undefined ? 0 : 1]));
   gauge('causeway_source_last_sync_timestamp_seconds', 'When each registry source last pushed a sync or a change, as Unix time.', ['source', 'kind'],
     () => gateway.sources.status().filter((s) => s.lastSyncAtMs !== undefined).map((s) => [{ source: s.name, kind: s.kind }, seconds(s.lastSyncAtMs ?? 0)]));
   gauge('causeway_agents', 'VM and bare-metal agents, by state (connected, within their lease, expired).', ['state'], () => {

@@ -46,6 +46,10 @@ export class GatewayMetrics {
   private readonly peerRecords: Counter;
   private readonly linkTransitions: Counter;
   private readonly policyRefusals: Counter;
+  private readonly sourceUpdates: Counter;
+  private readonly sourceErrors: Counter;
+  private readonly caChanges: Counter;
+  private readonly svidRenewals: Counter;
 
   constructor(private readonly options: MetricsOptions) {
     this.identities = new BoundedLabel(options.maxSourceIdentities);
@@ -117,6 +121,26 @@ export class GatewayMetrics {
       help: 'Policy sets refused whole (the set in force stays), by where they came from.',
       labelNames: ['source'],
     });
+    this.sourceUpdates = new Counter({
+      name: 'causeway_source_updates_total', registers,
+      help: 'Pushes of each registry source into the catalog: a sync, or one service declared, changed or removed.',
+      labelNames: ['source', 'kind'],
+    });
+    this.sourceErrors = new Counter({
+      name: 'causeway_source_start_failures_total', registers,
+      help: 'Registry sources whose start failed (they stay unsynced; causeway_source_failing shows sources failing now).',
+      labelNames: ['source', 'kind'],
+    });
+    this.caChanges = new Counter({
+      name: 'causeway_ca_changes_total', registers,
+      help: "Changes of this trust domain's CA: its published roots (bundle) or the authority that signs (activated).",
+      labelNames: ['change'],
+    });
+    this.svidRenewals = new Counter({
+      name: 'causeway_svid_renewals_total', registers,
+      help: "Renewals of this gateway's own SVID, and renewals the CA could not serve (retried; the current SVID stays).",
+      labelNames: ['result'],
+    });
   }
 
   /** The bus subscriber. */
@@ -138,6 +162,23 @@ export class GatewayMetrics {
         this.policyRefusals.inc({ source: event.source });
         return;
       case 'policy.applied':
+        return;
+      case 'source.update':
+        this.sourceUpdates.inc({ source: event.source, kind: event.kind });
+        return;
+      case 'source.error':
+        this.sourceErrors.inc({ source: event.source, kind: event.kind });
+        return;
+      case 'source.synced':
+        return;
+      case 'ca.changed':
+        this.caChanges.inc({ change: event.change });
+        return;
+      case 'svid.rotated':
+        this.svidRenewals.inc({ result: 'renewed' });
+        return;
+      case 'svid.renewal-failed':
+        this.svidRenewals.inc({ result: 'failed' });
         return;
       default:
         this.peer(event);

@@ -1,5 +1,7 @@
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { EventSink } from '../telemetry.js';
+import type { SourceEvent } from './source-events.js';
 import type { ServiceDeclaration, ServiceKey } from '../model.js';
 import type { Source, SourceSink } from '../catalog-types.js';
 
@@ -27,6 +29,8 @@ export interface SourceSetOptions {
   registry: SourceRegistry;
   logger?: Logger;
   now?: () => number;
+  /** Telemetry: each source's first sync, its failed attempts and its pushes (source-events.ts). */
+  events?: EventSink<SourceEvent>;
 }
 
 interface Entry {
@@ -86,6 +90,7 @@ export class SourceSet {
           // A source whose start rejects has given up; it stays unsynced (and so does the sweep).
           entry.lastError = describeError(err);
           this.logger.error({ source: entry.source.name, err: entry.lastError }, 'source failed to start');
+          this.publish({ type: 'source.error', source: entry.source.name, kind: entry.source.kind, reason: entry.lastError });
         },
       );
     }
@@ -103,6 +108,11 @@ export class SourceSet {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     entry.lastError = reason;
+    this.publish({ type: 'source.error', source: name, kind: entry.source.kind, reason });
+  }
+
+  private publish(event: SourceEvent): void {
+    this.options.events?.publish(event);
   }
 
   status(): SourceStatus[] {
@@ -130,6 +140,7 @@ export class SourceSet {
     const { registry } = this.options;
     const touched = (): void => {
       entry.lastSyncAtMs = this.now();
+      this.publish({ type: 'source.update', source: entry.source.name, kind: entry.source.kind });
     };
     return {
       replaceSource: (name: string, declarations: readonly ServiceDeclaration[]) => {
@@ -158,6 +169,7 @@ export class SourceSet {
     entry.lastError = undefined;
     entry.lastSyncAtMs ??= this.now();
     this.logger.info({ source: entry.source.name, kind: entry.source.kind, services: declaredCount(entry) }, 'source synced');
+    this.publish({ type: 'source.synced', source: entry.source.name, kind: entry.source.kind, services: declaredCount(entry) });
     this.maybeSweep();
   }
 

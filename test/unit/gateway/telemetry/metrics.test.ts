@@ -81,4 +81,22 @@ describe('gateway metrics', () => {
     assert.match(e.text, /^causeway_replication_lag_seconds_bucket\{le="0\.05",peer="b"\} 1$/m);
     assert.match(e.text, /^causeway_replication_lag_seconds_bucket\{le="0\.025",peer="b"\} 0$/m);
   });
+
+  it('counts source pushes and start failures, CA changes and SVID renewals', async () => {
+    const m = metrics();
+    for (let i = 0; i < 3; i += 1) m.observe({ type: 'source.update', source: 'k8s', kind: 'kubernetes' });
+    m.observe({ type: 'source.synced', source: 'k8s', kind: 'kubernetes', services: 3 });
+    m.observe({ type: 'source.error', source: 'dc1', kind: 'consul', reason: 'refused' });
+    m.observe({ type: 'ca.changed', trustDomain: 'a.example.org', change: 'bundle', sequence: 2 });
+    m.observe({ type: 'ca.changed', trustDomain: 'a.example.org', change: 'activated', sequence: 2 });
+    m.observe({ type: 'svid.rotated', spiffeId: 'spiffe://a.example.org/gateway/gw', notAfter: '' });
+    m.observe({ type: 'svid.renewal-failed', spiffeId: 'spiffe://a.example.org/gateway/gw', reason: 'expired authority' });
+    const e = new Exposition((await m.exposition()).body);
+    assert.equal(e.sum('causeway_source_updates_total', { source: 'k8s', kind: 'kubernetes' }), 3);
+    assert.equal(e.sum('causeway_source_start_failures_total', { source: 'dc1' }), 1);
+    assert.equal(e.sum('causeway_ca_changes_total', { change: 'bundle' }), 1);
+    assert.equal(e.sum('causeway_ca_changes_total', { change: 'activated' }), 1);
+    assert.equal(e.sum('causeway_svid_renewals_total', { result: 'renewed' }), 1);
+    assert.equal(e.sum('causeway_svid_renewals_total', { result: 'failed' }), 1);
+  });
 });
