@@ -114,6 +114,11 @@ export const demoCommand: Command = {
       print('');
       print('Try it yourself:');
       print(`  curl -x http://${a.listeners.outbound} ${url}`);
+      print(`  open http://${a.listeners.admin}/dashboard/       # live: the federation, services, traffic`);
+      print(`  curl http://${a.listeners.admin}/metrics            # Prometheus metrics`);
+      print(`  npx causeway top --admin ${a.listeners.admin}       # live traffic per edge in the terminal`);
+      print(`  npx causeway status --admin ${a.listeners.admin}    # peers with staleness and lag, bundles, sources`);
+      print(`  tail -f ${path.join(dir, 'cluster-a-access.log')}   # cluster-a's access log`);
       print(`  curl http://${a.listeners.admin}/v1/status`);
       print(`  npx causeway services --admin ${a.listeners.admin}`);
       print(`  npx causeway peer list --config ${files.a}`);

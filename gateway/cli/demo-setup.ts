@@ -52,6 +52,8 @@ export async function writeDemoConfigs(dir: string, backendPort: number, ephemer
     dataDir: path.join(dir, 'cluster-a'),
     listen: listen(ephemeral ? EPHEMERAL : DEMO_PORTS.a),
     outbound: { identifyCallersBySourceAddress: true },
+    // One JSON line per request through cluster-a (docs/observability.md).
+    telemetry: { accessLog: { path: path.join(dir, 'cluster-a-access.log') } },
     services: [{
       // The demo's caller: a local workload on 127.0.0.1 whose identity the gateway asserts.
       name: 'client', namespace: 'demo', ports: [{ name: 'http', port: 80 }],
