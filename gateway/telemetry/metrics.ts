@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 import { BoundedLabel, identityLabel } from './bounded-label.js';
 import { isUnknownTarget, outcomeOf } from './outcome.js';
 import type { InboundRequestEvent, OutboundRequestEvent, TelemetryEvent, TunnelClosedEvent } from './events.js';
@@ -33,111 +34,110 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly identities: BoundedLabel;
   private readonly services: BoundedLabel;
-  private readonly requests: Counter;
-  private readonly requestDuration: Histogram;
-  private readonly connections: Counter;
-  private readonly sentBytes: Counter;
-  private readonly receivedBytes: Counter;
-  private readonly denials: Counter;
-  private readonly failovers: Counter;
-  private readonly retries: Counter;
-  private readonly ejections: Counter;
-  private readonly replicationLag: Histogram;
-  private readonly peerRecords: Counter;
-  private readonly linkTransitions: Counter;
-  private readonly policyRefusals: Counter;
-  private readonly sourceUpdates: Counter;
-  private readonly sourceErrors: Counter;
-  private readonly caChanges: Counter;
-  private readonly svidRenewals: Counter;
+  private readonly requests: SeriesCounter;
+  private readonly requestDuration: SeriesHistogram;
+  private readonly connections: SeriesCounter;
+  private readonly sentBytes: SeriesCounter;
+  private readonly receivedBytes: SeriesCounter;
+  private readonly denials: SeriesCounter;
+  private readonly failovers: SeriesCounter;
+  private readonly retries: SeriesCounter;
+  private readonly ejections: SeriesCounter;
+  private readonly replicationLag: SeriesHistogram;
+  private readonly peerRecords: SeriesCounter;
+  private readonly linkTransitions: SeriesCounter;
+  private readonly policyRefusals: SeriesCounter;
+  private readonly sourceUpdates: SeriesCounter;
+  private readonly sourceErrors: SeriesCounter;
+  private readonly caChanges: SeriesCounter;
+  private readonly svidRenewals: SeriesCounter;
 
   constructor(private readonly options: MetricsOptions) {
     this.identities = new BoundedLabel(options.maxSourceIdentities);
     this.services = new BoundedLabel(options.maxServices);
-    const registers = [this.registry];
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
-      name: 'causeway_requests_total', registers,
+    this.requests = new SeriesCounter({
+      name: 'causeway_requests_total', registry: this.registry,
       help: 'HTTP requests and gRPC calls answered or refused, by caller, destination and outcome; code is the HTTP status (0: no answer).',
       labelNames: [...TRAFFIC_LABELS, 'code', 'outcome'],
     });
-    this.requestDuration = new Histogram({
-      name: 'causeway_request_duration_seconds', registers, buckets: DURATION_BUCKETS,
+    this.requestDuration = new SeriesHistogram({
+      name: 'causeway_request_duration_seconds', registry: this.registry, buckets: DURATION_BUCKETS,
       help: 'Time from a request arriving to its answer finishing (a tunnel: to its opening), by destination and outcome.',
       labelNames: ['direction', 'destination_service', 'destination_cluster', 'outcome'],
     });
-    this.connections = new Counter({
-      name: 'causeway_connections_total', registers,
+    this.connections = new SeriesCounter({
+      name: 'causeway_connections_total', registry: this.registry,
       help: 'TCP tunnels (CONNECT, forward ports) opened or refused, by caller, destination and outcome.',
       labelNames: [...TRAFFIC_LABELS, 'outcome'],
     });
-    this.sentBytes = new Counter({
-      name: 'causeway_sent_bytes_total', registers,
+    this.sentBytes = new SeriesCounter({
+      name: 'causeway_sent_bytes_total', registry: this.registry,
       help: 'Bytes from callers toward services (HTTP heads and bodies; tunnel payload when it closes).',
       labelNames: ['direction', 'destination_service', 'protocol'],
     });
-    this.receivedBytes = new Counter({
-      name: 'causeway_received_bytes_total', registers,
+    this.receivedBytes = new SeriesCounter({
+      name: 'causeway_received_bytes_total', registry: this.registry,
       help: 'Bytes from services back to callers (HTTP heads and bodies; tunnel payload when it closes).',
       labelNames: ['direction', 'destination_service', 'protocol'],
     });
-    this.denials = new Counter({
-      name: 'causeway_access_denials_total', registers,
+    this.denials = new SeriesCounter({
+      name: 'causeway_access_denials_total', registry: this.registry,
       help: 'Requests and tunnels refused by access policy at this gateway, the one that decides for its own endpoints, by the rule that decided (default: no rule allowed it).',
       labelNames: ['rule', 'destination_service'],
     });
-    this.failovers = new Counter({
-      name: 'causeway_failovers_total', registers,
+    this.failovers = new SeriesCounter({
+      name: 'causeway_failovers_total', registry: this.registry,
       help: 'Requests served by a cluster after the first one their decision ranked, by the cluster that served them.',
       labelNames: ['destination_service', 'destination_cluster'],
     });
-    this.retries = new Counter({
-      name: 'causeway_retries_total', registers,
+    this.retries = new SeriesCounter({
+      name: 'causeway_retries_total', registry: this.registry,
       help: 'Tries after the first (FailoverPolicy retries), by destination service.',
       labelNames: ['destination_service'],
     });
-    this.ejections = new Counter({
-      name: 'causeway_outlier_ejections_total', registers,
+    this.ejections = new SeriesCounter({
+      name: 'causeway_outlier_ejections_total', registry: this.registry,
       help: 'Remote gateways taken out of rotation by outlier detection, by their cluster and the service port.',
       labelNames: ['destination_cluster', 'destination_service'],
     });
-    this.replicationLag = new Histogram({
-      name: 'causeway_replication_lag_seconds', registers, buckets: LAG_BUCKETS,
+    this.replicationLag = new SeriesHistogram({
+      name: 'causeway_replication_lag_seconds', registry: this.registry, buckets: LAG_BUCKETS,
       help: "A peer's catalog write to its Delta applied here (across two clocks: includes their skew).",
       labelNames: ['peer'],
     });
-    this.peerRecords = new Counter({
-      name: 'causeway_peer_messages_received_total', registers,
+    this.peerRecords = new SeriesCounter({
+      name: 'causeway_peer_messages_received_total', registry: this.registry,
       help: 'Snapshots and Deltas received from each peer, accepted (ACK) or rejected whole (NACK).',
       labelNames: ['peer', 'kind', 'result'],
     });
-    this.linkTransitions = new Counter({
-      name: 'causeway_peer_link_changes_total', registers,
+    this.linkTransitions = new SeriesCounter({
+      name: 'causeway_peer_link_changes_total', registry: this.registry,
       help: "Changes of each peer link's state, by the state entered.",
       labelNames: ['peer', 'state'],
     });
-    this.policyRefusals = new Counter({
-      name: 'causeway_policy_refusals_total', registers,
+    this.policyRefusals = new SeriesCounter({
+      name: 'causeway_policy_refusals_total', registry: this.registry,
       help: 'Policy sets refused whole (the set in force stays), by where they came from.',
       labelNames: ['source'],
     });
-    this.sourceUpdates = new Counter({
-      name: 'causeway_source_updates_total', registers,
+    this.sourceUpdates = new SeriesCounter({
+      name: 'causeway_source_updates_total', registry: this.registry,
       help: 'Pushes of each registry source into the catalog: a sync, or one service declared, changed or removed.',
       labelNames: ['source', 'kind'],
     });
-    this.sourceErrors = new Counter({
-      name: 'causeway_source_start_failures_total', registers,
+    this.sourceErrors = new SeriesCounter({
+      name: 'causeway_source_start_failures_total', registry: this.registry,
       help: 'Registry sources whose start failed (they stay unsynced; causeway_source_failing shows sources failing now).',
       labelNames: ['source', 'kind'],
     });
-    this.caChanges = new Counter({
-      name: 'causeway_ca_changes_total', registers,
+    this.caChanges = new SeriesCounter({
+      name: 'causeway_ca_changes_total', registry: this.registry,
       help: "Changes of this trust domain's CA: its published roots (bundle) or the authority that signs (activated).",
       labelNames: ['change'],
     });
-    this.svidRenewals = new Counter({
-      name: 'causeway_svid_renewals_total', registers,
+    this.svidRenewals = new SeriesCounter({
+      name: 'causeway_svid_renewals_total', registry: this.registry,
       help: "Renewals of this gateway's own SVID, and renewals the CA could not serve (retried; the current SVID stays).",
       labelNames: ['result'],
     });
@@ -156,29 +156,29 @@ export class GatewayMetrics {
         this.tunnelClosed(event);
         return;
       case 'outlier.ejected':
-        this.ejections.inc({ destination_cluster: event.cluster, destination_service: this.service(event.service) });
+        this.ejections.inc([event.cluster, this.service(event.service)]);
         return;
       case 'policy.refused':
-        this.policyRefusals.inc({ source: event.source });
+        this.policyRefusals.inc([event.source]);
         return;
       case 'policy.applied':
         return;
       case 'source.update':
-        this.sourceUpdates.inc({ source: event.source, kind: event.kind });
+        this.sourceUpdates.inc([event.source, event.kind]);
         return;
       case 'source.error':
-        this.sourceErrors.inc({ source: event.source, kind: event.kind });
+        this.sourceErrors.inc([event.source, event.kind]);
         return;
       case 'source.synced':
         return;
       case 'ca.changed':
-        this.caChanges.inc({ change: event.change });
+        this.caChanges.inc([event.change]);
         return;
       case 'svid.rotated':
-        this.svidRenewals.inc({ result: 'renewed' });
+        this.svidRenewals.inc(['renewed']);
         return;
       case 'svid.renewal-failed':
-        this.svidRenewals.inc({ result: 'failed' });
+        this.svidRenewals.inc(['failed']);
         return;
       default:
         this.peer(event);
@@ -195,53 +195,49 @@ export class GatewayMetrics {
   }
 
   private outbound({ record }: OutboundRequestEvent): void {
+    // A CONNECT that carries HTTP inside is counted by its requests, not as a tunnel.
+    const tunnel = record.method === 'CONNECT';
+    if (tunnel && (record.route ?? '').includes(' inside ')) return;
     const outcome = outcomeOf(record.status, record.code);
     const destination = this.service(record.service, record.code);
     const cluster = record.cluster ?? 'none';
-    const traffic = {
-      direction: 'outbound', source_identity: this.identities.value(identityLabel(record.source)),
-      source_cluster: this.options.localCluster, destination_service: destination, destination_cluster: cluster,
-    };
-    // A CONNECT that carries HTTP inside is counted by its requests, not as a tunnel.
-    const tunnel = record.method === 'CONNECT' && !(record.route ?? '').includes(' inside ');
-    if (record.method === 'CONNECT' && !tunnel) return;
-    if (tunnel) this.connections.inc({ ...traffic, outcome });
-    else this.requests.inc({ ...traffic, code: String(record.status), outcome });
-    this.requestDuration.observe({ direction: 'outbound', destination_service: destination, destination_cluster: cluster, outcome }, record.durationMs / 1000);
-    if (record.failover === true && record.cluster !== undefined) this.failovers.inc({ destination_service: destination, destination_cluster: cluster });
-    if (record.retries !== undefined && record.retries > 0) this.retries.inc({ destination_service: destination }, record.retries);
-    if (record.requestBytes !== undefined) this.sentBytes.inc({ direction: 'outbound', destination_service: destination, protocol: 'http' }, record.requestBytes);
-    if (record.responseBytes !== undefined) this.receivedBytes.inc({ direction: 'outbound', destination_service: destination, protocol: 'http' }, record.responseBytes);
+    // Label values in the order of TRAFFIC_LABELS.
+    const source = this.identities.value(identityLabel(record.source));
+    if (tunnel) this.connections.inc(['outbound', source, this.options.localCluster, destination, cluster, outcome]);
+    else this.requests.inc(['outbound', source, this.options.localCluster, destination, cluster, String(record.status), outcome]);
+    this.requestDuration.observe(['outbound', destination, cluster, outcome], record.durationMs / 1000);
+    if (record.failover === true && record.cluster !== undefined) this.failovers.inc([destination, cluster]);
+    if (record.retries !== undefined && record.retries > 0) this.retries.inc([destination], record.retries);
+    if (record.requestBytes !== undefined) this.sentBytes.inc(['outbound', destination, 'http'], record.requestBytes);
+    if (record.responseBytes !== undefined) this.receivedBytes.inc(['outbound', destination, 'http'], record.responseBytes);
   }
 
   private inbound(event: InboundRequestEvent): void {
     const outcome = outcomeOf(event.status, event.code);
     const destination = this.service(event.service, event.code);
-    const traffic = {
-      direction: 'inbound', source_identity: this.identities.value(identityLabel(event.source)),
-      source_cluster: this.options.clusterOfGateway(event.peer) ?? 'unknown', destination_service: destination,
-      destination_cluster: this.options.localCluster,
-    };
-    if (event.kind === 'tcp') this.connections.inc({ ...traffic, outcome });
-    else this.requests.inc({ ...traffic, code: String(event.status), outcome });
-    this.requestDuration.observe({ direction: 'inbound', destination_service: destination, destination_cluster: this.options.localCluster, outcome }, event.durationMs / 1000);
-    if (outcome === 'denied') this.denials.inc({ rule: event.rule ?? 'default', destination_service: destination });
-    if (event.requestBytes !== undefined) this.sentBytes.inc({ direction: 'inbound', destination_service: destination, protocol: 'http' }, event.requestBytes);
-    if (event.responseBytes !== undefined) this.receivedBytes.inc({ direction: 'inbound', destination_service: destination, protocol: 'http' }, event.responseBytes);
+    const local = this.options.localCluster;
+    const source = this.identities.value(identityLabel(event.source));
+    const from = this.options.clusterOfGateway(event.peer) ?? 'unknown';
+    if (event.kind === 'tcp') this.connections.inc(['inbound', source, from, destination, local, outcome]);
+    else this.requests.inc(['inbound', source, from, destination, local, String(event.status), outcome]);
+    this.requestDuration.observe(['inbound', destination, local, outcome], event.durationMs / 1000);
+    if (outcome === 'denied') this.denials.inc([event.rule ?? 'default', destination]);
+    if (event.requestBytes !== undefined) this.sentBytes.inc(['inbound', destination, 'http'], event.requestBytes);
+    if (event.responseBytes !== undefined) this.receivedBytes.inc(['inbound', destination, 'http'], event.responseBytes);
   }
 
   private tunnelClosed(event: TunnelClosedEvent): void {
-    const labels = { direction: event.direction, destination_service: this.service(event.service), protocol: 'tcp' };
+    const labels = [event.direction, this.service(event.service), 'tcp'];
     this.sentBytes.inc(labels, event.bytesSent);
     this.receivedBytes.inc(labels, event.bytesReceived);
   }
 
   private peer(event: PeerEvent): void {
     if (event.type === 'peer.link') {
-      this.linkTransitions.inc({ peer: event.peer, state: event.state });
+      this.linkTransitions.inc([event.peer, event.state]);
       return;
     }
-    this.peerRecords.inc({ peer: event.peer, kind: event.kind, result: event.accepted ? 'accepted' : 'rejected' });
-    if (event.lagMs !== undefined) this.replicationLag.observe({ peer: event.peer }, event.lagMs / 1000);
+    this.peerRecords.inc([event.peer, event.kind, event.accepted ? 'accepted' : 'rejected']);
+    if (event.lagMs !== undefined) this.replicationLag.observe([event.peer], event.lagMs / 1000);
   }
 }
