@@ -9,6 +9,7 @@ import { TrafficWindow } from './telemetry/traffic-window.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { registerGauges } from './telemetry/metric-gauges.js';
 import { AccessLog } from './telemetry/access-log.js';
+import { GatewayClusters } from './telemetry/gateway-clusters.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
   intermediateFromFiles, type ServiceAccountVerifier,
@@ -127,14 +128,13 @@ export class Gateway {
     this.trust = new TrustStore();
     this.identity = gatewaySpiffeId(config.trustDomain, config.gatewayName);
     this.telemetry = new EventBus<TelemetryEvent>((err) => logger.warn({ reason: describeError(err) }, 'a telemetry subscriber failed'));
-    this.traffic = new TrafficWindow({
-      localCluster: config.cluster,
-      clusterOfGateway: (identity) => this.catalog.gateways().find((g) => g.identity === identity)?.cluster,
-    });
+    const gatewayClusters = new GatewayClusters(this.catalog);
+    this.closers.push(gatewayClusters.close);
+    this.traffic = new TrafficWindow({ localCluster: config.cluster, clusterOfGateway: gatewayClusters.clusterOf });
     this.telemetry.subscribe(this.traffic.observe);
     this.metrics = new GatewayMetrics({
       localCluster: config.cluster,
-      clusterOfGateway: (identity) => this.catalog.gateways().find((g) => g.identity === identity)?.cluster,
+      clusterOfGateway: gatewayClusters.clusterOf,
       ...config.telemetry.metrics,
       processMetrics: takeProcessMetrics(),
     });

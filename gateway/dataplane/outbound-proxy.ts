@@ -372,7 +372,7 @@ export class OutboundProxy {
     const local = this.options.locality.cluster;
     const cluster = routed.cluster ?? (routed.route?.startsWith('local ') === true ? local : undefined);
     const failover = routed.failover === true
-      || (cluster !== undefined && cluster !== local && this.options.catalog.resolve(routed.service)?.clusters.has(local) === true);
+      || (cluster !== undefined && cluster !== local && this.options.catalog.get(local, routed.service)?.deleted === false);
     const record: RequestRecord = cluster === undefined ? routed : { ...routed, cluster, failover };
     this.options.events?.publish({ type: 'request', record });
     try {

@@ -4,6 +4,8 @@ import type { PeerStatus } from '../../federation/index.js';
 import type { Gateway } from '../gateway.js';
 
 type Labels = Record<string, string>;
+
+const PEER_STATES: readonly PeerStatus['state'][] = ['connecting', 'connected', 'disconnected', 'removed'];
 type Rows = Array<[Labels, number]>;
 
 /**
@@ -42,6 +44,10 @@ export function registerGauges(registry: Registry, gateway: Gateway): void {
   // Peer links (design brief: "each gateway can report per-peer convergence lag").
   gauge('causeway_peer_link_up', 'Whether the federation link to each peer is established (1) or not (0).', ['peer', 'cluster'],
     () => peers().map((p) => [{ peer: p.name, cluster: p.cluster }, p.state === 'connected' ? 1 : 0]));
+  // One series per state, 1 for the state the link is in: link_up alone cannot tell a peer
+  // still being dialled from one that removed the peering on its side.
+  gauge('causeway_peer_state', 'The state of the federation link to each peer: 1 for the state it is in (connecting, connected, disconnected, removed), 0 for the others.',
+    ['peer', 'cluster', 'state'], () => peers().flatMap((p): Rows => PEER_STATES.map((state) => [{ peer: p.name, cluster: p.cluster, state }, p.state === state ? 1 : 0])));
   gauge('causeway_peer_stale', 'A connected link silent (not even a heartbeat) for two heartbeat intervals: 1.', ['peer', 'cluster'],
     () => peers().map((p) => [{ peer: p.name, cluster: p.cluster }, p.stale ? 1 : 0]));
   gauge('causeway_peer_silence_seconds', 'Time since the last message from each connected peer (staleness).', ['peer', 'cluster'],
@@ -118,8 +124,8 @@ export function registerGauges(registry: Registry, gateway: Gateway): void {
   // Data plane.
   gauge('causeway_eastwest_sessions', 'HTTP/2 sessions open at the east-west listener (calling gateways and workloads).', [],
     () => [[{}, gateway.eastWest.stats().sessions]]);
-  gauge('causeway_active_tunnels', 'Streams open at the east-west listener carrying a TCP tunnel or pooled HTTP/1.1.', ['direction'],
-    () => [[{ direction: 'inbound' }, gateway.eastWest.stats().activeTunnels]]);
+  gauge('causeway_active_tunnels', 'Tunnels open now: inbound, east-west streams carrying a TCP tunnel or pooled HTTP/1.1; outbound, CONNECT tunnels and forward-port connections of local callers.', ['direction'],
+    () => [[{ direction: 'inbound' }, gateway.eastWest.stats().activeTunnels], [{ direction: 'outbound' }, gateway.metrics.openOutboundTunnels]]);
   gauge('causeway_tunnel_sessions', 'Sessions this gateway holds to remote gateways (shared by every caller).', [],
     () => [[{}, gateway.tunnels.stats().sessions]]);
   gauge('causeway_outlier_ejected', 'Remote (gateway, service port) pairs out of rotation now: ejected, or waiting for a probe.', ['condition'], () => {

@@ -51,6 +51,7 @@ export class GatewayMetrics {
   private readonly sourceErrors: SeriesCounter;
   private readonly caChanges: SeriesCounter;
   private readonly svidRenewals: SeriesCounter;
+  private outboundTunnels = 0;
 
   constructor(private readonly options: MetricsOptions) {
     this.identities = new BoundedLabel(options.maxSourceIdentities);
@@ -98,7 +99,7 @@ export class GatewayMetrics {
     });
     this.ejections = new SeriesCounter({
       name: 'causeway_outlier_ejections_total', registry: this.registry,
-      help: 'Remote gateways taken out of rotation by outlier detection, by their cluster and the service port.',
+      help: 'Remote gateways taken out of rotation by outlier detection, by their cluster and the service.',
       labelNames: ['destination_cluster', 'destination_service'],
     });
     this.replicationLag = new SeriesHistogram({
@@ -127,8 +128,8 @@ export class GatewayMetrics {
       labelNames: ['source', 'kind'],
     });
     this.sourceErrors = new SeriesCounter({
-      name: 'causeway_source_start_failures_total', registry: this.registry,
-      help: 'Registry sources whose start failed (they stay unsynced; causeway_source_failing shows sources failing now).',
+      name: 'causeway_source_errors_total', registry: this.registry,
+      help: 'Failures reported by each registry source: a start that gave up (it stays unsynced) or a failed attempt; causeway_source_failing shows sources failing now.',
       labelNames: ['source', 'kind'],
     });
     this.caChanges = new SeriesCounter({
@@ -190,6 +191,17 @@ export class GatewayMetrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
+  /** Outbound tunnels open now (CONNECT and forward ports): opened minus closed. */
+  get openOutboundTunnels(): number {
+    return this.outboundTunnels;
+  }
+
+  /** `anonymous` is a fixed value, outside the cap: a full cap must not hide anonymous callers. */
+  private identity(source: string): string {
+    const label = identityLabel(source);
+    return label === 'anonymous' ? label : this.identities.value(label);
+  }
+
   private service(name: string, code?: string): string {
     return isUnknownTarget(code) || name === '' ? 'unknown' : this.services.value(name);
   }
@@ -202,7 +214,8 @@ export class GatewayMetrics {
     const destination = this.service(record.service, record.code);
     const cluster = record.cluster ?? 'none';
     // Label values in the order of TRAFFIC_LABELS.
-    const source = this.identities.value(identityLabel(record.source));
+    const source = this.identity(record.source);
+    if (tunnel && record.status === 200) this.outboundTunnels += 1;
     if (tunnel) this.connections.inc(['outbound', source, this.options.localCluster, destination, cluster, outcome]);
     else this.requests.inc(['outbound', source, this.options.localCluster, destination, cluster, String(record.status), outcome]);
     this.requestDuration.observe(['outbound', destination, cluster, outcome], record.durationMs / 1000);
@@ -216,7 +229,7 @@ export class GatewayMetrics {
     const outcome = outcomeOf(event.status, event.code);
     const destination = this.service(event.service, event.code);
     const local = this.options.localCluster;
-    const source = this.identities.value(identityLabel(event.source));
+    const source = this.identity(event.source);
     const from = this.options.clusterOfGateway(event.peer) ?? 'unknown';
     if (event.kind === 'tcp') this.connections.inc(['inbound', source, from, destination, local, outcome]);
     else this.requests.inc(['inbound', source, from, destination, local, String(event.status), outcome]);
@@ -227,6 +240,7 @@ export class GatewayMetrics {
   }
 
   private tunnelClosed(event: TunnelClosedEvent): void {
+    if (event.direction === 'outbound') this.outboundTunnels = Math.max(0, this.outboundTunnels - 1);
     const labels = [event.direction, this.service(event.service), 'tcp'];
     this.sentBytes.inc(labels, event.bytesSent);
     this.receivedBytes.inc(labels, event.bytesReceived);

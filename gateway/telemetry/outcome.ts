@@ -10,6 +10,8 @@ export type Outcome = 'success' | 'denied' | 'client_error' | 'error';
 
 export function outcomeOf(status: number, code: string | undefined): Outcome {
   if (code === ErrorCodes.ACCESS_DENIED || code === ErrorCodes.IDENTITY_REFUSED) return 'denied';
+  // A name the catalog does not know, or a request that is not one: answered 502 / 400, the caller's doing.
+  if (isUnknownTarget(code)) return 'client_error';
   if (status === 0 || status >= 500) return 'error';
   if (status >= 400) return 'client_error';
   return 'success';

@@ -1,4 +1,4 @@
-import { ErrorCodes } from '../../registry/index.js';
+import { isUnknownTarget, outcomeOf } from './outcome.js';
 import type { InboundRequestEvent, OutboundRequestEvent, TelemetryEvent } from './events.js';
 
 /** One direction of traffic between two clusters for one service, over the window. */
@@ -11,7 +11,7 @@ export interface TrafficEdge {
   service: string;
   /** Requests and tunnel openings per second, over the window. */
   rps: number;
-  /** Answers below 500 over all (null: none in the window). */
+  /** Requests that did not end in an error (a 5xx or no answer: outcome.ts) over all; denials and other 4xx are not errors (null: none in the window). */
   successRate: number | null;
   /** 99th percentile of the durations in the window, in ms (null: none). */
   p99Ms: number | null;
@@ -131,9 +131,11 @@ export class TrafficWindow {
   }
 
   private outbound({ record }: OutboundRequestEvent): void {
-    const failed = isError(record.status);
-    this.count('outbound', this.options.localCluster, record.cluster ?? 'none', record.service, failed, record.durationMs);
-    if (record.code === ErrorCodes.ACCESS_DENIED) {
+    const outcome = outcomeOf(record.status, record.code);
+    // A name the caller made up is not an edge of its own: the window's memory stays bounded by real services.
+    const service = isUnknownTarget(record.code) ? 'unknown' : record.service;
+    this.count('outbound', this.options.localCluster, record.cluster ?? 'none', service, outcome === 'error', record.durationMs);
+    if (outcome === 'denied') {
       this.totals.denials += 1;
       this.note({ at: record.at, kind: 'denial', service: `${record.service}:${record.port}`, source: record.source, count: 1, message: `${record.source} denied` });
     }
@@ -145,8 +147,10 @@ export class TrafficWindow {
 
   private inbound(event: InboundRequestEvent): void {
     const from = this.options.clusterOfGateway(event.peer) ?? event.peer;
-    this.count('inbound', from, this.options.localCluster, event.service, isError(event.status), event.durationMs);
-    if (event.code === ErrorCodes.ACCESS_DENIED) {
+    const outcome = outcomeOf(event.status, event.code);
+    const service = isUnknownTarget(event.code) ? 'unknown' : event.service;
+    this.count('inbound', from, this.options.localCluster, service, outcome === 'error', event.durationMs);
+    if (outcome === 'denied') {
       this.totals.denials += 1;
       this.note({
         at: event.at, kind: 'denial', service: `${event.service}:${event.port}`, source: event.source, cluster: from,
@@ -193,11 +197,6 @@ export class TrafficWindow {
     this.recent.unshift({ ...event, count: 1 });
     if (this.recent.length > this.options.recentLimit) this.recent.pop();
   }
-}
-
-/** A 5xx answer, or none at all (status 0: the caller got nothing). */
-function isError(status: number): boolean {
-  return status === 0 || status >= 500;
 }
 
 function percentile(values: number[], q: number): number | null {

@@ -7,5 +7,5 @@ export type SourceEvent =
   | { type: 'source.synced'; source: string; kind: string; services: number }
   /** A push to the registry: a sync, or one service declared, changed or removed. */
   | { type: 'source.update'; source: string; kind: string }
-  /** Its start failed; it gave up and stays unsynced. */
+  /** Its start failed (it gave up and stays unsynced), or it reported a failed attempt (it keeps trying). */
   | { type: 'source.error'; source: string; kind: string; reason: string };

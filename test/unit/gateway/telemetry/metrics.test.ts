@@ -30,6 +30,10 @@ describe('gateway metrics', () => {
     assert.ok(identities.has('other'));
     assert.equal(e.sum('causeway_requests_total'), 10_000);
     assert.equal(e.sum('causeway_requests_total', { source_identity: 'other' }), 10_000 - cap);
+    // A full cap does not swallow anonymous callers.
+    m.observe(request({ source: 'anonymous', cluster: 'cluster-b' }));
+    const after = new Exposition((await m.exposition()).body);
+    assert.equal(after.sum('causeway_requests_total', { source_identity: 'anonymous' }), 1);
   });
 
   it('never makes a label of a name the caller invented, and caps destination services', async () => {
@@ -39,7 +43,8 @@ describe('gateway metrics', () => {
     const e = new Exposition((await m.exposition()).body);
     const services = [...new Set(e.samples('causeway_requests_total').map((s) => s.labels?.destination_service))].sort();
     assert.deepEqual(services, ['other', 'svc-0.demo', 'svc-1.demo', 'svc-2.demo', 'unknown']);
-    assert.equal(e.sum('causeway_requests_total', { destination_service: 'unknown', outcome: 'error', code: '502' }), 20);
+    // The caller's doing: a client error, whatever status the gateway answered it with.
+    assert.equal(e.sum('causeway_requests_total', { destination_service: 'unknown', outcome: 'client_error', code: '502' }), 20);
     assert.equal(e.sum('causeway_requests_total', { destination_service: 'other' }), 7);
   });
 
@@ -56,6 +61,8 @@ describe('gateway metrics', () => {
     assert.equal(e.sum('causeway_requests_total'), 0);
     assert.equal(e.sum('causeway_sent_bytes_total', { protocol: 'tcp' }), 100);
     assert.equal(e.sum('causeway_received_bytes_total', { protocol: 'tcp' }), 2000);
+    // One tunnel opened (the refused one and the HTTP one are not tunnels), then closed.
+    assert.equal(m.openOutboundTunnels, 0);
   });
 
   it('counts failovers, retries, denials by rule, ejections, replication lag and peer messages', async () => {
@@ -93,7 +100,7 @@ describe('gateway metrics', () => {
     m.observe({ type: 'svid.renewal-failed', spiffeId: 'spiffe://a.example.org/gateway/gw', reason: 'expired authority' });
     const e = new Exposition((await m.exposition()).body);
     assert.equal(e.sum('causeway_source_updates_total', { source: 'k8s', kind: 'kubernetes' }), 3);
-    assert.equal(e.sum('causeway_source_start_failures_total', { source: 'dc1' }), 1);
+    assert.equal(e.sum('causeway_source_errors_total', { source: 'dc1' }), 1);
     assert.equal(e.sum('causeway_ca_changes_total', { change: 'bundle' }), 1);
     assert.equal(e.sum('causeway_ca_changes_total', { change: 'activated' }), 1);
     assert.equal(e.sum('causeway_svid_renewals_total', { result: 'renewed' }), 1);
