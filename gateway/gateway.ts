@@ -10,6 +10,7 @@ import { GatewayMetrics } from './telemetry/metrics.js';
 import { registerGauges } from './telemetry/metric-gauges.js';
 import { AccessLog } from './telemetry/access-log.js';
 import { GatewayClusters } from './telemetry/gateway-clusters.js';
+import { XdsServer } from './xds/xds-server.js';
 import {
   CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
   intermediateFromFiles, type ServiceAccountVerifier,
@@ -18,7 +19,7 @@ import { secretIntermediate } from './kubernetes/secret-intermediate.js';
 import { CaSecretRenewals, type IntermediateSourceStatus } from './kubernetes/ca-secret-renewals.js';
 import { ApiServerJwks, type JwksStatus } from './kubernetes/api-jwks.js';
 import { kubeClientConfig } from './kubernetes/kube-client-config.js';
-import { formatHostPort, type HostPort } from './config/address.js';
+import { formatHostPort, isUnspecified, type HostPort } from './config/address.js';
 import { connectionLimits, federationLimits } from './config/listener-limits.js';
 import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
 import type { ConsulSourceConfig } from './config/validate-sources.js';
@@ -56,6 +57,8 @@ export interface GatewayListeners {
   outbound: string;
   admin: string;
   identity: string;
+  /** Only with `xds:` in the config. */
+  xds?: string;
 }
 
 export interface GatewayOptions {
@@ -105,6 +108,7 @@ export class Gateway {
   private forwardsValue: ForwardListeners | undefined;
   private publishingValue: ConsulPublishing | undefined;
   private caRenewals: CaSecretRenewals | undefined;
+  private xdsValue: XdsServer | undefined;
   private apiJwks: ApiServerJwks | undefined;
   private components!: {
     ca: CertificateAuthority;
@@ -235,6 +239,11 @@ export class Gateway {
   /** Remote gateways' liveness: dead (PING, dial), link-down (federation), up. */
   get liveness(): GatewayLiveness {
     return this.components.liveness;
+  }
+
+  /** The xDS server and its clients; undefined without `xds:` in the config. */
+  get xds(): XdsServer | undefined {
+    return this.xdsValue;
   }
 
   /** Sessions to remote gateways, shared by every caller. */
@@ -471,6 +480,8 @@ export class Gateway {
       triggers: [(look) => liveness.onChange(look), (look) => this.policySource.onChange(look)],
     });
 
+    const xdsAddress = config.xds === undefined ? undefined : await this.startXds(config.xds, { svid, engine, liveness, outbound: toHostPort(outboundAddress), callerOf });
+
     const serviceAccounts = await this.serviceAccountVerifier();
     const identityListen = config.listen.identity;
     let identityServer: IdentityServer | undefined;
@@ -508,11 +519,34 @@ export class Gateway {
       outbound: formatHostPort(toHostPort(outboundAddress)),
       admin: formatHostPort(toHostPort(adminAddress)),
       identity: formatHostPort(toHostPort(identityAddress)),
+      ...(xdsAddress === undefined ? {} : { xds: xdsAddress }),
     };
     await writeRuntimeFile(config.dataDir, { pid: process.pid, identity: this.identity, listeners: this.listenersValue });
     this.closers.push(() => removeRuntimeFile(config.dataDir));
     this.ready = true;
     logger.info({ listeners: this.listenersValue, identity: this.identity, trustDomain: config.trustDomain }, 'gateway ready');
+  }
+
+  /** The xDS server (config `xds:`): started once the outbound listener it points remote priorities at is bound. */
+  private async startXds(
+    settings: NonNullable<GatewayConfig['xds']>,
+    parts: { svid: SvidRotator; engine: PolicyEngine; liveness: GatewayLiveness; outbound: HostPort; callerOf: (address: string) => string | undefined },
+  ): Promise<string> {
+    const { config, logger } = this;
+    const xds = new XdsServer({
+      svid: parts.svid, trust: this.trust, catalog: this.catalog, engine: parts.engine,
+      locality: { ...config.locality, cluster: config.cluster }, logger,
+      admit: (peer) => workloadCallerRefusal(peer, config.trustDomain),
+      ...(settings.plaintext ? { plaintextCaller: parts.callerOf } : {}),
+      // A client on this host dials the outbound listener; a wildcard bind is reached on loopback.
+      outbound: () => ({ host: isUnspecified(parts.outbound.host) ? '127.0.0.1' : parts.outbound.host, port: parts.outbound.port }),
+      triggers: [(look) => this.catalog.onChange(look), (look) => this.catalog.onGatewayChange(look), (look) => this.policySource.onChange(look), (look) => parts.liveness.onChange(look)],
+      handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
+    });
+    const address = await bind('xds', settings.listen, (h, p) => xds.listen(h, p));
+    this.closers.push(() => xds.close());
+    this.xdsValue = xds;
+    return formatHostPort(toHostPort(address));
   }
 
   /** issuance.kubernetes: the keys of jwksFile, else the API server's, kept current (api-jwks.ts). */

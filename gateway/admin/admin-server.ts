@@ -123,6 +123,12 @@ export class AdminServer {
           })),
         });
         return;
+      case 'GET /v1/xds':
+        // Each xDS client: identity, node, and per resource type what was sent, ACKed and NACKed.
+        sendJson(res, 200, gateway.xds === undefined
+          ? { enabled: false, clients: [], recentNacks: [] }
+          : { enabled: true, address: gateway.listeners.xds, clients: gateway.xds.clients(), recentNacks: gateway.xds.recentNacks() });
+        return;
       case 'GET /v1/traffic':
         // Live traffic per edge over the last seconds, and the latest failovers, denials and ejections.
         sendJson(res, 200, gateway.traffic.snapshot());

@@ -1,6 +1,7 @@
 import type { SourcesConfig } from './validate-sources.js';
 import type { AgentsConfig } from './validate-agents.js';
 import type { TelemetryConfig } from './validate-telemetry.js';
+import type { XdsConfig } from './validate-xds.js';
 import type { ForwardConfig } from './validate-forward.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
@@ -129,6 +130,8 @@ export interface GatewayConfig {
   agents: AgentsConfig;
   /** Metrics cardinality caps and the access log (docs/configuration.md, "telemetry"). */
   telemetry: TelemetryConfig;
+  /** The xDS server for Envoy and proxyless gRPC (docs/xds.md); absent: none. */
+  xds?: XdsConfig;
   logLevel: string;
 }
 

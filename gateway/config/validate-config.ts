@@ -13,6 +13,7 @@ import { checkPublishing } from './validate-publish.js';
 import { validateSources } from './validate-sources.js';
 import { validateAgents } from './validate-agents.js';
 import { validateTelemetry } from './validate-telemetry.js';
+import { validateXds } from './validate-xds.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -20,7 +21,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'telemetry', 'logLevel',
+  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'telemetry', 'xds', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -240,6 +241,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const sources = validateSources(raw.sources, trustDomain, base, errors);
   const agents = validateAgents(raw.agents, errors);
   const telemetry = validateTelemetry(raw.telemetry, base, errors);
+  const xds = validateXds(raw.xds, identifyCallersBySourceAddress, errors);
   checkPublishing(sources.consul, forward, takenByListeners(listen), errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -252,7 +254,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress, forward }, services, sources, agents, access, policy,
-    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, telemetry, logLevel,
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, telemetry, logLevel, ...(xds === undefined ? {} : { xds }),
   });
 }
 

@@ -1,0 +1,179 @@
+// The ADS protocol as a client sees it (issue 13): a grpc-js client speaking
+// envoy.service.discovery.v3 with the Envoy protos, over mTLS with an SVID. Versions, nonces,
+// ACK and NACK (a rejected version is recorded with the client's error, and the version the
+// client acknowledged before stays the one it holds), and who is refused: no client
+// certificate, a peer domain's SVID, a plaintext client when plaintext is off.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { silentLogger } from '../../registry/index.js';
+import { Gateway, parseConfigText } from '../../gateway/index.js';
+import { adsService, TYPE_URLS } from '../../gateway/xds/xds-protos.js';
+import { inProcessConfig } from '../helpers/in-process-config.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+interface Response { versionInfo: string; nonce: string; typeUrl: string; resources: Array<{ name?: string; clusterName?: string; outlierDetection?: { consecutive_5xx?: { value: number } } }> }
+type AdsCall = grpc.ClientDuplexStream<Record<string, unknown>, Response>;
+const AdsClient = grpc.makeGenericClientConstructor(adsService(), 'AggregatedDiscoveryService') as unknown as
+  new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & { StreamAggregatedResources(): AdsCall };
+
+const SERVICE = `
+services:
+  - name: echo
+    namespace: demo
+    ports: [{ name: grpc, port: 9000, protocol: grpc }]
+    endpoints: [{ address: 127.0.0.1, ports: { grpc: 19000 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/echo, kind: vm }]
+access:
+  - { to: echo.demo, from: ["spiffe://cluster-a.example.org/ns/demo/*"] }
+xds: { listen: "127.0.0.1:0" }
+`;
+
+/** One ADS stream, with the responses it got queued for the test to take in order. */
+class Stream {
+  private readonly queue: Response[] = [];
+  private waiting: ((r: Response) => void) | undefined;
+  readonly ended: Promise<grpc.ServiceError | undefined>;
+
+  constructor(readonly call: AdsCall) {
+    call.on('data', (r: Response) => {
+      if (this.waiting !== undefined) {
+        const resolve = this.waiting;
+        this.waiting = undefined;
+        resolve(r);
+      } else this.queue.push(r);
+    });
+    this.ended = new Promise((resolve) => {
+      call.on('error', (err: grpc.ServiceError) => resolve(err));
+      call.on('end', () => resolve(undefined));
+    });
+  }
+
+  send(request: Record<string, unknown>): void {
+    this.call.write({ node: { id: 'ads-test' }, ...request });
+  }
+
+  next(timeoutMs = 10_000): Promise<Response> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no response')), timeoutMs);
+      this.waiting = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+    });
+  }
+
+  /** Whether a response arrives within `ms`. */
+  async quiet(ms: number): Promise<boolean> {
+    return this.next(ms).then(() => false, () => true);
+  }
+}
+
+describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let a: Gateway | undefined;
+  let b: Gateway | undefined;
+  const clients: grpc.Client[] = [];
+
+  const credentialsFor = (issuer: Gateway, spiffeId: string | undefined): grpc.ChannelCredentials => {
+    const roots = Buffer.from(a!.trust.get('cluster-a.example.org')!.rootsPem.join('\n'));
+    // The server's certificate names it by SPIFFE ID alone (no DNS name): identity is checked by the listener's rules, not by host name.
+    const options = { checkServerIdentity: () => undefined };
+    if (spiffeId === undefined) return grpc.credentials.createSsl(roots, null, null, options);
+    const svid = issuer.ca.issueKeyAndSvid(spiffeId, 3600);
+    return grpc.credentials.createSsl(roots, Buffer.from(svid.keyPem), Buffer.from(svid.certChainPem), options);
+  };
+  const open = (credentials: grpc.ChannelCredentials): Stream => {
+    const client = new AdsClient(a!.listeners.xds!, credentials);
+    clients.push(client);
+    return new Stream(client.StreamAggregatedResources());
+  };
+
+  before(async () => {
+    tmp = await makeTempDir('xds-ads');
+    a = await Gateway.start(parseConfigText(inProcessConfig(tmp.dir, 'cluster-a', SERVICE)), { logger: silentLogger() });
+    b = await Gateway.start(parseConfigText(inProcessConfig(tmp.dir, 'cluster-b')), { logger: silentLogger() });
+    await a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 600 }));
+    await waitFor('B\'s bundle at A', () => (a!.trust.get('cluster-b.example.org') === undefined ? undefined : true));
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    await a?.close();
+    await b?.close();
+    await tmp?.remove();
+  });
+
+  it('serves a workload of its domain, records its ACK, and never resends a version it holds', async () => {
+    const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/client'));
+    stream.send({ typeUrl: TYPE_URLS.listener, resourceNames: ['echo.demo:9000'] });
+    const first = await stream.next();
+    assert.equal(first.typeUrl, TYPE_URLS.listener);
+    assert.deepEqual(first.resources.map((r) => r.name), ['echo.demo:9000']);
+    stream.send({ typeUrl: TYPE_URLS.listener, resourceNames: ['echo.demo:9000'], versionInfo: first.versionInfo, responseNonce: first.nonce });
+    await waitFor('the ACK recorded', () => {
+      const type = a!.xds!.clients().find((c) => c.identity.endsWith('/sa/client'))?.types.find((t) => t.typeUrl === TYPE_URLS.listener);
+      return type?.acked === first.versionInfo ? true : undefined;
+    });
+    assert.ok(await stream.quiet(300), 'an acknowledged, unchanged version is not sent again');
+    // A name it may not call (no such service) does not exist for it.
+    stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNames: ['nothing.demo:1', 'echo.demo:9000'] });
+    const endpoints = await stream.next();
+    assert.deepEqual(endpoints.resources.map((r) => r.clusterName), ['echo.demo:9000']);
+    stream.call.end();
+  });
+
+  it('records a NACK with the client\'s error; the version acknowledged before stays in force and the rejected one is not resent', async () => {
+    const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/nacker'));
+    stream.send({ typeUrl: TYPE_URLS.cluster, resourceNames: ['echo.demo:9000'] });
+    const v1 = await stream.next();
+    assert.equal(v1.resources[0]?.outlierDetection?.consecutive_5xx?.value, 3);
+    stream.send({ typeUrl: TYPE_URLS.cluster, resourceNames: ['echo.demo:9000'], versionInfo: v1.versionInfo, responseNonce: v1.nonce });
+    // A FailoverPolicy changes the cluster's outlier detection: a new version.
+    await a!.policies.apply([{
+      apiVersion: 'causeway.dev/v1alpha1', kind: 'FailoverPolicy', metadata: { name: 'echo' },
+      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 } },
+    }]);
+    const v2 = await stream.next();
+    assert.notEqual(v2.versionInfo, v1.versionInfo);
+    assert.equal(v2.resources[0]?.outlierDetection?.consecutive_5xx?.value, 7);
+    stream.send({
+      typeUrl: TYPE_URLS.cluster, resourceNames: ['echo.demo:9000'], versionInfo: v1.versionInfo, responseNonce: v2.nonce,
+      errorDetail: { code: 3, message: 'outlier detection rejected by the test client' },
+    });
+    const type = await waitFor('the NACK recorded', () => {
+      const found = a!.xds!.clients().find((c) => c.identity.endsWith('/sa/nacker'))?.types.find((t) => t.typeUrl === TYPE_URLS.cluster);
+      return found?.nacked === undefined ? undefined : found;
+    });
+    assert.deepEqual({ acked: type.acked, nacked: type.nacked?.version, error: type.nacked?.error },
+      { acked: v1.versionInfo, nacked: v2.versionInfo, error: 'outlier detection rejected by the test client' });
+    assert.equal(a!.xds!.recentNacks()[0]?.error, 'outlier detection rejected by the test client');
+    // Another change that leaves the cluster as it was (a failback delay is not part of it):
+    // the rejected version is not pushed again.
+    const applied = await a!.policies.apply([{
+      apiVersion: 'causeway.dev/v1alpha1', kind: 'FailoverPolicy', metadata: { name: 'echo' },
+      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 }, failback: { delay: '45s' } },
+    }]);
+    assert.deepEqual(applied.applied.map((p) => p.action), ['configured']);
+    assert.ok(await stream.quiet(400), 'the version the client rejected is not sent again');
+    stream.call.end();
+  });
+
+  it('refuses a TLS client without a certificate, a peer domain\'s SVID, and a plaintext client', async () => {
+    for (const [what, credentials] of [
+      ['no client certificate', credentialsFor(a!, undefined)],
+      ['an SVID of cluster-b', credentialsFor(b!, 'spiffe://cluster-b.example.org/ns/demo/sa/client')],
+      ['plaintext', grpc.credentials.createInsecure()],
+    ] as const) {
+      const stream = open(credentials);
+      stream.send({ typeUrl: TYPE_URLS.listener, resourceNames: ['echo.demo:9000'] });
+      const ended = await stream.ended;
+      assert.ok(ended !== undefined, `${what}: the stream must fail`);
+      assert.ok([grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED].includes(ended.code), `${what}: ${ended.code} ${ended.details}`);
+    }
+    assert.deepEqual(a!.xds!.clients().filter((c) => !c.identity.endsWith('/sa/client') && !c.identity.endsWith('/sa/nacker')), []);
+  });
+});
