@@ -30,13 +30,8 @@ export interface AdsClientStatus {
   types: TypeStatus[];
 }
 
-interface TypeState {
-  names: Set<string>;
-  wildcard: boolean;
-  sent?: { version: string; nonce: string; resources: number; at: string };
-  acked?: string;
-  nacked?: { version: string; error: string; at: string };
-}
+/** What the stream keeps per type: the status, with the names as a set. */
+type TypeState = Omit<TypeStatus, 'typeUrl' | 'names'> & { names: Set<string> };
 
 export interface AdsStreamOptions {
   id: number;
