@@ -6,6 +6,7 @@ import { listenOn, silentLogger, type CatalogReader, type Locality, type Logger 
 import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { AdsStream, type AdsCall, type AdsClientStatus } from './ads-stream.js';
+import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
 import { adsService, type ResourceKind } from './xds-protos.js';
 import { buildResource } from './xds-resources.js';
 
@@ -52,7 +53,7 @@ export class XdsServer {
   private readonly mtls: MtlsServer;
   private readonly logger: Logger;
   private readonly verified = new Map<string, { identity: PeerIdentity; sockets: number }>();
-  private readonly streams = new Set<AdsStream>();
+  private readonly streams = new Set<AdsStream | DeltaAdsStream>();
   private readonly sockets = new Set<Socket>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly nacks: Array<{ at: string; identity: string; typeUrl: string; version: string; error: string }> = [];
@@ -64,10 +65,8 @@ export class XdsServer {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'xds' });
     this.grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
     this.grpcServer.addService(adsService(), {
-      StreamAggregatedResources: (call: AdsCall) => this.onStream(call),
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'incremental (delta) xDS is not served yet; use state of the world' });
-      },
+      StreamAggregatedResources: (call: AdsCall) => this.onStream(call, 'sotw'),
+      DeltaAggregatedResources: (call: DeltaCall) => this.onStream(call, 'delta'),
     });
     this.injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     this.mtls = new MtlsServer({
@@ -174,27 +173,29 @@ export class XdsServer {
     return this.options.plaintextCaller?.(host);
   }
 
-  private onStream(call: AdsCall): void {
-    const identity = this.identityOf(call);
+  private onStream(call: AdsCall | DeltaCall, protocol: 'sotw' | 'delta'): void {
+    const identity = this.identityOf(call as AdsCall);
     if (identity === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'xDS needs the client\'s SVID (mTLS), or a source address that names a workload' });
       return;
     }
     const context = { catalog: this.options.catalog, engine: this.options.engine, caller: identity, locality: this.options.locality, outbound: this.options.outbound() };
-    const stream = new AdsStream({
-      id: this.nextId++, identity, call, logger: this.logger,
-      build: (kind, name) => buildResource(kind, name, { ...context, outbound: this.options.outbound() }),
-      all: (kind) => this.allNames(kind),
-      onNack: (nack) => {
+    const shared = {
+      id: this.nextId++, identity, logger: this.logger,
+      build: (kind: ResourceKind, name: string) => buildResource(kind, name, { ...context, outbound: this.options.outbound() }),
+      all: (kind: ResourceKind) => this.allNames(kind),
+      onNack: (nack: { identity: string; typeUrl: string; version: string; error: string }) => {
         this.nacks.unshift({ at: new Date().toISOString(), ...nack });
         if (this.nacks.length > 50) this.nacks.pop();
       },
-    });
+    };
+    const stream = protocol === 'sotw' ? new AdsStream({ ...shared, call: call as AdsCall }) : new DeltaAdsStream({ ...shared, call: call as DeltaCall });
     this.streams.add(stream);
-    this.logger.info({ client: identity, stream: stream.id }, 'xDS client connected');
-    call.on('data', (request) => {
+    this.logger.info({ client: identity, stream: stream.id, protocol }, 'xDS client connected');
+    call.on('data', (request: unknown) => {
       try {
-        stream.receive(request);
+        // The stream's own request type: each call was handed to the stream of its protocol.
+        stream.receive(request as never);
       } catch (err) {
         this.logger.warn({ client: identity, err: String(err) }, 'xDS request failed');
         call.emit('error', { code: grpc.status.INTERNAL, details: String(err) });

@@ -8,36 +8,45 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../registry/index.js';
-import { Gateway, parseConfigText } from '../../gateway/index.js';
+import { writeFile } from 'node:fs/promises';
+import { Gateway, loadConfig, parseConfigText } from '../../gateway/index.js';
 import { adsService, TYPE_URLS } from '../../gateway/xds/xds-protos.js';
 import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 interface Response { versionInfo: string; nonce: string; typeUrl: string; resources: Array<{ name?: string; clusterName?: string; outlierDetection?: { consecutive_5xx?: { value: number } } }> }
+interface DeltaResponse { systemVersionInfo: string; nonce: string; typeUrl: string; removedResources: string[]; resources: Array<{ name: string; version: string; resource: { clusterName?: string; endpoints?: Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { portValue: number } } } }> }> } }> }
 type AdsCall = grpc.ClientDuplexStream<Record<string, unknown>, Response>;
 const AdsClient = grpc.makeGenericClientConstructor(adsService(), 'AggregatedDiscoveryService') as unknown as
-  new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & { StreamAggregatedResources(): AdsCall };
+  new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & {
+    StreamAggregatedResources(): AdsCall; DeltaAggregatedResources(): grpc.ClientDuplexStream<Record<string, unknown>, DeltaResponse>;
+  };
 
 const SERVICE = `
 services:
   - name: echo
     namespace: demo
     ports: [{ name: grpc, port: 9000, protocol: grpc }]
-    endpoints: [{ address: 127.0.0.1, ports: { grpc: 19000 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/echo, kind: vm }]
+    endpoints: [{ address: 127.0.0.1, ports: { grpc: ECHO_PORT }, identity: spiffe://cluster-a.example.org/ns/demo/sa/echo, kind: vm }]
+  - name: other
+    namespace: demo
+    ports: [{ name: grpc, port: 9000, protocol: grpc }]
+    endpoints: [{ address: 127.0.0.1, ports: { grpc: 19500 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/other, kind: vm }]
 access:
   - { to: echo.demo, from: ["spiffe://cluster-a.example.org/ns/demo/*"] }
+  - { to: other.demo, from: ["spiffe://cluster-a.example.org/ns/demo/*"] }
 xds: { listen: "127.0.0.1:0" }
 `;
 
 /** One ADS stream, with the responses it got queued for the test to take in order. */
-class Stream {
-  private readonly queue: Response[] = [];
-  private waiting: ((r: Response) => void) | undefined;
+class Stream<R = Response> {
+  private readonly queue: R[] = [];
+  private waiting: ((r: R) => void) | undefined;
   readonly ended: Promise<grpc.ServiceError | undefined>;
 
-  constructor(readonly call: AdsCall) {
-    call.on('data', (r: Response) => {
+  constructor(readonly call: grpc.ClientDuplexStream<Record<string, unknown>, R>) {
+    call.on('data', (r: R) => {
       if (this.waiting !== undefined) {
         const resolve = this.waiting;
         this.waiting = undefined;
@@ -54,7 +63,7 @@ class Stream {
     this.call.write({ node: { id: 'ads-test' }, ...request });
   }
 
-  next(timeoutMs = 10_000): Promise<Response> {
+  next(timeoutMs = 10_000): Promise<R> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve, reject) => {
@@ -86,15 +95,19 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     const svid = issuer.ca.issueKeyAndSvid(spiffeId, 3600);
     return grpc.credentials.createSsl(roots, Buffer.from(svid.keyPem), Buffer.from(svid.certChainPem), options);
   };
-  const open = (credentials: grpc.ChannelCredentials): Stream => {
-    const client = new AdsClient(a!.listeners.xds!, credentials);
-    clients.push(client);
-    return new Stream(client.StreamAggregatedResources());
+  const client = (credentials: grpc.ChannelCredentials): InstanceType<typeof AdsClient> => {
+    const made = new AdsClient(a!.listeners.xds!, credentials);
+    clients.push(made);
+    return made;
   };
+  const open = (credentials: grpc.ChannelCredentials): Stream => new Stream(client(credentials).StreamAggregatedResources());
+  let fileA = '';
 
   before(async () => {
     tmp = await makeTempDir('xds-ads');
-    a = await Gateway.start(parseConfigText(inProcessConfig(tmp.dir, 'cluster-a', SERVICE)), { logger: silentLogger() });
+    fileA = path.join(tmp.dir, 'a.yaml');
+    await writeFile(fileA, inProcessConfig(tmp.dir, 'cluster-a', SERVICE.replace('ECHO_PORT', '19000')));
+    a = await Gateway.start(await loadConfig(fileA), { logger: silentLogger(), configFile: fileA });
     b = await Gateway.start(parseConfigText(inProcessConfig(tmp.dir, 'cluster-b')), { logger: silentLogger() });
     await a.peers.addPeer(await b.peers.createToken({ ttlSeconds: 600 }));
     await waitFor('B\'s bundle at A', () => (a!.trust.get('cluster-b.example.org') === undefined ? undefined : true));
@@ -162,6 +175,32 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     stream.call.end();
   });
 
+  it('incremental xDS: a delta carries only the resource that changed, and says which names do not exist', async () => {
+    const stream = new Stream<DeltaResponse>(client(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/delta')).DeltaAggregatedResources());
+    stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNamesSubscribe: ['echo.demo:9000', 'other.demo:9000', 'nothing.demo:1'] });
+    const first = await stream.next();
+    assert.deepEqual(first.resources.map((r) => r.name).sort(), ['echo.demo:9000', 'other.demo:9000']);
+    assert.deepEqual(first.removedResources, ['nothing.demo:1'], 'a name that does not exist is removed, so the client stops waiting');
+    stream.send({ typeUrl: TYPE_URLS.endpoints, responseNonce: first.nonce });
+    // echo.demo's endpoint moves to another port: one resource changes.
+    await writeFile(fileA, inProcessConfig(tmp.dir, 'cluster-a', SERVICE.replace('ECHO_PORT', '19001')));
+    await a!.reload();
+    const delta = await stream.next();
+    assert.deepEqual(delta.resources.map((r) => r.name), ['echo.demo:9000']);
+    assert.deepEqual(delta.removedResources, []);
+    assert.equal(delta.resources[0]?.resource.endpoints?.[0]?.lbEndpoints[0]?.endpoint.address.socketAddress.portValue, 19001);
+    const before = first.resources.find((r) => r.name === 'echo.demo:9000')?.version;
+    assert.notEqual(delta.resources[0]?.version, before);
+    stream.send({ typeUrl: TYPE_URLS.endpoints, responseNonce: delta.nonce });
+    // Unsubscribing sends nothing more for that name.
+    stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNamesUnsubscribe: ['echo.demo:9000'] });
+    assert.ok(await stream.quiet(300));
+    const status = a!.xds!.clients().find((c) => c.identity.endsWith('/sa/delta'))?.types.find((t) => t.typeUrl === TYPE_URLS.endpoints);
+    assert.deepEqual(status?.names, ['nothing.demo:1', 'other.demo:9000']);
+    assert.equal(status?.acked, delta.nonce);
+    stream.call.end();
+  });
+
   it('refuses a TLS client without a certificate, a peer domain\'s SVID, and a plaintext client', async () => {
     for (const [what, credentials] of [
       ['no client certificate', credentialsFor(a!, undefined)],
@@ -174,6 +213,6 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
       assert.ok(ended !== undefined, `${what}: the stream must fail`);
       assert.ok([grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED].includes(ended.code), `${what}: ${ended.code} ${ended.details}`);
     }
-    assert.deepEqual(a!.xds!.clients().filter((c) => !c.identity.endsWith('/sa/client') && !c.identity.endsWith('/sa/nacker')), []);
+    assert.deepEqual(a!.xds!.clients().filter((c) => !/\/sa\/(client|nacker|delta)$/.test(c.identity)), []);
   });
 });
