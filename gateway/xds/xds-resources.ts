@@ -51,7 +51,7 @@ export function buildResource(kind: ResourceKind, name: string, context: Resourc
     case 'listener':
       return listenerOf(name);
     case 'route':
-      return routeOf(name, target);
+      return routeOf(name, target, context);
     case 'cluster':
       return clusterOf(name, target, context);
     case 'endpoints':
@@ -87,17 +87,37 @@ function listenerOf(name: string): AnyResource {
   return { '@type': TYPE_URLS.listener, ...listener };
 }
 
-function routeOf(name: string, target: MeshAuthority): AnyResource {
+/**
+ * One virtual host, every path to the cluster of the same name — or, under a TrafficSplit
+ * between services for this caller, weighted clusters (one per backend service, its weight as
+ * in the split). A split across clusters or labelled subsets has no xDS form here: the client
+ * gets the plain route (see docs/xds.md).
+ */
+function routeOf(name: string, target: MeshAuthority, context: ResourceContext): AnyResource {
+  const split = splitByServiceFor(target, context);
+  const action = split === undefined
+    ? { cluster: name }
+    : { weightedClusters: { clusters: split.map((b) => ({ name: `${b.service}:${target.port}`, weight: { value: b.weight } })) } };
   const route: RouteConfiguration = {
     name,
     virtualHosts: [{
       name,
       // What the client puts in :authority: the xDS target, with or without the port.
       domains: [name, target.key],
-      routes: [{ match: { prefix: '' }, route: { cluster: name } }],
+      routes: [{ match: { prefix: '' }, route: action }],
     }],
   };
   return { '@type': TYPE_URLS.route, ...route };
+}
+
+/** The TrafficSplit for this caller (as decide-route picks it) when every backend is a whole service with a weight. */
+function splitByServiceFor(target: MeshAuthority, context: ResourceContext): Array<{ service: string; weight: number }> | undefined {
+  const caller = context.engine.caller(context.caller);
+  const split = context.engine.policies().splits.get(target.key)?.find((s) => s.classes === undefined || [...s.classes].some((c) => caller.classes.has(c)));
+  if (split === undefined) return undefined;
+  const backends = split.backends.filter((b) => b.weight > 0);
+  if (backends.length === 0 || backends.some((b) => b.service === undefined || b.cluster !== undefined || b.labels !== undefined)) return undefined;
+  return backends.map((b) => ({ service: b.service!, weight: b.weight }));
 }
 
 /** An EDS cluster with the service's FailoverPolicy thresholds as outlier detection. */
@@ -129,8 +149,10 @@ function clusterOf(name: string, target: MeshAuthority, context: ResourceContext
  */
 function endpointsOf(name: string, decision: Decision, context: ResourceContext): AnyResource {
   const localities: LocalityLbEndpoints[] = [];
-  const local = decision.candidates.flatMap((c) => (c.target.kind === 'local' ? [c.target] : []));
-  const remote = decision.candidates.some((c) => c.target.kind === 'remote');
+  // This service's own candidates: a split's other services are clusters of their own (routeOf).
+  const own = decision.candidates.filter((c) => c.service === decision.service);
+  const local = own.flatMap((c) => (c.target.kind === 'local' ? [c.target] : []));
+  const remote = own.some((c) => c.target.kind === 'remote');
   const { region, zone } = context.locality;
   if (local.length > 0) {
     localities.push({

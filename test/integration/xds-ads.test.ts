@@ -215,4 +215,17 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     }
     assert.deepEqual(a!.xds!.clients().filter((c) => !/\/sa\/(client|nacker|delta)$/.test(c.identity)), []);
   });
+
+  it('a TrafficSplit between services is a route to weighted clusters', async () => {
+    const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/split'));
+    await a!.policies.apply([{
+      apiVersion: 'causeway.dev/v1alpha1', kind: 'TrafficSplit', metadata: { name: 'echo' },
+      spec: { service: 'echo.demo', backends: [{ service: 'echo.demo', weight: 80 }, { service: 'other.demo', weight: 20 }] },
+    }]);
+    stream.send({ typeUrl: TYPE_URLS.route, resourceNames: ['echo.demo:9000'] });
+    const route = (await stream.next()) as unknown as { resources: Array<{ virtualHosts: Array<{ routes: Array<{ route: { weightedClusters?: { clusters: Array<{ name: string; weight: { value: number } }> } } }> }> }> };
+    const weighted = route.resources[0]?.virtualHosts[0]?.routes[0]?.route.weightedClusters?.clusters.map((c) => [c.name, c.weight.value]);
+    assert.deepEqual(weighted, [['echo.demo:9000', 80], ['other.demo:9000', 20]]);
+    stream.call.end();
+  });
 });
