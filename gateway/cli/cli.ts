@@ -10,6 +10,7 @@ import { policyApply, policyDelete, policyGet } from './policy-commands.js';
 import { explainCommand } from './explain-command.js';
 import { agents, services, status } from './status-commands.js';
 import { top } from './top-command.js';
+import { proxyStatus } from './proxy-status-command.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
 import { packageVersion } from './version.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   services,
   status,
   top,
+  'proxy-status': proxyStatus,
   reload,
   demo: demoCommand,
 };
