@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite runs as real peers: openssl (certificate checks), curl (a real
 # HTTP proxy client), chromium (the browser the dashboard test drives, through playwright-core,
-# at /usr/bin/chromium) and prometheus (the server that scrapes /metrics in the telemetry test,
-# and promtool, which lints the exposition and tests the documented alert rules). Installed only
+# at /usr/bin/chromium), prometheus (the server that scrapes /metrics in the telemetry test,
+# and promtool, which lints the exposition and tests the documented alert rules) and
+# python3-grpcio (gRPC's C-core with its xDS resolver: the second, independent xDS client of the
+# xDS tests; into Debian's /usr/bin/python3, which is what it is checked with). Installed only
 # when missing, so a developer machine is left alone.
 set -euo pipefail
 need=()
@@ -10,6 +12,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || need+=(prometheus)
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need+=(python3-grpcio)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-tools: missing ${need[*]}; run as root or install them" >&2
