@@ -7,8 +7,10 @@ import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, 
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { AdsStream, type AdsCall, type AdsClientStatus } from './ads-stream.js';
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
-import { adsService, type ResourceKind } from './xds-protos.js';
-import { buildResource } from './xds-resources.js';
+import { adsService, TYPE_URLS, type ResourceKind } from './xds-protos.js';
+import { buildResource, type AnyResource } from './xds-resources.js';
+import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
+import type { LbEndpoint } from './generated/envoy/config/endpoint/v3/LbEndpoint.js';
 
 export interface XdsServerOptions {
   svid: SvidSource;
@@ -182,7 +184,7 @@ export class XdsServer {
     const context = { catalog: this.options.catalog, engine: this.options.engine, caller: identity, locality: this.options.locality, outbound: this.options.outbound() };
     const shared = {
       id: this.nextId++, identity, logger: this.logger,
-      build: (kind: ResourceKind, name: string) => buildResource(kind, name, { ...context, outbound: this.options.outbound() }),
+      build: (kind: ResourceKind, name: string) => inStableOrder(buildResource(kind, name, { ...context, outbound: this.options.outbound() })),
       all: (kind: ResourceKind) => this.allNames(kind),
       onNack: (nack: { identity: string; typeUrl: string; version: string; error: string }) => {
         this.nacks.unshift({ at: new Date().toISOString(), ...nack });
@@ -234,4 +236,22 @@ export class XdsServer {
     }, this.options.debounceMs ?? 20);
     this.pending.unref();
   }
+}
+
+/**
+ * A load assignment with each locality's endpoints in address order. The route decision lists
+ * local endpoints in a weighted shuffle, so that the data plane spreads its load; an xDS client
+ * balances by itself, and in shuffled order each build of the same endpoints would be a new
+ * version: pushed again after every ACK, without end.
+ */
+function inStableOrder(resource: AnyResource | undefined): AnyResource | undefined {
+  if (resource?.['@type'] !== TYPE_URLS.endpoints) return resource;
+  const key = (e: LbEndpoint): string => {
+    const socket = e.endpoint?.address?.socketAddress;
+    return `${socket?.address ?? ''}|${String(socket?.portValue ?? 0).padStart(5, '0')}`;
+  };
+  for (const locality of (resource as unknown as ClusterLoadAssignment).endpoints ?? []) {
+    locality.lbEndpoints?.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  }
+  return resource;
 }

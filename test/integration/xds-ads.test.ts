@@ -15,7 +15,7 @@ import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-interface Response { versionInfo: string; nonce: string; typeUrl: string; resources: Array<{ name?: string; clusterName?: string; outlierDetection?: { consecutive_5xx?: { value: number } } }> }
+interface Response { versionInfo: string; nonce: string; typeUrl: string; resources: Array<{ name?: string; clusterName?: string; outlierDetection?: { consecutive_5xx?: { value: number } }; endpoints?: Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { address: string; portValue: number } } } }> }> }> }
 interface DeltaResponse { systemVersionInfo: string; nonce: string; typeUrl: string; removedResources: string[]; resources: Array<{ name: string; version: string; resource: { clusterName?: string; endpoints?: Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { portValue: number } } } }> }> } }> }
 type AdsCall = grpc.ClientDuplexStream<Record<string, unknown>, Response>;
 const AdsClient = grpc.makeGenericClientConstructor(adsService(), 'AggregatedDiscoveryService') as unknown as
@@ -33,6 +33,14 @@ services:
     namespace: demo
     ports: [{ name: grpc, port: 9000, protocol: grpc }]
     endpoints: [{ address: 127.0.0.1, ports: { grpc: 19500 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/other, kind: vm }]
+  - name: spread
+    namespace: demo
+    ports: [{ name: grpc, port: 9000, protocol: grpc }]
+    endpoints:
+      - { address: 127.0.0.4, ports: { grpc: 19600 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/spread, kind: vm }
+      - { address: 127.0.0.2, ports: { grpc: 19600 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/spread, kind: vm }
+      - { address: 127.0.0.3, ports: { grpc: 19600 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/spread, kind: vm }
+      - { address: 127.0.0.2, ports: { grpc: 19601 }, identity: spiffe://cluster-a.example.org/ns/demo/sa/spread, kind: vm }
 access:
   - { to: echo.demo, from: ["spiffe://cluster-a.example.org/ns/demo/*"] }
   - { to: other.demo, from: ["spiffe://cluster-a.example.org/ns/demo/*"] }
@@ -139,6 +147,20 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     stream.call.end();
   });
 
+  it('a load assignment of several endpoints is one version: in address order, and an ACK is not answered with a reshuffle', async () => {
+    const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/spread-client'));
+    stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNames: ['spread.demo:9000'] });
+    const first = await stream.next();
+    const sockets = first.resources[0]?.endpoints?.flatMap((l) => l.lbEndpoints.map((e) => `${e.endpoint.address.socketAddress.address}:${e.endpoint.address.socketAddress.portValue}`));
+    assert.deepEqual(sockets, ['127.0.0.2:19600', '127.0.0.2:19601', '127.0.0.3:19600', '127.0.0.4:19600']);
+    // Each ACK is answered with the resources as they are now: the same endpoints, whatever order the route decision drew, are the same version.
+    for (let i = 0; i < 5; i += 1) {
+      stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNames: ['spread.demo:9000'], versionInfo: first.versionInfo, responseNonce: first.nonce });
+    }
+    assert.ok(await stream.quiet(300), 'an unchanged load assignment is not sent again');
+    stream.call.end();
+  });
+
   it('records a NACK with the client\'s error; the version acknowledged before stays in force and the rejected one is not resent', async () => {
     const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/nacker'));
     stream.send({ typeUrl: TYPE_URLS.cluster, resourceNames: ['echo.demo:9000'] });
@@ -213,7 +235,7 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
       assert.ok(ended !== undefined, `${what}: the stream must fail`);
       assert.ok([grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED].includes(ended.code), `${what}: ${ended.code} ${ended.details}`);
     }
-    assert.deepEqual(a!.xds!.clients().filter((c) => !/\/sa\/(client|nacker|delta)$/.test(c.identity)), []);
+    assert.deepEqual(a!.xds!.clients().filter((c) => !/\/sa\/(client|nacker|delta|spread-client)$/.test(c.identity)), []);
   });
 
   it('a TrafficSplit between services is a route to weighted clusters', async () => {
