@@ -10,18 +10,11 @@ import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../registry/index.js';
 import { writeFile } from 'node:fs/promises';
 import { Gateway, loadConfig, parseConfigText } from '../../gateway/index.js';
-import { adsService, TYPE_URLS } from '../../gateway/xds/xds-protos.js';
+import { TYPE_URLS } from '../../gateway/xds/xds-protos.js';
+import { adsClient, QueuedAdsStream, workloadCredentials, type AdsClient, type DeltaAdsResponse } from '../helpers/ads-client.js';
 import { inProcessConfig } from '../helpers/in-process-config.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-interface Response { versionInfo: string; nonce: string; typeUrl: string; resources: Array<{ name?: string; clusterName?: string; outlierDetection?: { consecutive_5xx?: { value: number } }; endpoints?: Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { address: string; portValue: number } } } }> }> }> }
-interface DeltaResponse { systemVersionInfo: string; nonce: string; typeUrl: string; removedResources: string[]; resources: Array<{ name: string; version: string; resource: { clusterName?: string; endpoints?: Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { portValue: number } } } }> }> } }> }
-type AdsCall = grpc.ClientDuplexStream<Record<string, unknown>, Response>;
-const AdsClient = grpc.makeGenericClientConstructor(adsService(), 'AggregatedDiscoveryService') as unknown as
-  new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & {
-    StreamAggregatedResources(): AdsCall; DeltaAggregatedResources(): grpc.ClientDuplexStream<Record<string, unknown>, DeltaResponse>;
-  };
 
 const SERVICE = `
 services:
@@ -47,68 +40,20 @@ access:
 xds: { listen: "127.0.0.1:0" }
 `;
 
-/** One ADS stream, with the responses it got queued for the test to take in order. */
-class Stream<R = Response> {
-  private readonly queue: R[] = [];
-  private waiting: ((r: R) => void) | undefined;
-  readonly ended: Promise<grpc.ServiceError | undefined>;
-
-  constructor(readonly call: grpc.ClientDuplexStream<Record<string, unknown>, R>) {
-    call.on('data', (r: R) => {
-      if (this.waiting !== undefined) {
-        const resolve = this.waiting;
-        this.waiting = undefined;
-        resolve(r);
-      } else this.queue.push(r);
-    });
-    this.ended = new Promise((resolve) => {
-      call.on('error', (err: grpc.ServiceError) => resolve(err));
-      call.on('end', () => resolve(undefined));
-    });
-  }
-
-  send(request: Record<string, unknown>): void {
-    this.call.write({ node: { id: 'ads-test' }, ...request });
-  }
-
-  next(timeoutMs = 10_000): Promise<R> {
-    const queued = this.queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no response')), timeoutMs);
-      this.waiting = (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      };
-    });
-  }
-
-  /** Whether a response arrives within `ms`. */
-  async quiet(ms: number): Promise<boolean> {
-    return this.next(ms).then(() => false, () => true);
-  }
-}
-
 describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
   let a: Gateway | undefined;
   let b: Gateway | undefined;
   const clients: grpc.Client[] = [];
 
-  const credentialsFor = (issuer: Gateway, spiffeId: string | undefined): grpc.ChannelCredentials => {
-    const roots = Buffer.from(a!.trust.get('cluster-a.example.org')!.rootsPem.join('\n'));
-    // The server's certificate names it by SPIFFE ID alone (no DNS name): identity is checked by the listener's rules, not by host name.
-    const options = { checkServerIdentity: () => undefined };
-    if (spiffeId === undefined) return grpc.credentials.createSsl(roots, null, null, options);
-    const svid = issuer.ca.issueKeyAndSvid(spiffeId, 3600);
-    return grpc.credentials.createSsl(roots, Buffer.from(svid.keyPem), Buffer.from(svid.certChainPem), options);
-  };
-  const client = (credentials: grpc.ChannelCredentials): InstanceType<typeof AdsClient> => {
-    const made = new AdsClient(a!.listeners.xds!, credentials);
+  const credentialsFor = (issuer: Gateway, spiffeId: string | undefined): grpc.ChannelCredentials =>
+    workloadCredentials(a!.trust.get('cluster-a.example.org')!.rootsPem.join('\n'), spiffeId === undefined ? undefined : issuer.ca.issueKeyAndSvid(spiffeId, 3600));
+  const client = (credentials: grpc.ChannelCredentials): AdsClient => {
+    const made = adsClient(a!.listeners.xds!, credentials);
     clients.push(made);
     return made;
   };
-  const open = (credentials: grpc.ChannelCredentials): Stream => new Stream(client(credentials).StreamAggregatedResources());
+  const open = (credentials: grpc.ChannelCredentials): QueuedAdsStream => new QueuedAdsStream(client(credentials).StreamAggregatedResources());
   let fileA = '';
 
   before(async () => {
@@ -198,7 +143,7 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
   });
 
   it('incremental xDS: a delta carries only the resource that changed, and says which names do not exist', async () => {
-    const stream = new Stream<DeltaResponse>(client(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/delta')).DeltaAggregatedResources());
+    const stream = new QueuedAdsStream<DeltaAdsResponse>(client(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/delta')).DeltaAggregatedResources());
     stream.send({ typeUrl: TYPE_URLS.endpoints, resourceNamesSubscribe: ['echo.demo:9000', 'other.demo:9000', 'nothing.demo:1'] });
     const first = await stream.next();
     assert.deepEqual(first.resources.map((r) => r.name).sort(), ['echo.demo:9000', 'other.demo:9000']);
