@@ -540,7 +540,8 @@ export class Gateway {
       ...(settings.plaintext ? { plaintextCaller: parts.callerOf } : {}),
       // A client on this host dials the outbound listener; a wildcard bind is reached on loopback.
       outbound: () => ({ host: isUnspecified(parts.outbound.host) ? '127.0.0.1' : parts.outbound.host, port: parts.outbound.port }),
-      triggers: [(look) => this.catalog.onChange(look), (look) => this.catalog.onGatewayChange(look), (look) => this.policySource.onChange(look), (look) => parts.liveness.onChange(look)],
+      // The catalog is not one: the server follows its changes service by service.
+      triggers: [(look) => this.catalog.onGatewayChange(look), (look) => this.policySource.onChange(look), (look) => parts.liveness.onChange(look)],
       handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
     });
     const address = await bind('xds', settings.listen, (h, p) => xds.listen(h, p));

@@ -33,12 +33,23 @@ export interface AdsClientStatus {
 /** What the stream keeps per type: the status, with the names as a set. */
 type TypeState = Omit<TypeStatus, 'typeUrl' | 'names'> & { names: Set<string> };
 
+/** A resource as built for one caller, with its version: made once, however many streams hold it. */
+export interface BuiltResource {
+  resource: AnyResource;
+  /** A digest of what it is (sha256 of its JSON, 16 hex digits): equal resources compare equal across restarts. */
+  version: string;
+}
+
+export function builtResource(resource: AnyResource): BuiltResource {
+  return { resource, version: createHash('sha256').update(JSON.stringify(resource)).digest('hex').slice(0, 16) };
+}
+
 export interface AdsStreamOptions {
   id: number;
   identity: string;
   call: AdsCall;
   /** The resource of `kind` named `name` for this client, or undefined when it does not exist for it. */
-  build(kind: ResourceKind, name: string): AnyResource | undefined;
+  build(kind: ResourceKind, name: string): BuiltResource | undefined;
   /** Every name of `kind` this client may see (a wildcard LDS or CDS subscription). */
   all(kind: ResourceKind): string[];
   logger: Logger;
@@ -105,6 +116,15 @@ export class AdsStream {
     for (const kind of this.types.keys()) this.push(kind);
   }
 
+  /** Whether a change of the resources named `names` can change what this client should hold. */
+  concerns(names: ReadonlySet<string>): boolean {
+    for (const state of this.types.values()) {
+      if (state.wildcard) return true;
+      for (const name of state.names) if (names.has(name)) return true;
+    }
+    return false;
+  }
+
   status(): AdsClientStatus {
     return {
       id: this.options.id, identity: this.options.identity, node: this.node, connectedAt: this.connectedAt,
@@ -119,16 +139,17 @@ export class AdsStream {
   private push(kind: ResourceKind): void {
     const state = this.types.get(kind);
     if (state === undefined) return;
-    const names = state.wildcard ? this.options.all(kind) : [...state.names];
+    const names = state.wildcard ? [...this.options.all(kind)] : [...state.names];
     const resources: AnyResource[] = [];
-    const digest = createHash('sha256');
+    const digested: string[] = [];
     for (const name of names.sort()) {
-      const resource = this.options.build(kind, name);
-      if (resource === undefined) continue;
-      resources.push(resource);
-      digest.update(name).update('\u0000').update(JSON.stringify(resource)).update('\u0000');
+      const built = this.options.build(kind, name);
+      if (built === undefined) continue;
+      resources.push(built.resource);
+      digested.push(name, built.version);
     }
-    const version = digest.digest('hex').slice(0, 16);
+    // A digest of the resources: of each one's name and version (itself a digest of what it is).
+    const version = createHash('sha256').update(digested.join('\u0000')).digest('hex').slice(0, 16);
     // Unchanged since the last response; or the very set the client rejected.
     if (state.sent?.version === version || state.nacked?.version === version) {
       if (state.sent !== undefined) return;

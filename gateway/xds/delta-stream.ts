@@ -23,11 +23,6 @@ interface DeltaTypeState {
 
 const WILDCARD_KINDS: ReadonlySet<ResourceKind> = new Set(['listener', 'cluster']);
 
-/** A resource's version: a digest of what it is, so equal resources compare equal across restarts. */
-function versionOf(resource: AnyResource): string {
-  return createHash('sha256').update(JSON.stringify(resource)).digest('hex').slice(0, 16);
-}
-
 /**
  * One client's incremental ADS stream (xDS protocol, "Incremental xDS"): the client
  * subscribes and unsubscribes by name, and each response carries only the resources whose
@@ -91,6 +86,16 @@ export class DeltaAdsStream {
     for (const kind of this.types.keys()) this.push(kind, new Set());
   }
 
+  /** Whether a change of the resources named `names` can change what this client should hold. */
+  concerns(names: ReadonlySet<string>): boolean {
+    for (const state of this.types.values()) {
+      if (state.wildcard) return true;
+      for (const name of state.names) if (names.has(name)) return true;
+      for (const name of state.held.keys()) if (names.has(name)) return true;
+    }
+    return false;
+  }
+
   status(): AdsClientStatus {
     return {
       id: this.options.id, identity: this.options.identity, node: this.node, connectedAt: this.connectedAt,
@@ -110,13 +115,13 @@ export class DeltaAdsStream {
     const changed: Array<{ name: string; version: string; resource: AnyResource }> = [];
     const removed: string[] = [];
     for (const name of [...names].sort()) {
-      const resource = this.options.build(kind, name);
-      if (resource === undefined) {
+      const built = this.options.build(kind, name);
+      if (built === undefined) {
         if (state.held.has(name) || fresh.has(name)) removed.push(name);
         continue;
       }
-      const version = versionOf(resource);
-      if (state.held.get(name) !== version) changed.push({ name, version, resource });
+      // A resource's version is a digest of what it is, so equal resources compare equal across restarts.
+      if (state.held.get(name) !== built.version) changed.push({ name, version: built.version, resource: built.resource });
     }
     // Held but no longer covered (a wildcard whose service went away).
     for (const name of state.held.keys()) if (!names.has(name) && !removed.includes(name)) removed.push(name);

@@ -2,20 +2,21 @@ import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { listenOn, silentLogger, type CatalogReader, type Locality, type Logger } from '../../registry/index.js';
+import { listenOn, serviceKey, silentLogger, type CatalogChange, type CatalogReader, type Locality, type Logger, type ServiceKey } from '../../registry/index.js';
 import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
-import { AdsStream, type AdsCall, type AdsClientStatus } from './ads-stream.js';
+import { AdsStream, builtResource, type AdsCall, type AdsClientStatus, type BuiltResource } from './ads-stream.js';
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
 import { adsService, TYPE_URLS, type ResourceKind } from './xds-protos.js';
-import { buildResource, type AnyResource } from './xds-resources.js';
+import { buildResource, targetOf, type AnyResource } from './xds-resources.js';
 import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
 import type { LbEndpoint } from './generated/envoy/config/endpoint/v3/LbEndpoint.js';
 
 export interface XdsServerOptions {
   svid: SvidSource;
   trust: TrustReader;
-  catalog: CatalogReader & { onChange(listener: () => void): () => void };
+  /** A catalog change rebuilds the resources of the services it changed (and of every service split over others). */
+  catalog: CatalogReader & { onChange(listener: (changes: readonly CatalogChange[]) => void): () => void };
   engine: PolicyEngine;
   locality: Locality;
   /** Which verified clients this listener serves: the reason to refuse one (workloadCallerRefusal). */
@@ -28,7 +29,11 @@ export interface XdsServerOptions {
   plaintextCaller?: (remoteAddress: string) => string | undefined;
   /** host:port of the outbound listener: the endpoint of every remote priority. */
   outbound: () => { host: string; port: number };
-  /** Subscribe to everything that changes what a client sees: catalog, policies, gateway liveness. */
+  /**
+   * Subscribe to everything else that changes what a client sees — policies, gateways, their
+   * liveness: each change rebuilds every resource. (The catalog need not be one: the server
+   * follows it itself, service by service.)
+   */
   triggers: Array<(look: () => void) => () => void>;
   logger?: Logger;
   handshakeTimeoutMs?: number;
@@ -60,6 +65,21 @@ export class XdsServer {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly nacks: Array<{ at: string; identity: string; typeUrl: string; version: string; error: string }> = [];
   private nextId = 1;
+  /**
+   * The resources as built for each caller, by kind and name (undefined: the name does not
+   * exist for that caller), kept until what they are made of changes: a catalog change drops
+   * those of the services it changed, any other trigger drops all. Clients of one identity
+   * share each build — 1,000 of them cost one build of a name, not 1,000 — and a push rebuilds
+   * only what changed. A caller's entries go with its last stream.
+   */
+  private readonly built = new Map<string, Map<ResourceKind, Map<string, BuiltResource | undefined>>>();
+  /** The names held in `built`, by service: what a change of that service drops. */
+  private readonly namesByService = new Map<ServiceKey, Set<string>>();
+  /** Every name of the catalog (wildcard subscriptions), until the catalog changes. */
+  private allNamesHeld: string[] | undefined;
+  /** Names whose resources were dropped since the last push; undefined: all were. */
+  private dirty: Set<string> | undefined = new Set();
+  private readonly callers = new Map<string, number>();
   private pending: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -77,7 +97,13 @@ export class XdsServer {
       onConnection: (socket, peer) => this.onSecureConnection(socket, peer),
     });
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-    for (const trigger of options.triggers) this.unsubscribers.push(trigger(() => this.changed()));
+    this.unsubscribers.push(options.catalog.onChange((changes) => this.catalogChanged(changes)));
+    for (const trigger of options.triggers) {
+      this.unsubscribers.push(trigger(() => {
+        this.dropAll();
+        this.changed();
+      }));
+    }
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -181,10 +207,9 @@ export class XdsServer {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'xDS needs the client\'s SVID (mTLS), or a source address that names a workload' });
       return;
     }
-    const context = { catalog: this.options.catalog, engine: this.options.engine, caller: identity, locality: this.options.locality, outbound: this.options.outbound() };
     const shared = {
       id: this.nextId++, identity, logger: this.logger,
-      build: (kind: ResourceKind, name: string) => inStableOrder(buildResource(kind, name, { ...context, outbound: this.options.outbound() })),
+      build: (kind: ResourceKind, name: string) => this.build(identity, kind, name),
       all: (kind: ResourceKind) => this.allNames(kind),
       onNack: (nack: { identity: string; typeUrl: string; version: string; error: string }) => {
         this.nacks.unshift({ at: new Date().toISOString(), ...nack });
@@ -193,6 +218,7 @@ export class XdsServer {
     };
     const stream = protocol === 'sotw' ? new AdsStream({ ...shared, call: call as AdsCall }) : new DeltaAdsStream({ ...shared, call: call as DeltaCall });
     this.streams.add(stream);
+    this.callers.set(identity, (this.callers.get(identity) ?? 0) + 1);
     this.logger.info({ client: identity, stream: stream.id, protocol }, 'xDS client connected');
     call.on('data', (request: unknown) => {
       try {
@@ -205,6 +231,12 @@ export class XdsServer {
     });
     const end = (): void => {
       if (!this.streams.delete(stream)) return;
+      const left = (this.callers.get(identity) ?? 1) - 1;
+      if (left > 0) this.callers.set(identity, left);
+      else {
+        this.callers.delete(identity);
+        this.built.delete(identity);
+      }
       this.logger.info({ client: identity, stream: stream.id }, 'xDS client gone');
     };
     call.on('end', () => {
@@ -219,14 +251,63 @@ export class XdsServer {
   /** Every `<service>:<port>` of the catalog: what a wildcard subscription covers (each then filtered by access). */
   private allNames(_kind: ResourceKind): string[] {
     const { catalog } = this.options;
-    return catalog.serviceKeys().flatMap((key) => (catalog.resolve(key)?.ports ?? []).map((p) => `${key}:${p.port}`));
+    this.allNamesHeld ??= catalog.serviceKeys().flatMap((key) => (catalog.resolve(key)?.ports ?? []).map((p) => `${key}:${p.port}`));
+    return this.allNamesHeld;
+  }
+
+  /** The resource `name` of `kind` as `caller` may see it: as built last, unless what it is made of changed since. */
+  private build(caller: string, kind: ResourceKind, name: string): BuiltResource | undefined {
+    let byKind = this.built.get(caller);
+    if (byKind === undefined) this.built.set(caller, byKind = new Map());
+    let byName = byKind.get(kind);
+    if (byName === undefined) byKind.set(kind, byName = new Map());
+    if (byName.has(name)) return byName.get(name);
+    // Noted before the build: a build that throws is tried again when its service changes. A
+    // name that is no service's never exists: nothing drops it.
+    const service = targetOf(name)?.key;
+    if (service !== undefined) {
+      let names = this.namesByService.get(service);
+      if (names === undefined) this.namesByService.set(service, names = new Set());
+      names.add(name);
+    }
+    const { catalog, engine, locality } = this.options;
+    const resource = inStableOrder(buildResource(kind, name, { catalog, engine, caller, locality, outbound: this.options.outbound() }));
+    const made = resource === undefined ? undefined : builtResource(resource);
+    byName.set(name, made);
+    return made;
+  }
+
+  private catalogChanged(changes: readonly CatalogChange[]): void {
+    const services = new Set(changes.map((c) => serviceKey(c.record.name, c.record.namespace)));
+    // A TrafficSplit's service is decided over its backends too: any catalog change may change it.
+    for (const split of this.options.engine.policies().splits.keys()) services.add(split);
+    for (const service of services) {
+      const names = this.namesByService.get(service);
+      if (names === undefined) continue;
+      this.namesByService.delete(service);
+      for (const byKind of this.built.values()) for (const byName of byKind.values()) for (const name of names) byName.delete(name);
+      for (const name of names) this.dirty?.add(name);
+    }
+    this.allNamesHeld = undefined;
+    this.changed();
+  }
+
+  private dropAll(): void {
+    this.built.clear();
+    this.namesByService.clear();
+    this.allNamesHeld = undefined;
+    this.dirty = undefined;
   }
 
   private changed(): void {
     if (this.pending !== undefined || this.closing !== undefined) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
+      const dirty = this.dirty;
+      this.dirty = new Set();
       for (const stream of this.streams) {
+        // A client holding none of the names whose resources changed gets nothing new: not rebuilt.
+        if (dirty !== undefined && !stream.concerns(dirty)) continue;
         try {
           stream.refresh();
         } catch (err) {

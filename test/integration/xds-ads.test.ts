@@ -183,6 +183,28 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     assert.deepEqual(a!.xds!.clients().filter((c) => !/\/sa\/(client|nacker|delta|spread-client)$/.test(c.identity)), []);
   });
 
+  it('a service that appears is sent to a client that named it before it existed, and to a wildcard client', async () => {
+    const named = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/early'));
+    named.send({ typeUrl: TYPE_URLS.endpoints, resourceNames: ['late.demo:9000'] });
+    const none = await named.next();
+    assert.deepEqual(none.resources, []);
+    named.send({ typeUrl: TYPE_URLS.endpoints, resourceNames: ['late.demo:9000'], versionInfo: none.versionInfo, responseNonce: none.nonce });
+    // The same identity: the two streams share what the server built for it.
+    const wildcard = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/early'));
+    wildcard.send({ typeUrl: TYPE_URLS.cluster, resourceNames: [] });
+    const clusters = await wildcard.next();
+    assert.ok(!clusters.resources.some((r) => r.name === 'late.demo:9000'));
+    wildcard.send({ typeUrl: TYPE_URLS.cluster, resourceNames: [], versionInfo: clusters.versionInfo, responseNonce: clusters.nonce });
+    const echo = a!.config.services.find((d) => d.name === 'echo')!;
+    await a!.agents.register('spiffe://cluster-a.example.org/ns/demo/sa/late', [{ ...echo, name: 'late', endpoints: [{ ...echo.endpoints[0]!, address: '127.0.0.5' }] }]);
+    const appeared = await named.next();
+    assert.deepEqual(appeared.resources.map((r) => r.clusterName), ['late.demo:9000']);
+    const more = await wildcard.next();
+    assert.deepEqual(more.resources.map((r) => r.name).sort(), ['echo.demo:9000', 'late.demo:9000', 'other.demo:9000', 'spread.demo:9000']);
+    named.call.end();
+    wildcard.call.end();
+  });
+
   it('a TrafficSplit between services is a route to weighted clusters', async () => {
     const stream = open(credentialsFor(a!, 'spiffe://cluster-a.example.org/ns/demo/sa/split'));
     await a!.policies.apply([{
