@@ -38,6 +38,8 @@ export interface BuiltResource {
   resource: AnyResource;
   /** A digest of what it is (sha256 of its JSON, 16 hex digits): equal resources compare equal across restarts. */
   version: string;
+  /** The resource as one `resources` entry of an encoded DiscoveryResponse: encoded once, for every client sent it. */
+  encoded?: Buffer;
 }
 
 export function builtResource(resource: AnyResource): BuiltResource {
@@ -52,6 +54,12 @@ export interface AdsStreamOptions {
   build(kind: ResourceKind, name: string): BuiltResource | undefined;
   /** Every name of `kind` this client may see (a wildcard LDS or CDS subscription). */
   all(kind: ResourceKind): string[];
+  /**
+   * The ADS method's DiscoveryResponse serializer. With it, a response is written as bytes
+   * put together from each resource's encoding (made once per resource however many clients
+   * hold it), the call's serializer passing bytes through; without it, as a message.
+   */
+  encode?(response: DiscoveryResponse): Buffer;
   logger: Logger;
   /** A client rejected a version (the previous one stays in force there). */
   onNack(status: { identity: string; typeUrl: string; version: string; error: string }): void;
@@ -140,12 +148,12 @@ export class AdsStream {
     const state = this.types.get(kind);
     if (state === undefined) return;
     const names = state.wildcard ? [...this.options.all(kind)] : [...state.names];
-    const resources: AnyResource[] = [];
+    const resources: BuiltResource[] = [];
     const digested: string[] = [];
     for (const name of names.sort()) {
       const built = this.options.build(kind, name);
       if (built === undefined) continue;
-      resources.push(built.resource);
+      resources.push(built);
       digested.push(name, built.version);
     }
     // A digest of the resources: of each one's name and version (itself a digest of what it is).
@@ -157,6 +165,22 @@ export class AdsStream {
     this.nonce += 1;
     const nonce = String(this.nonce);
     state.sent = { version, nonce, resources: resources.length, at: new Date().toISOString() };
-    this.options.call.write({ versionInfo: version, typeUrl: TYPE_URLS[kind], nonce, resources: resources as never });
+    this.write({ versionInfo: version, typeUrl: TYPE_URLS[kind], nonce }, resources);
+  }
+
+  private write(head: { versionInfo: string; typeUrl: string; nonce: string }, resources: BuiltResource[]): void {
+    const { encode } = this.options;
+    if (encode === undefined) {
+      this.options.call.write({ ...head, resources: resources.map((r) => r.resource) as never });
+      return;
+    }
+    // Protobuf fields concatenate: version_info (1), each resource (2), type_url (4), nonce (5)
+    // — the order protobufjs writes them in, so the bytes of the message encoded whole.
+    const parts = [
+      encode({ versionInfo: head.versionInfo }),
+      ...resources.map((r) => (r.encoded ??= encode({ resources: [r.resource as never] }))),
+      encode({ typeUrl: head.typeUrl, nonce: head.nonce }),
+    ];
+    this.options.call.write(Buffer.concat(parts) as never);
   }
 }

@@ -11,6 +11,7 @@ import { adsService, TYPE_URLS, type ResourceKind } from './xds-protos.js';
 import { buildResource, targetOf, type AnyResource } from './xds-resources.js';
 import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
 import type { LbEndpoint } from './generated/envoy/config/endpoint/v3/LbEndpoint.js';
+import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse.js';
 
 export interface XdsServerOptions {
   svid: SvidSource;
@@ -80,13 +81,22 @@ export class XdsServer {
   /** Names whose resources were dropped since the last push; undefined: all were. */
   private dirty: Set<string> | undefined = new Set();
   private readonly callers = new Map<string, number>();
+  private readonly encode: (response: DiscoveryResponse) => Buffer;
   private pending: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: XdsServerOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'xds' });
     this.grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-    this.grpcServer.addService(adsService(), {
+    const service = adsService();
+    const sotw = service.StreamAggregatedResources!;
+    this.encode = (response) => sotw.responseSerialize(response);
+    // A state-of-the-world response comes as bytes, put together from resources encoded once (AdsStream's write).
+    const passBytes: grpc.ServiceDefinition = {
+      ...service,
+      StreamAggregatedResources: { ...sotw, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : sotw.responseSerialize(value)) },
+    };
+    this.grpcServer.addService(passBytes, {
       StreamAggregatedResources: (call: AdsCall) => this.onStream(call, 'sotw'),
       DeltaAggregatedResources: (call: DeltaCall) => this.onStream(call, 'delta'),
     });
@@ -216,7 +226,7 @@ export class XdsServer {
         if (this.nacks.length > 50) this.nacks.pop();
       },
     };
-    const stream = protocol === 'sotw' ? new AdsStream({ ...shared, call: call as AdsCall }) : new DeltaAdsStream({ ...shared, call: call as DeltaCall });
+    const stream = protocol === 'sotw' ? new AdsStream({ ...shared, call: call as AdsCall, encode: this.encode }) : new DeltaAdsStream({ ...shared, call: call as DeltaCall });
     this.streams.add(stream);
     this.callers.set(identity, (this.callers.get(identity) ?? 0) + 1);
     this.logger.info({ client: identity, stream: stream.id, protocol }, 'xDS client connected');
