@@ -480,7 +480,7 @@ export class Gateway {
       triggers: [(look) => liveness.onChange(look), (look) => this.policySource.onChange(look)],
     });
 
-    const xdsAddress = config.xds === undefined ? undefined : await this.startXds(config.xds, { svid, engine, liveness, outbound: toHostPort(outboundAddress), callerOf });
+    const xdsAddress = config.xds === undefined ? undefined : await this.startXds(config.xds, { svid, engine, liveness, outliers, outbound: toHostPort(outboundAddress), callerOf });
 
     const serviceAccounts = await this.serviceAccountVerifier();
     const identityListen = config.listen.identity;
@@ -530,7 +530,7 @@ export class Gateway {
   /** The xDS server (config `xds:`): started once the outbound listener it points remote priorities at is bound. */
   private async startXds(
     settings: NonNullable<GatewayConfig['xds']>,
-    parts: { svid: SvidRotator; engine: PolicyEngine; liveness: GatewayLiveness; outbound: HostPort; callerOf: (address: string) => string | undefined },
+    parts: { svid: SvidRotator; engine: PolicyEngine; liveness: GatewayLiveness; outliers: OutlierTracker; outbound: HostPort; callerOf: (address: string) => string | undefined },
   ): Promise<string> {
     const { config, logger } = this;
     const xds = new XdsServer({
@@ -541,7 +541,8 @@ export class Gateway {
       // A client on this host dials the outbound listener; a wildcard bind is reached on loopback.
       outbound: () => ({ host: isUnspecified(parts.outbound.host) ? '127.0.0.1' : parts.outbound.host, port: parts.outbound.port }),
       // The catalog is not one: the server follows its changes service by service.
-      triggers: [(look) => this.catalog.onGatewayChange(look), (look) => this.policySource.onChange(look), (look) => parts.liveness.onChange(look)],
+      // Ejections and their end change which clusters a decision ranks first (priority 1 or not).
+      triggers: [(look) => this.catalog.onGatewayChange(look), (look) => this.policySource.onChange(look), (look) => parts.liveness.onChange(look), (look) => parts.outliers.onChange(look)],
       handshakeTimeoutMs: config.limits.handshakeTimeoutMs, limits: connectionLimits(config.limits),
     });
     const address = await bind('xds', settings.listen, (h, p) => xds.listen(h, p));
