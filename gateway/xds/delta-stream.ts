@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from '../../registry/index.js';
 import { KIND_OF_TYPE_URL, TYPE_URLS, type ResourceKind } from './xds-protos.js';
 import type { AnyResource } from './xds-resources.js';
 import type { AdsClientStatus, AdsStreamOptions, TypeStatus } from './ads-stream.js';

@@ -151,7 +151,11 @@ function endpointsOf(name: string, decision: Decision, context: ResourceContext)
   const localities: LocalityLbEndpoints[] = [];
   // This service's own candidates: a split's other services are clusters of their own (routeOf).
   const own = decision.candidates.filter((c) => c.service === decision.service);
-  const local = own.flatMap((c) => (c.target.kind === 'local' ? [c.target] : []));
+  // In address order: the decision lists local endpoints in a weighted shuffle (the data
+  // plane's load spread), and in that order every build of the same endpoints would be a new
+  // version, pushed again after every ACK without end; an xDS client balances by itself.
+  const local = own.flatMap((c) => (c.target.kind === 'local' ? [c.target] : []))
+    .sort((x, y) => x.endpoint.address.localeCompare(y.endpoint.address) || x.port - y.port);
   const remote = own.some((c) => c.target.kind === 'remote');
   const { region, zone } = context.locality;
   if (local.length > 0) {

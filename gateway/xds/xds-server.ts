@@ -7,10 +7,8 @@ import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, 
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { AdsStream, builtResource, type AdsCall, type AdsClientStatus, type BuiltResource } from './ads-stream.js';
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
-import { adsService, TYPE_URLS, type ResourceKind } from './xds-protos.js';
-import { buildResource, targetOf, type AnyResource } from './xds-resources.js';
-import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
-import type { LbEndpoint } from './generated/envoy/config/endpoint/v3/LbEndpoint.js';
+import { adsService, type ResourceKind } from './xds-protos.js';
+import { buildResource, targetOf } from './xds-resources.js';
 import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse.js';
 
 export interface XdsServerOptions {
@@ -281,7 +279,7 @@ export class XdsServer {
       names.add(name);
     }
     const { catalog, engine, locality } = this.options;
-    const resource = inStableOrder(buildResource(kind, name, { catalog, engine, caller, locality, outbound: this.options.outbound() }));
+    const resource = buildResource(kind, name, { catalog, engine, caller, locality, outbound: this.options.outbound() });
     const made = resource === undefined ? undefined : builtResource(resource);
     byName.set(name, made);
     return made;
@@ -327,22 +325,4 @@ export class XdsServer {
     }, this.options.debounceMs ?? 20);
     this.pending.unref();
   }
-}
-
-/**
- * A load assignment with each locality's endpoints in address order. The route decision lists
- * local endpoints in a weighted shuffle, so that the data plane spreads its load; an xDS client
- * balances by itself, and in shuffled order each build of the same endpoints would be a new
- * version: pushed again after every ACK, without end.
- */
-function inStableOrder(resource: AnyResource | undefined): AnyResource | undefined {
-  if (resource?.['@type'] !== TYPE_URLS.endpoints) return resource;
-  const key = (e: LbEndpoint): string => {
-    const socket = e.endpoint?.address?.socketAddress;
-    return `${socket?.address ?? ''}|${String(socket?.portValue ?? 0).padStart(5, '0')}`;
-  };
-  for (const locality of (resource as unknown as ClusterLoadAssignment).endpoints ?? []) {
-    locality.lbEndpoints?.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
-  }
-  return resource;
 }
