@@ -158,10 +158,8 @@ export class AdsStream {
     }
     // A digest of the resources: of each one's name and version (itself a digest of what it is).
     const version = createHash('sha256').update(digested.join('\u0000')).digest('hex').slice(0, 16);
-    // Unchanged since the last response; or the very set the client rejected.
-    if (state.sent?.version === version || state.nacked?.version === version) {
-      if (state.sent !== undefined) return;
-    }
+    // Unchanged since the last response; or the very set the client rejected (a NACK follows a send).
+    if (state.sent !== undefined && (state.sent.version === version || state.nacked?.version === version)) return;
     this.nonce += 1;
     const nonce = String(this.nonce);
     state.sent = { version, nonce, resources: resources.length, at: new Date().toISOString() };

@@ -40,9 +40,4 @@ export class Exposition {
   sum(name: string, match: Record<string, string> = {}): number {
     return this.samples(name, match).reduce((n, m) => n + Number(m.value ?? m.count ?? 0), 0);
   }
-
-  /** A histogram's sample count over the series whose labels include `match`. */
-  histogramCount(name: string, match: Record<string, string> = {}): number {
-    return this.samples(name, match).reduce((n, m) => n + Number(m.count ?? 0), 0);
-  }
 }
