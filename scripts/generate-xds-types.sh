@@ -16,4 +16,5 @@ npx proto-loader-gen-types --longs=String --enums=String --defaults --oneofs --g
   envoy/config/endpoint/v3/endpoint.proto \
   envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto \
   envoy/extensions/filters/http/router/v3/router.proto \
-  envoy/extensions/filters/http/rbac/v3/rbac.proto
+  envoy/extensions/filters/http/rbac/v3/rbac.proto \
+  envoy/extensions/transport_sockets/tls/v3/tls.proto

@@ -32,7 +32,8 @@ export function describeRule(rule: RuleRef): string {
   return `${rule.policy} rules[${rule.index}]`;
 }
 
-function coversService(rule: CompiledAccessRule, service: ServiceKey): boolean {
+/** Whether a rule's `to` names the service: `*`, `*.<namespace>` or the service itself. */
+export function coversService(rule: CompiledAccessRule, service: ServiceKey): boolean {
   const namespace = service.slice(service.indexOf('.') + 1);
   return rule.to.some((to) => to === '*' || to === service || (to.startsWith('*.') && to.slice(2) === namespace));
 }

@@ -8,6 +8,7 @@ import type { Cluster } from './generated/envoy/config/cluster/v3/Cluster.js';
 import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
 import type { LocalityLbEndpoints } from './generated/envoy/config/endpoint/v3/LocalityLbEndpoints.js';
 import type { HttpConnectionManager } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
+import { serverListenerAddress, serverListenerOf } from './server-listener.js';
 import { HTTP_CONNECTION_MANAGER_TYPE, ROUTER_TYPE, TYPE_URLS, type ResourceKind } from './xds-protos.js';
 
 /** A resource as it goes into a DiscoveryResponse: an `Any` (protobufjs encodes `@type`). */
@@ -22,6 +23,8 @@ export interface ResourceContext {
   locality: Locality;
   /** host:port of this gateway's outbound listener: how the client reaches endpoints it cannot dial (remote clusters). */
   outbound: { host: string; port: number };
+  /** The certificate provider instance the client's node metadata names (server-listener.ts). */
+  certificateProvider?: string | undefined;
 }
 
 const ADS: { ads: Record<string, never>; resourceApiVersion: 'V3' } = { ads: {}, resourceApiVersion: 'V3' };
@@ -43,6 +46,13 @@ export function targetOf(name: string): MeshAuthority | undefined {
  * caller (a client sees only what it may call).
  */
 export function buildResource(kind: ResourceKind, name: string, context: ResourceContext): AnyResource | undefined {
+  if (kind === 'listener' && serverListenerAddress(name) !== undefined) {
+    const trustDomain = context.engine.localTrustDomain;
+    if (trustDomain === undefined) return undefined;
+    return serverListenerOf(name, {
+      catalog: context.catalog, policies: context.engine.policies(), trustDomain, caller: context.caller, certificateProvider: context.certificateProvider,
+    });
+  }
   const target = targetOf(name);
   if (target === undefined) return undefined;
   const decision = decide(target, context);
@@ -120,7 +130,13 @@ function splitByServiceFor(target: MeshAuthority, context: ResourceContext): Arr
   return backends.map((b) => ({ service: b.service!, weight: b.weight }));
 }
 
-/** An EDS cluster with the service's FailoverPolicy thresholds as outlier detection. */
+/**
+ * An EDS cluster with the service's FailoverPolicy thresholds as outlier detection, and its
+ * retry budget as the circuit breaker's `retry_budget` (Envoy: retries at most `budgetPercent`
+ * of the active requests, and `minRetryConcurrency` whatever the budget — our per-second floor
+ * is the nearest thing). gRPC clients honour only `max_requests` (gRFC A32), left at its
+ * default of 1024 concurrent calls: the policy has no concurrency cap of its own.
+ */
 function clusterOf(name: string, target: MeshAuthority, context: ResourceContext): AnyResource {
   const failover = failoverOf(context.engine.policies(), target.key);
   const { outlier } = failover;
@@ -137,6 +153,12 @@ function clusterOf(name: string, target: MeshAuthority, context: ResourceContext
       maxEjectionTime: seconds(outlier.maxEjectionMs),
       maxEjectionPercent: { value: outlier.maxEjectedPercent },
     } as never,
+    circuitBreakers: {
+      thresholds: [{
+        priority: 'DEFAULT',
+        retryBudget: { budgetPercent: { value: failover.retries.budgetPercent }, minRetryConcurrency: { value: failover.retries.minRetriesPerSecond } },
+      }],
+    },
   };
   return { '@type': TYPE_URLS.cluster, ...cluster };
 }

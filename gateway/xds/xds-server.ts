@@ -9,6 +9,8 @@ import { AdsStream, builtResource, type AdsCall, type AdsClientStatus, type Buil
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
 import { adsService, type ResourceKind } from './xds-protos.js';
 import { buildResource, targetOf } from './xds-resources.js';
+import { serverListenerAddress } from './server-listener.js';
+import { certificateProviderOf } from './node-metadata.js';
 import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse.js';
 
 export interface XdsServerOptions {
@@ -39,6 +41,16 @@ export interface XdsServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** Changes within this are pushed together. Default 20 ms. */
   debounceMs?: number;
+}
+
+/** Who a stream's client is, as far as what it is shown goes. */
+interface ClientView {
+  /** Key of its builds in `built`: the identity, with the certificate provider when it names one. */
+  key: string;
+  identity: string;
+  certificateProvider: string | undefined;
+  /** Whether its first request (with the node) has come. */
+  known: boolean;
 }
 
 /** TLS record content type "handshake" (RFC 8446 §5.1): the first byte of every TLS connection. */
@@ -74,6 +86,8 @@ export class XdsServer {
   private readonly built = new Map<string, Map<ResourceKind, Map<string, BuiltResource | undefined>>>();
   /** The names held in `built`, by service: what a change of that service drops. */
   private readonly namesByService = new Map<ServiceKey, Set<string>>();
+  /** Server listener names held in `built` (server-listener.ts): any catalog change may move an endpoint to or from their address. */
+  private readonly serverListenerNames = new Set<string>();
   /** Every name of the catalog (wildcard subscriptions), until the catalog changes. */
   private allNamesHeld: string[] | undefined;
   /** Names whose resources were dropped since the last push; undefined: all were. */
@@ -215,9 +229,12 @@ export class XdsServer {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'xDS needs the client\'s SVID (mTLS), or a source address that names a workload' });
       return;
     }
+    // What the client is shown depends on its identity and, for server listeners, on the
+    // certificate provider its node metadata names: streams alike share builds (`built`).
+    const view: ClientView = { key: identity, identity, certificateProvider: undefined, known: false };
     const shared = {
       id: this.nextId++, identity, logger: this.logger,
-      build: (kind: ResourceKind, name: string) => this.build(identity, kind, name),
+      build: (kind: ResourceKind, name: string) => this.build(view, kind, name),
       all: (kind: ResourceKind) => this.allNames(kind),
       onNack: (nack: { identity: string; typeUrl: string; version: string; error: string }) => {
         this.nacks.unshift({ at: new Date().toISOString(), ...nack });
@@ -226,9 +243,15 @@ export class XdsServer {
     };
     const stream = protocol === 'sotw' ? new AdsStream({ ...shared, call: call as AdsCall, encode: this.encode }) : new DeltaAdsStream({ ...shared, call: call as DeltaCall });
     this.streams.add(stream);
-    this.callers.set(identity, (this.callers.get(identity) ?? 0) + 1);
     this.logger.info({ client: identity, stream: stream.id, protocol }, 'xDS client connected');
     call.on('data', (request: unknown) => {
+      if (!view.known) {
+        // The node is in the first request of a stream (xDS protocol, "Node"): the view is fixed then.
+        view.known = true;
+        view.certificateProvider = certificateProviderOf((request as { node?: unknown }).node);
+        if (view.certificateProvider !== undefined) view.key = `${identity}\u0000${view.certificateProvider}`;
+        this.callers.set(view.key, (this.callers.get(view.key) ?? 0) + 1);
+      }
       try {
         // The stream's own request type: each call was handed to the stream of its protocol.
         stream.receive(request as never);
@@ -238,12 +261,12 @@ export class XdsServer {
       }
     });
     const end = (): void => {
-      if (!this.streams.delete(stream)) return;
-      const left = (this.callers.get(identity) ?? 1) - 1;
-      if (left > 0) this.callers.set(identity, left);
+      if (!this.streams.delete(stream) || !view.known) return;
+      const left = (this.callers.get(view.key) ?? 1) - 1;
+      if (left > 0) this.callers.set(view.key, left);
       else {
-        this.callers.delete(identity);
-        this.built.delete(identity);
+        this.callers.delete(view.key);
+        this.built.delete(view.key);
       }
       this.logger.info({ client: identity, stream: stream.id }, 'xDS client gone');
     };
@@ -264,22 +287,25 @@ export class XdsServer {
   }
 
   /** The resource `name` of `kind` as `caller` may see it: as built last, unless what it is made of changed since. */
-  private build(caller: string, kind: ResourceKind, name: string): BuiltResource | undefined {
-    let byKind = this.built.get(caller);
-    if (byKind === undefined) this.built.set(caller, byKind = new Map());
+  private build(view: ClientView, kind: ResourceKind, name: string): BuiltResource | undefined {
+    let byKind = this.built.get(view.key);
+    if (byKind === undefined) this.built.set(view.key, byKind = new Map());
     let byName = byKind.get(kind);
     if (byName === undefined) byKind.set(kind, byName = new Map());
     if (byName.has(name)) return byName.get(name);
     // Noted before the build: a build that throws is tried again when its service changes. A
     // name that is no service's never exists: nothing drops it.
     const service = targetOf(name)?.key;
+    if (service === undefined && serverListenerAddress(name) !== undefined) this.serverListenerNames.add(name);
     if (service !== undefined) {
       let names = this.namesByService.get(service);
       if (names === undefined) this.namesByService.set(service, names = new Set());
       names.add(name);
     }
     const { catalog, engine, locality } = this.options;
-    const resource = buildResource(kind, name, { catalog, engine, caller, locality, outbound: this.options.outbound() });
+    const resource = buildResource(kind, name, {
+      catalog, engine, caller: view.identity, locality, outbound: this.options.outbound(), certificateProvider: view.certificateProvider,
+    });
     const made = resource === undefined ? undefined : builtResource(resource);
     byName.set(name, made);
     return made;
@@ -289,6 +315,11 @@ export class XdsServer {
     const services = new Set(changes.map((c) => serviceKey(c.record.name, c.record.namespace)));
     // A TrafficSplit's service is decided over its backends too: any catalog change may change it.
     for (const split of this.options.engine.policies().splits.keys()) services.add(split);
+    for (const name of this.serverListenerNames) {
+      for (const byKind of this.built.values()) byKind.get('listener')?.delete(name);
+      this.dirty?.add(name);
+    }
+    this.serverListenerNames.clear();
     for (const service of services) {
       const names = this.namesByService.get(service);
       if (names === undefined) continue;
@@ -302,6 +333,7 @@ export class XdsServer {
 
   private dropAll(): void {
     this.built.clear();
+    this.serverListenerNames.clear();
     this.namesByService.clear();
     this.allNamesHeld = undefined;
     this.dirty = undefined;

@@ -12,6 +12,7 @@ export interface AdsResponse {
     name?: string;
     clusterName?: string;
     outlierDetection?: { consecutive_5xx?: { value: number } };
+    circuitBreakers?: { thresholds: Array<{ retryBudget?: { budgetPercent?: { value: number }; minRetryConcurrency?: { value: number } } }> };
     endpoints?: LoadAssignmentEndpoints;
   }>;
 }

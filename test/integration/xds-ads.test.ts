@@ -115,11 +115,13 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     // A FailoverPolicy changes the cluster's outlier detection: a new version.
     await a!.policies.apply([{
       apiVersion: 'causeway.dev/v1alpha1', kind: 'FailoverPolicy', metadata: { name: 'echo' },
-      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 } },
+      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 }, retries: { budgetPercent: 35, minRetriesPerSecond: 4 } },
     }]);
     const v2 = await stream.next();
     assert.notEqual(v2.versionInfo, v1.versionInfo);
     assert.equal(v2.resources[0]?.outlierDetection?.consecutive_5xx?.value, 7);
+    // The retry budget is the circuit breaker's.
+    assert.deepEqual(v2.resources[0]?.circuitBreakers?.thresholds[0]?.retryBudget, { budgetPercent: { value: 35 }, minRetryConcurrency: { value: 4 } });
     stream.send({
       typeUrl: TYPE_URLS.cluster, resourceNames: ['echo.demo:9000'], versionInfo: v1.versionInfo, responseNonce: v2.nonce,
       errorDetail: { code: 3, message: 'outlier detection rejected by the test client' },
@@ -135,7 +137,7 @@ describe('xDS ADS: mTLS clients, ACK and NACK, refusals', () => {
     // the rejected version is not pushed again.
     const applied = await a!.policies.apply([{
       apiVersion: 'causeway.dev/v1alpha1', kind: 'FailoverPolicy', metadata: { name: 'echo' },
-      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 }, failback: { delay: '45s' } },
+      spec: { service: 'echo.demo', outlierDetection: { consecutiveFailures: 7 }, retries: { budgetPercent: 35, minRetriesPerSecond: 4 }, failback: { delay: '45s' } },
     }]);
     assert.deepEqual(applied.applied.map((p) => p.action), ['configured']);
     assert.ok(await stream.quiet(400), 'the version the client rejected is not sent again');

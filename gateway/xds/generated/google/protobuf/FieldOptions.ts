@@ -140,6 +140,7 @@ export interface FieldOptions {
   'featureSupport'?: (_google_protobuf_FieldOptions_FeatureSupport | null);
   'uninterpretedOption'?: (_google_protobuf_UninterpretedOption)[];
   '.validate.rules'?: (_validate_FieldRules | null);
+  '.udpa.annotations.sensitive'?: (boolean);
   '.envoy.annotations.deprecatedAtMinorVersion'?: (string);
   '.udpa.annotations.fieldMigrate'?: (_udpa_annotations_FieldMigrateAnnotation | null);
   '.envoy.annotations.disallowedByDefault'?: (boolean);
@@ -162,6 +163,7 @@ export interface FieldOptions__Output {
   'featureSupport': (_google_protobuf_FieldOptions_FeatureSupport__Output | null);
   'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
   '.validate.rules': (_validate_FieldRules__Output | null);
+  '.udpa.annotations.sensitive': (boolean);
   '.envoy.annotations.deprecatedAtMinorVersion': (string);
   '.udpa.annotations.fieldMigrate': (_udpa_annotations_FieldMigrateAnnotation__Output | null);
   '.envoy.annotations.disallowedByDefault': (boolean);
