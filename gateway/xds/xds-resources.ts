@@ -25,6 +25,11 @@ export interface ResourceContext {
   outbound: { host: string; port: number };
   /** The certificate provider instance the client's node metadata names (server-listener.ts). */
   certificateProvider?: string | undefined;
+  /**
+   * This caller's route decisions by name, kept by the server as long as the resources built
+   * from them: the four resource types of a name share one decision instead of making four.
+   */
+  decisions?: Map<string, RouteDecision | undefined>;
 }
 
 const ADS: { ads: Record<string, never>; resourceApiVersion: 'V3' } = { ads: {}, resourceApiVersion: 'V3' };
@@ -55,7 +60,7 @@ export function buildResource(kind: ResourceKind, name: string, context: Resourc
   }
   const target = targetOf(name);
   if (target === undefined) return undefined;
-  const decision = decide(target, context);
+  const decision = decisionFor(name, target, context);
   if (decision === undefined) return undefined;
   switch (kind) {
     case 'listener':
@@ -71,7 +76,16 @@ export function buildResource(kind: ResourceKind, name: string, context: Resourc
   }
 }
 
-type Decision = ReturnType<PolicyEngine['route']>;
+type Decision = RouteDecision;
+export type RouteDecision = ReturnType<PolicyEngine['route']>;
+
+function decisionFor(name: string, target: MeshAuthority, context: ResourceContext): Decision | undefined {
+  const held = context.decisions;
+  if (held?.has(name) === true) return held.get(name);
+  const decision = decide(target, context);
+  held?.set(name, decision);
+  return decision;
+}
 
 /** The route decision for the caller, or undefined when the service or port is unknown or access refuses it. */
 function decide(target: MeshAuthority, context: ResourceContext): Decision | undefined {

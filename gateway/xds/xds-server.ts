@@ -8,7 +8,7 @@ import type { PolicyEngine } from '../policy/policy-engine.js';
 import { AdsStream, builtResource, type AdsCall, type AdsClientStatus, type BuiltResource } from './ads-stream.js';
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
 import { adsService, type ResourceKind } from './xds-protos.js';
-import { buildResource, targetOf } from './xds-resources.js';
+import { buildResource, targetOf, type RouteDecision } from './xds-resources.js';
 import { serverListenerAddress } from './server-listener.js';
 import { certificateProviderOf } from './node-metadata.js';
 import type { DiscoveryResponse } from './generated/envoy/service/discovery/v3/DiscoveryResponse.js';
@@ -86,6 +86,8 @@ export class XdsServer {
   private readonly built = new Map<string, Map<ResourceKind, Map<string, BuiltResource | undefined>>>();
   /** The names held in `built`, by service: what a change of that service drops. */
   private readonly namesByService = new Map<ServiceKey, Set<string>>();
+  /** Each view's route decisions by name (xds-resources.ts), dropped with the names' resources. */
+  private readonly decisions = new Map<string, Map<string, RouteDecision | undefined>>();
   /** Server listener names held in `built` (server-listener.ts): any catalog change may move an endpoint to or from their address. */
   private readonly serverListenerNames = new Set<string>();
   /** Every name of the catalog (wildcard subscriptions), until the catalog changes. */
@@ -267,6 +269,7 @@ export class XdsServer {
       else {
         this.callers.delete(view.key);
         this.built.delete(view.key);
+        this.decisions.delete(view.key);
       }
       this.logger.info({ client: identity, stream: stream.id }, 'xDS client gone');
     };
@@ -303,8 +306,10 @@ export class XdsServer {
       names.add(name);
     }
     const { catalog, engine, locality } = this.options;
+    let decisions = this.decisions.get(view.key);
+    if (decisions === undefined) this.decisions.set(view.key, decisions = new Map());
     const resource = buildResource(kind, name, {
-      catalog, engine, caller: view.identity, locality, outbound: this.options.outbound(), certificateProvider: view.certificateProvider,
+      catalog, engine, caller: view.identity, locality, outbound: this.options.outbound(), certificateProvider: view.certificateProvider, decisions,
     });
     const made = resource === undefined ? undefined : builtResource(resource);
     byName.set(name, made);
@@ -325,6 +330,7 @@ export class XdsServer {
       if (names === undefined) continue;
       this.namesByService.delete(service);
       for (const byKind of this.built.values()) for (const byName of byKind.values()) for (const name of names) byName.delete(name);
+      for (const byName of this.decisions.values()) for (const name of names) byName.delete(name);
       for (const name of names) this.dirty?.add(name);
     }
     this.allNamesHeld = undefined;
@@ -333,6 +339,7 @@ export class XdsServer {
 
   private dropAll(): void {
     this.built.clear();
+    this.decisions.clear();
     this.serverListenerNames.clear();
     this.namesByService.clear();
     this.allNamesHeld = undefined;
