@@ -14,6 +14,8 @@ const STATUS_OF: Partial<Record<ErrorCode, grpc.status>> = {
   [ErrorCodes.TOKEN_UNKNOWN]: grpc.status.PERMISSION_DENIED,
   [ErrorCodes.TOKEN_EXPIRED]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.TOKEN_USED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCodes.TOKEN_WRONG_PEER]: grpc.status.PERMISSION_DENIED,
+  [ErrorCodes.BOOTSTRAP_DISABLED]: grpc.status.FAILED_PRECONDITION,
   [ErrorCodes.PEER_EXISTS]: grpc.status.ALREADY_EXISTS,
   [ErrorCodes.PEER_REFUSED]: grpc.status.PERMISSION_DENIED,
   [ErrorCodes.PEER_UNKNOWN]: grpc.status.UNAUTHENTICATED,

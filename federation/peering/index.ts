@@ -9,6 +9,12 @@ export {
   type PeeringToken, type PeeringTokenPayload, type CreatedToken, type CreateTokenOptions,
 } from './token.js';
 export { backoffDelay, type BackoffOptions } from './link-dialer.js';
+export {
+  BOOTSTRAP_PREFIX, deriveBootstrapSecret, formatBootstrapCredential, parseBootstrapCredential, parseBootstrapKey, type BootstrapCredential,
+} from './bootstrap-credential.js';
+export {
+  BootstrapPeerings, type BootstrapPeeringSpec, type BootstrapPeeringState, type BootstrapPeeringStatus, type BootstrapPeeringsOptions,
+} from './bootstrap-peerings.js';
 export { ERROR_CODE_METADATA } from './grpc-errors.js';
 export {
   FEDERATION_SERVICE, PROTOCOL_VERSION, PROTO_LOADER_OPTIONS, federationProto,

@@ -2,6 +2,7 @@ import type { SourcesConfig } from './validate-sources.js';
 import type { AgentsConfig } from './validate-agents.js';
 import type { TelemetryConfig } from './validate-telemetry.js';
 import type { XdsConfig } from './validate-xds.js';
+import type { PeeringConfig } from './validate-peering.js';
 import type { ForwardConfig } from './validate-forward.js';
 import type { Locality, ServiceDeclaration } from '../../registry/index.js';
 import type { HostPort } from './address.js';
@@ -132,6 +133,8 @@ export interface GatewayConfig {
   telemetry: TelemetryConfig;
   /** The xDS server for Envoy and proxyless gRPC (docs/xds.md); absent: none. */
   xds?: XdsConfig;
+  /** Peerings from files: the bootstrap key this gateway accepts credentials of, and the peers it dials (docs/configuration.md, "Peering"). */
+  peering: PeeringConfig;
   logLevel: string;
 }
 

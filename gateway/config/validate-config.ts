@@ -14,6 +14,7 @@ import { validateSources } from './validate-sources.js';
 import { validateAgents } from './validate-agents.js';
 import { validateTelemetry } from './validate-telemetry.js';
 import { validateXds } from './validate-xds.js';
+import { validatePeering } from './validate-peering.js';
 import { validateIssuance, validateTrust } from './validate-trust.js';
 
 export { parseDuration };
@@ -21,7 +22,7 @@ import type { AccessRule } from '../dataplane/access-rules.js';
 
 const TOP_LEVEL_FIELDS = [
   'cluster', 'trustDomain', 'gatewayName', 'locality', 'dataDir', 'listen', 'advertise', 'outbound',
-  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'telemetry', 'xds', 'logLevel',
+  'services', 'sources', 'agents', 'access', 'policy', 'gatewaySvidTtl', 'trust', 'issuance', 'limits', 'dataPlane', 'telemetry', 'xds', 'peering', 'logLevel',
 ] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -242,6 +243,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   const agents = validateAgents(raw.agents, errors);
   const telemetry = validateTelemetry(raw.telemetry, base, errors);
   const xds = validateXds(raw.xds, identifyCallersBySourceAddress, errors);
+  const peering = validatePeering(raw.peering, cluster, base, errors);
   checkPublishing(sources.consul, forward, takenByListeners(listen), errors);
   const logLevel = optionalString(raw.logLevel, 'logLevel', errors, 'info');
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`logLevel: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -254,7 +256,7 @@ export function validateConfig(raw: unknown, source: { file?: string } = {}): Ga
   return deepFreeze({
     cluster, trustDomain, gatewayName, locality, dataDir, listen, advertise,
     outbound: { identifyCallersBySourceAddress, forward }, services, sources, agents, access, policy,
-    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, telemetry, logLevel, ...(xds === undefined ? {} : { xds }),
+    gatewaySvidTtlSeconds: ttl ?? 86400, trust, issuance, limits, dataPlane, telemetry, peering, logLevel, ...(xds === undefined ? {} : { xds }),
   });
 }
 
