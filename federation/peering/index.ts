@@ -12,11 +12,12 @@ export { backoffDelay, type BackoffOptions } from './link-dialer.js';
 export {
   BOOTSTRAP_PREFIX, deriveBootstrapSecret, formatBootstrapCredential, parseBootstrapCredential, parseBootstrapKey, type BootstrapCredential,
 } from './bootstrap-credential.js';
+export { requestProof, responseProof, type BootstrapRequestFields, type BootstrapResponseFields } from './bootstrap-proof.js';
 export {
   BootstrapPeerings, type BootstrapPeeringSpec, type BootstrapPeeringState, type BootstrapPeeringStatus, type BootstrapPeeringsOptions,
 } from './bootstrap-peerings.js';
 export { ERROR_CODE_METADATA } from './grpc-errors.js';
 export {
   FEDERATION_SERVICE, PROTOCOL_VERSION, PROTO_LOADER_OPTIONS, federationProto,
-  type FederationClient, type WireLinkMessage, type WireServiceRecord, type WireRedeemRequest, type WireRedeemResponse,
+  type FederationClient, type WireBootstrapRedemption, type WireLinkMessage, type WireServiceRecord, type WireRedeemRequest, type WireRedeemResponse,
 } from './proto.js';

@@ -12,11 +12,16 @@ import { DEFAULT_FEDERATION_LIMITS, FederationServer, type FederationListenerLim
 import { toGrpcStatus } from './grpc-errors.js';
 import { LinkDialer, type BackoffOptions, type SessionHooks } from './link-dialer.js';
 import { LinkSession, emptyStats, type LinkStream, type LocalGateway } from './link-session.js';
-import { PeerStore, type PeerRecord, type RedeemedToken } from './peer-store.js';
+import { PeerStore, type AcceptedBootstrap, type PeerRecord, type RedeemedToken } from './peer-store.js';
 import { peerStatus, type PeerEntry, type PeerState, type PeerStatus } from './peer-status.js';
 import type { WireRedeemRequest, WireRedeemResponse } from './proto.js';
 import { redeemToken } from './redeem-client.js';
 import { checkRedeemCredentials, checkRequester } from './redeem-request.js';
+import type { BootstrapCredential } from './bootstrap-credential.js';
+import { responseProof } from './bootstrap-proof.js';
+import { redeemBootstrap } from './bootstrap-redeem-client.js';
+import { checkBootstrapRedemption } from './bootstrap-request.js';
+import { hostPortProblem } from './address.js';
 import { TokenIssuer } from '../tokens/index.js';
 import { createPeeringToken, parsePeeringToken } from './token.js';
 
@@ -51,7 +56,18 @@ export interface PeerManagerOptions {
   random?: () => number;
   /** Telemetry: link state changes and the records received (peer-events.ts). */
   events?: EventSink<PeerEvent>;
+  /**
+   * The key bootstrap credentials presented to us are derived from (64 hex, the key file's
+   * trimmed text; bootstrap-credential.ts). Absent: bootstrap redemptions are refused.
+   */
+  bootstrapKey?: string;
 }
+
+/**
+ * How long an accepted bootstrap credential's id is kept after it expired: a clock stepped
+ * back within this window still finds it used.
+ */
+const ACCEPTED_BOOTSTRAP_GRACE_SECONDS = 3600;
 
 /**
  * The federation's control object: peering by token (both the issuing and the redeeming
@@ -67,8 +83,11 @@ export class PeerManager {
   private readonly tokens: TokenIssuer;
   private readonly peers = new Map<string, PeerEntry>();
   private readonly limits: FederationListenerLimits;
-  /** Tokens we redeemed (until they expire): presenting one again is refused locally. */
+  /** Tokens and bootstrap credentials we redeemed (until they expire): presenting one again is refused locally. */
   private redeemed: RedeemedToken[] = [];
+  /** Bootstrap credentials presented to us and accepted (persisted with the peers; one-time). */
+  private acceptedBootstrap: AcceptedBootstrap[] = [];
+  private bootstrapKey: string | undefined;
   /** Clusters / trust domains / names of addPeer calls in flight. */
   private readonly reserved = new Set<string>();
   private readonly linkListeners = new Set<(cluster: string, state: PeerState, error: string | undefined) => void>();
@@ -85,6 +104,17 @@ export class PeerManager {
     this.limits = { ...DEFAULT_FEDERATION_LIMITS, ...options.listener };
     this.peerStore = new PeerStore(options.store, 'peers');
     this.tokens = new TokenIssuer({ store: options.store, name: 'peering-tokens', logger: this.logger });
+    this.bootstrapKey = options.bootstrapKey;
+  }
+
+  /** Replaces the bootstrap key (a config reload re-read its file); undefined refuses bootstrap redemptions from now on. */
+  setBootstrapKey(key: string | undefined): void {
+    this.bootstrapKey = key;
+  }
+
+  /** Whether bootstrap redemptions are accepted (a key is set). */
+  acceptsBootstrap(): boolean {
+    return this.bootstrapKey !== undefined;
   }
 
   /** Restores peers (and their bundles), opens the federation listener, dials 'dialer' peers. */
@@ -96,6 +126,7 @@ export class PeerManager {
     if (trust.get(this.options.trustDomain) === undefined) trust.set(ca.bundle());
     const state = await this.peerStore.load();
     this.redeemed = state.redeemedTokens;
+    this.acceptedBootstrap = state.acceptedBootstrap;
     for (const record of state.peers) {
       // A peering the other side removed stays listed, but is neither trusted nor dialled.
       if (record.removedAt === undefined) this.trustPeerBundle(record);
@@ -110,7 +141,8 @@ export class PeerManager {
       logger: this.logger,
       limits: this.limits,
       handlers: {
-        redeem: (request, identity) => this.serialised(() => this.acceptRedemption(request, identity)),
+        redeem: (request, identity) => this.serialised(() => (request.bootstrap === null || request.bootstrap === undefined
+          ? this.acceptRedemption(request, identity) : this.acceptBootstrap(request, identity))),
         link: (call, identity) => this.acceptLink(call, identity),
       },
     });
@@ -173,36 +205,100 @@ export class PeerManager {
       const response = await redeemToken({
         token,
         svid: this.options.svid.current(),
-        requester: {
-          cluster: this.options.cluster,
-          trustDomain: this.options.trustDomain,
-          bundleJson: encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle()),
-          gatewayId: this.options.gatewayId,
-        },
+        requester: this.requester(),
         timeoutMs: this.options.dialTimeoutMs ?? 10_000,
       });
-      return await this.serialised(async () => {
-        this.assertOpen();
-        this.checkNewPeer(name, token.cluster, token.trustDomain);
-        const record: PeerRecord = {
-          name,
-          cluster: token.cluster,
-          trustDomain: token.trustDomain,
-          bundle: token.bundle,
-          federationAddress: token.federationAddress,
-          role: 'dialer',
-          addedAt: this.now(),
-          ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
-          ...(labels === undefined || Object.keys(labels).length === 0 ? {} : { labels }),
-        };
-        const entry = await this.persistNewPeer(record, { id: token.id, exp: token.exp });
-        this.startDialer(entry);
-        this.logger.info({ peer: name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
-        return this.statusOf(entry);
-      });
+      return await this.adoptDialled({
+        name,
+        cluster: token.cluster,
+        trustDomain: token.trustDomain,
+        bundle: token.bundle,
+        federationAddress: token.federationAddress,
+        role: 'dialer',
+        addedAt: this.now(),
+        ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
+        ...(labels === undefined || Object.keys(labels).length === 0 ? {} : { labels }),
+      }, { id: token.id, exp: token.exp });
     } finally {
       for (const c of claims) this.reserved.delete(c);
     }
+  }
+
+  /**
+   * Redeems a bootstrap credential (minted by Terraform for us to dial `credential.to`) at
+   * `address` and starts the link. Checked locally first (that it is ours to present, not
+   * expired, not already used here); the dialled gateway's bundle is adopted only after its
+   * answer proved it holds the credential's secret. On ANY failure nothing is persisted or
+   * trusted. The peer is named after the dialled cluster, as the credential names it.
+   */
+  async addBootstrapPeer(credential: BootstrapCredential, address: string): Promise<PeerStatus> {
+    this.assertOpen();
+    if (!this.started) throw new CausewayError(ErrorCodes.USAGE, 'PeerManager.start() must be called before addBootstrapPeer');
+    const c = credential;
+    if (c.from !== this.options.cluster) {
+      throw new CausewayError(ErrorCodes.TOKEN_WRONG_PEER, `the bootstrap credential is for cluster "${c.from}" to present, not "${this.options.cluster}"`);
+    }
+    if (Math.floor(this.now() / 1000) >= c.exp) {
+      throw new CausewayError(ErrorCodes.TOKEN_EXPIRED, `the bootstrap credential for ${c.to} expired at ${new Date(c.exp * 1000).toISOString()}`);
+    }
+    const problem = hostPortProblem(address);
+    if (problem !== undefined) throw new CausewayError(ErrorCodes.USAGE, `address: ${problem}`);
+    if (this.redeemed.some((t) => t.id === c.id)) {
+      throw new CausewayError(ErrorCodes.TOKEN_USED, `this gateway already used that bootstrap credential for ${c.to}; mint a new one (a new id)`);
+    }
+    // The trust domain is only known from the answer; name and cluster are checked now too.
+    this.checkNewPeer(c.to, c.to, '');
+    const claims = [`cluster:${c.to}`, `name:${c.to}`];
+    if (claims.some((claim) => this.reserved.has(claim))) {
+      throw new CausewayError(ErrorCodes.PEER_EXISTS, `a peering with cluster ${c.to} is already being added`);
+    }
+    for (const claim of claims) this.reserved.add(claim);
+    try {
+      const response = await redeemBootstrap({
+        credential: c,
+        address,
+        requester: this.requester(),
+        timeoutMs: this.options.dialTimeoutMs ?? 10_000,
+      });
+      return await this.adoptDialled({
+        name: c.to,
+        cluster: response.cluster,
+        trustDomain: response.trustDomain,
+        bundle: response.spiffeBundleJson,
+        federationAddress: address,
+        role: 'dialer',
+        addedAt: this.now(),
+        ...(response.gatewayId === '' ? {} : { gatewayId: response.gatewayId }),
+      }, { id: c.id, exp: c.exp });
+    } finally {
+      for (const claim of claims) this.reserved.delete(claim);
+    }
+  }
+
+  /** Records a peer we dial (its redemption succeeded) with the spent credential, and starts dialling it. */
+  private adoptDialled(record: PeerRecord, spent: RedeemedToken): Promise<PeerStatus> {
+    return this.serialised(async () => {
+      this.assertOpen();
+      this.checkNewPeer(record.name, record.cluster, record.trustDomain);
+      const entry = await this.persistNewPeer(record, { redeemed: spent });
+      this.startDialer(entry);
+      this.logger.info({ peer: record.name, cluster: record.cluster, trustDomain: record.trustDomain }, 'peer added (we dial it)');
+      return this.statusOf(entry);
+    });
+  }
+
+  /** Who we are, as a redemption tells the other side. */
+  private requester(): { cluster: string; trustDomain: string; bundleJson: string; gatewayId: string } {
+    return {
+      cluster: this.options.cluster,
+      trustDomain: this.options.trustDomain,
+      bundleJson: this.ownBundleJson(),
+      gatewayId: this.options.gatewayId,
+    };
+  }
+
+  private ownBundleJson(): string {
+    return encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle());
   }
 
   /**
@@ -216,7 +312,7 @@ export class PeerManager {
       this.assertOpen();
       const entry = this.peers.get(name);
       if (entry === undefined) throw new CausewayError(ErrorCodes.PEER_UNKNOWN, `no peer named "${name}"`);
-      await this.savePeers([...this.peers.values()].filter((e) => e !== entry).map((e) => e.record), this.redeemed);
+      await this.savePeers([...this.peers.values()].filter((e) => e !== entry).map((e) => e.record));
       this.peers.delete(name);
       const { cluster, trustDomain } = entry.record;
       const goodbye = entry.session?.sayRemoved(`peering removed by ${this.options.cluster}`);
@@ -251,7 +347,7 @@ export class PeerManager {
     this.logger.warn({ peer: entry.record.name, cluster, trustDomain, reason }, 'the peer removed this peering; its trust domain is no longer trusted');
     void this.serialised(async () => {
       if (this.peers.get(entry.record.name) !== entry) return;
-      await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
+      await this.savePeers([...this.peers.values()].map((e) => e.record));
     }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the removed peering'));
   }
 
@@ -345,8 +441,59 @@ export class PeerManager {
     this.checkNewPeer(name, r.cluster, r.trustDomain, previous,
       held !== undefined && previous === undefined ? `; to replace it, mint the token with --peer-name ${held.record.name}` : '');
     await this.tokens.redeem(r.tokenId, r.secret, r.payloadDigest, now, r.cluster);
+    try {
+      await this.admitAcceptor(r, name, labels, previous, now);
+    } catch (err) {
+      // Nothing was peered, so the token is not spent: the redeemer may retry with it.
+      await this.tokens.release(r.tokenId).catch((releaseErr: unknown) =>
+        this.logger.error({ tokenId: r.tokenId, reason: describeError(releaseErr) }, 'cannot release the peering token after a failed redemption'));
+      throw err;
+    }
+    return this.redeemResponse();
+  }
+
+  /**
+   * A bootstrap redemption (bootstrap-request.ts has the checks before the proof). After
+   * it: the id must be unused, the requester valid, and the peering new — or a re-peering of
+   * the peer of that very name, which a credential minted for that name consents to, as a
+   * token minted with --peer-name does. The id is persisted as used in the same write as the
+   * peering, before we answer; a refusal changes nothing.
+   */
+  private async acceptBootstrap(r: WireRedeemRequest, identity: PeerIdentity | undefined): Promise<WireRedeemResponse> {
+    this.assertOpen();
+    const now = this.now();
+    const credential = checkBootstrapRedemption(r, this.bootstrapKey, this.options.cluster, now);
+    const used = this.acceptedBootstrap.find((a) => a.id === credential.id);
+    if (used !== undefined) {
+      throw new CausewayError(ErrorCodes.TOKEN_USED, `the bootstrap credential was already used by ${used.from} at ${new Date(used.usedAt).toISOString()}; mint a new one (a new id)`);
+    }
+    checkRequester(r, identity);
+    const name = credential.from;
+    const held = [...this.peers.values()].find((e) => e.state !== 'removed' &&
+      e.record.role === 'acceptor' && e.record.cluster === r.cluster && e.record.trustDomain === r.trustDomain);
+    const previous = held !== undefined && held.record.name === name ? held : undefined;
+    this.checkNewPeer(name, r.cluster, r.trustDomain, previous);
+    await this.admitAcceptor(r, name, previous?.record.labels, previous, now, { id: credential.id, exp: credential.exp, from: credential.from, usedAt: now });
+    this.logger.info({ peer: name, credentialId: credential.id }, 'bootstrap credential accepted');
+    const response = this.redeemResponse();
+    return {
+      ...response,
+      bootstrapProof: responseProof(credential.secret, {
+        nonce: r.bootstrap?.nonce ?? '', id: credential.id, cluster: response.cluster, trustDomain: response.trustDomain,
+        gatewayId: response.gatewayId, bundleJson: response.spiffeBundleJson,
+      }),
+    };
+  }
+
+  /**
+   * Records the requester of a redemption as a peer that dials us, replacing `previous` (a
+   * re-peering) — the new bundle replaces the old one whatever its sequence, the peer may
+   * have a new CA. On failure everything is as before.
+   */
+  private async admitAcceptor(
+    r: WireRedeemRequest, name: string, labels: Record<string, string> | undefined, previous: PeerEntry | undefined, now: number, accepted?: AcceptedBootstrap,
+  ): Promise<void> {
     if (previous !== undefined) {
-      // The new bundle replaces the old one whatever its sequence (the peer may have a new CA).
       this.peers.delete(previous.record.name);
       this.options.trust.remove(previous.record.trustDomain);
     }
@@ -360,15 +507,12 @@ export class PeerManager {
         addedAt: now,
         gatewayId: r.gatewayId,
         ...(labels === undefined ? {} : { labels }),
-      });
+      }, accepted === undefined ? {} : { accepted });
     } catch (err) {
       if (previous !== undefined) {
         this.peers.set(previous.record.name, previous);
         this.trustPeerBundle(previous.record);
       }
-      // Nothing was peered, so the token is not spent: the redeemer may retry with it.
-      await this.tokens.release(r.tokenId).catch((releaseErr: unknown) =>
-        this.logger.error({ tokenId: r.tokenId, reason: describeError(releaseErr) }, 'cannot release the peering token after a failed redemption'));
       throw err;
     }
     if (previous !== undefined) {
@@ -376,10 +520,13 @@ export class PeerManager {
       this.logger.info({ peer: previous.record.name, cluster: r.cluster }, 're-peering replaced the previous peering');
     }
     this.logger.info({ peer: name, cluster: r.cluster, trustDomain: r.trustDomain }, 'peer added (it dials us)');
+  }
+
+  private redeemResponse(): WireRedeemResponse {
     return {
       cluster: this.options.cluster,
       trustDomain: this.options.trustDomain,
-      spiffeBundleJson: encodeBundle(this.options.trust.get(this.options.trustDomain) ?? this.options.ca.bundle()),
+      spiffeBundleJson: this.ownBundleJson(),
       gatewayId: this.options.gatewayId,
     };
   }
@@ -475,7 +622,7 @@ export class PeerManager {
     void this.serialised(async () => {
       if (this.peers.get(entry.record.name) !== entry || entry.state === 'removed') return;
       entry.record = { ...entry.record, bundle: bundleJson };
-      await this.savePeers([...this.peers.values()].map((e) => e.record), this.redeemed);
+      await this.savePeers([...this.peers.values()].map((e) => e.record));
     }).catch((err: unknown) => this.logger.error({ peer: entry.record.name, reason: describeError(err) }, 'cannot persist the peer bundle'));
   }
 
@@ -525,15 +672,14 @@ export class PeerManager {
   }
 
   /** Trusts the peer's bundle, then persists the peer list; undoes the trust if that fails. */
-  private async persistNewPeer(record: PeerRecord, redeemedToken?: RedeemedToken): Promise<PeerEntry> {
+  private async persistNewPeer(record: PeerRecord, spent: { redeemed?: RedeemedToken; accepted?: AcceptedBootstrap } = {}): Promise<PeerEntry> {
     // A removed peering of the same name, cluster or trust domain gives way to the new one.
     const superseded = [...this.peers.values()].filter((e) => e.state === 'removed' &&
       (e.record.name === record.name || e.record.cluster === record.cluster || e.record.trustDomain === record.trustDomain));
     const trusted = this.trustPeerBundle(record);
     try {
-      const redeemed = redeemedToken === undefined ? this.redeemed : [...this.redeemed, redeemedToken];
       const kept = [...this.peers.values()].filter((e) => !superseded.includes(e)).map((e) => e.record);
-      await this.savePeers([...kept, record], redeemed);
+      await this.savePeers([...kept, record], spent);
     } catch (err) {
       if (trusted) this.options.trust.remove(record.trustDomain);
       throw err;
@@ -544,12 +690,18 @@ export class PeerManager {
     return entry;
   }
 
-  /** Persists peers and redeemed tokens (dropping expired ones), then adopts the latter. */
-  private async savePeers(peers: PeerRecord[], redeemed: RedeemedToken[]): Promise<void> {
+  /**
+   * Persists the peers with the credentials spent so far and `spent` (dropping expired
+   * ones), then adopts the latter: nothing counts as used before it is on disk.
+   */
+  private async savePeers(peers: PeerRecord[], spent: { redeemed?: RedeemedToken; accepted?: AcceptedBootstrap } = {}): Promise<void> {
     const nowSeconds = Math.floor(this.now() / 1000);
-    const live = redeemed.filter((t) => t.exp > nowSeconds);
-    await this.peerStore.save({ peers, redeemedTokens: live });
-    this.redeemed = live;
+    const redeemed = [...this.redeemed, ...(spent.redeemed === undefined ? [] : [spent.redeemed])].filter((t) => t.exp > nowSeconds);
+    const accepted = [...this.acceptedBootstrap, ...(spent.accepted === undefined ? [] : [spent.accepted])]
+      .filter((a) => a.exp + ACCEPTED_BOOTSTRAP_GRACE_SECONDS > nowSeconds);
+    await this.peerStore.save({ peers, redeemedTokens: redeemed, acceptedBootstrap: accepted });
+    this.redeemed = redeemed;
+    this.acceptedBootstrap = accepted;
   }
 
   /** Puts a peer's bundle into the TrustStore; true if it changed anything. */

@@ -48,15 +48,32 @@ export interface RedeemedToken {
   exp: number;
 }
 
+/**
+ * A bootstrap credential this gateway accepted (it was the `to`), kept past its expiry so
+ * that it is refused as CW_TOKEN_USED even by a restarted gateway. It is saved in the same
+ * write as the peering it made: a crash can never leave one without the other.
+ */
+export interface AcceptedBootstrap {
+  id: string;
+  /** Unix seconds. */
+  exp: number;
+  /** The cluster that presented it. */
+  from: string;
+  /** ms since the epoch. */
+  usedAt: number;
+}
+
 export interface PeersState {
   peers: PeerRecord[];
   redeemedTokens: RedeemedToken[];
+  acceptedBootstrap: AcceptedBootstrap[];
 }
 
 interface PeersFile {
   version: 1;
   peers: PeerRecord[];
   redeemedTokens?: RedeemedToken[];
+  acceptedBootstrap?: AcceptedBootstrap[];
 }
 
 /** Loads and saves the peer list; a malformed file is CW_STORE_CORRUPT naming the entry. */
@@ -68,11 +85,11 @@ export class PeerStore {
 
   async load(): Promise<PeersState> {
     const value = await this.store.load<unknown>(this.name);
-    if (value === undefined) return { peers: [], redeemedTokens: [] };
+    if (value === undefined) return { peers: [], redeemedTokens: [], acceptedBootstrap: [] };
     if (value === null || typeof value !== 'object' || (value as PeersFile).version !== 1 || !Array.isArray((value as PeersFile).peers)) {
       throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: expected {"version": 1, "peers": [...]}`);
     }
-    const { peers, redeemedTokens = [] } = value as PeersFile;
+    const { peers, redeemedTokens = [], acceptedBootstrap = [] } = value as PeersFile;
     const errors: string[] = [];
     peers.forEach((p, i) => peerProblems(p, `peers[${i}]`, errors));
     const names = new Set<string>();
@@ -88,14 +105,25 @@ export class PeerStore {
         }
       });
     }
+    if (!Array.isArray(acceptedBootstrap)) errors.push('acceptedBootstrap: must be a list');
+    else {
+      acceptedBootstrap.forEach((a, i) => {
+        if (a === null || typeof a !== 'object' || typeof a.id !== 'string' || !Number.isSafeInteger(a.exp)
+          || typeof a.from !== 'string' || !Number.isSafeInteger(a.usedAt)) {
+          errors.push(`acceptedBootstrap[${i}]: must be {id, exp, from, usedAt}`);
+        }
+      });
+    }
     if (errors.length > 0) {
       throw new CausewayError(ErrorCodes.STORE_CORRUPT, `${this.name}: ${errors[0]}`, { details: errors });
     }
-    return { peers, redeemedTokens };
+    return { peers, redeemedTokens, acceptedBootstrap };
   }
 
   async save(state: PeersState): Promise<void> {
-    const file: PeersFile = { version: 1, peers: [...state.peers], redeemedTokens: [...state.redeemedTokens] };
+    const file: PeersFile = {
+      version: 1, peers: [...state.peers], redeemedTokens: [...state.redeemedTokens], acceptedBootstrap: [...state.acceptedBootstrap],
+    };
     await this.store.save(this.name, file);
   }
 }

@@ -120,6 +120,16 @@ export interface WireLinkMessage {
   removed?: WireRemoved | null;
 }
 
+export interface WireBootstrapRedemption {
+  from: string;
+  to: string;
+  id: string;
+  exp: WireLong;
+  nonce: string;
+  proof: string;
+}
+
+/** A token redemption fills tokenId, secret and payloadDigest; a bootstrap redemption `bootstrap` instead. */
 export interface WireRedeemRequest {
   tokenId: string;
   secret: string;
@@ -128,6 +138,8 @@ export interface WireRedeemRequest {
   trustDomain: string;
   spiffeBundleJson: string;
   gatewayId: string;
+  /** Decoded as null when unset. */
+  bootstrap?: WireBootstrapRedemption | null;
 }
 
 export interface WireRedeemResponse {
@@ -135,6 +147,8 @@ export interface WireRedeemResponse {
   trustDomain: string;
   spiffeBundleJson: string;
   gatewayId: string;
+  /** Bootstrap redemptions only ('' otherwise). */
+  bootstrapProof?: string;
 }
 
 /** The generated-at-run-time client class of the Federation service. */

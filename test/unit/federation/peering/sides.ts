@@ -4,7 +4,7 @@ import { CertificateAuthority, SvidRotator, TrustStore, gatewaySpiffeId } from '
 import { PeerManager, type PeerManagerOptions } from '../../../../federation/peering/index.js';
 
 /** Options a test may set on a side's PeerManager (FAST_LINK otherwise). */
-export type SideOptions = Partial<Pick<PeerManagerOptions, 'heartbeatMs' | 'deadAfterMs' | 'listener' | 'backoff'>>;
+export type SideOptions = Partial<Pick<PeerManagerOptions, 'heartbeatMs' | 'deadAfterMs' | 'listener' | 'backoff' | 'bootstrapKey'>>;
 
 /** One simulated gateway: its own CA, trust store, catalog, store and peer manager. */
 export interface Side {
@@ -68,12 +68,12 @@ export async function startSide(root: string, cluster: string, trustDomain: stri
   return { ...base, peers, federation: `127.0.0.1:${address.port}` };
 }
 
-/** Starts a new peer manager on the same store and catalog, with a fresh trust store (after close). */
-export async function restartPeers(side: Side): Promise<void> {
+/** Starts a new peer manager on the same store and catalog, with a fresh trust store (after close); `port` 0 picks a new one. */
+export async function restartPeers(side: Side, port = 0): Promise<void> {
   side.trust = new TrustStore();
   side.trust.set(side.ca.bundle());
   side.peers = newManager(side);
-  const address = await side.peers.start({ host: '127.0.0.1', port: 0 });
+  const address = await side.peers.start({ host: '127.0.0.1', port });
   side.federation = `127.0.0.1:${address.port}`;
 }
 
