@@ -12,7 +12,7 @@ import { AccessLog } from './telemetry/access-log.js';
 import { GatewayClusters } from './telemetry/gateway-clusters.js';
 import { XdsServer } from './xds/xds-server.js';
 import {
-  CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
+  BootstrapPeerings, CertificateAuthority, PeerManager, ServiceAccountTokenVerifier, SvidRotator, TrustStore, WorkloadIssuer, gatewaySpiffeId,
   intermediateFromFiles, type ServiceAccountVerifier,
 } from '../federation/index.js';
 import { secretIntermediate } from './kubernetes/secret-intermediate.js';
@@ -24,6 +24,7 @@ import { connectionLimits, federationLimits } from './config/listener-limits.js'
 import type { DataPlaneConfig, GatewayConfig } from './config/gateway-config.js';
 import type { ConsulSourceConfig } from './config/validate-sources.js';
 import { readConsulTls } from './config/consul-tls.js';
+import { readPeeringFiles } from './config/peering-files.js';
 import type { WindowTuning } from './dataplane/h2-windows.js';
 import { loadConfig } from './config/load-config.js';
 import { EastWestServer } from './dataplane/eastwest-server.js';
@@ -70,7 +71,7 @@ export interface GatewayOptions {
 }
 
 /** Fields a reload may change; anything else needs a restart. */
-const RELOADABLE: ReadonlySet<keyof GatewayConfig> = new Set<keyof GatewayConfig>(['services', 'access', 'logLevel']);
+const RELOADABLE: ReadonlySet<keyof GatewayConfig> = new Set<keyof GatewayConfig>(['services', 'access', 'logLevel', 'peering']);
 
 /** No GatewayOptions.policies: what is read is the policy store, once started. */
 const NO_POLICIES: PolicySource = { current: () => EMPTY_POLICY_SET, onChange: () => () => undefined };
@@ -110,6 +111,7 @@ export class Gateway {
   private caRenewals: CaSecretRenewals | undefined;
   private xdsValue: XdsServer | undefined;
   private apiJwks: ApiServerJwks | undefined;
+  private bootstrapValue: BootstrapPeerings | undefined;
   private components!: {
     ca: CertificateAuthority;
     svid: SvidRotator;
@@ -176,7 +178,12 @@ export class Gateway {
     if (fixed.length > 0) {
       throw new CausewayError(ErrorCodes.CONFIG_INVALID, `${this.configFile}: ${fixed.join(', ')} cannot change without a restart; nothing was reloaded`);
     }
+    // Read whether or not `peering` changed: the files it names may have been rewritten in place.
+    const peering = await readPeeringFiles(next.peering, next.cluster);
+    for (const warning of peering.warnings) this.logger.warn(warning);
     this.configValue = next;
+    this.peers.setBootstrapKey(peering.bootstrapKey);
+    this.bootstrapValue?.update(peering.peers);
     if (changed.includes('services')) this.staticSource?.update(next.services);
     if (changed.includes('logLevel')) this.logger.level = next.logLevel;
     // The store's change listener re-checks open east-west streams (see startComponents).
@@ -241,6 +248,12 @@ export class Gateway {
     return this.components.liveness;
   }
 
+  /** The peerings `peering.peers` asks for, made in the background with bootstrap credentials. */
+  get bootstrap(): BootstrapPeerings {
+    if (this.bootstrapValue === undefined) throw new Error('gateway not started');
+    return this.bootstrapValue;
+  }
+
   /** The xDS server and its clients; undefined without `xds:` in the config. */
   get xds(): XdsServer | undefined {
     return this.xdsValue;
@@ -283,6 +296,9 @@ export class Gateway {
 
   private async startComponents(): Promise<void> {
     const { config, logger } = this;
+    // Before anything is written: a bad key or credential file stops the start, naming it.
+    const peering = await readPeeringFiles(config.peering, config.cluster);
+    for (const warning of peering.warnings) logger.warn(warning);
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     if (config.telemetry.accessLog !== undefined) {
       const accessLog = new AccessLog({ destination: config.telemetry.accessLog.path, sample: config.telemetry.accessLog.sample, localCluster: config.cluster });
@@ -414,6 +430,7 @@ export class Gateway {
       ca, svid, trust: this.trust, catalog: this.catalog, store, logger,
       heartbeatMs: config.limits.federation.heartbeatIntervalMs, deadAfterMs: config.limits.federation.deadAfterMs,
       listener: federationLimits(config.limits), events: this.telemetry,
+      ...(peering.bootstrapKey === undefined ? {} : { bootstrapKey: peering.bootstrapKey }),
     });
     peerManager = peers;
     // Subscribed before the links start, so that a link failing at once is seen.
@@ -424,6 +441,12 @@ export class Gateway {
     }));
     const federationAddress = await bind('federation', federationListen, (host, port) => peers.start({ host, port }));
     this.closers.push(() => peers.close());
+    // Only schedules: the peers dialled may not exist yet, and the start never waits for them.
+    // Closed before the peer manager, after letting an attempt in flight record its peering.
+    const bootstrap = new BootstrapPeerings({ peers, logger });
+    this.bootstrapValue = bootstrap;
+    bootstrap.update(peering.peers);
+    this.closers.push(() => bootstrap.close());
 
     const outliers = new OutlierTracker({ logger, events: this.telemetry });
     // The one place this gateway's decisions are made: both listeners, explain and status use it.

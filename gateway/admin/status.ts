@@ -27,6 +27,9 @@ export function buildStatus(gateway: Gateway): Record<string, unknown> {
       lastSync: lastSyncAtMs === undefined ? undefined : new Date(lastSyncAtMs).toISOString(),
     })),
     peers: gateway.peers.list(),
+    // Peerings made from bootstrap credentials (config peering.peers): pending with the last
+    // error, done, or failed for good and why; and whether credentials presented to us are accepted.
+    bootstrap: { acceptsCredentials: gateway.peers.acceptsBootstrap(), peerings: gateway.bootstrap.status() },
     // Trust material read from the API server: the CA Secret followed for renewals (a refused
     // renewal and why), the service-account JWKS (its keys, the last failed read).
     trust: gateway.trustSources(),

@@ -93,6 +93,7 @@ export const status: Command = {
     }
     for (const line of trustSourceLines(answer.trust)) print(line);
     for (const peer of answer.peers as PeerView[]) print(peerLine(peer));
+    for (const entry of (answer.bootstrap?.peerings ?? []) as BootstrapView[]) print(bootstrapLine(entry));
     const serviceList = answer.services as ServiceView[];
     const unreachable = serviceList.flatMap((s) => Object.entries(s.clusters)
       .filter(([, c]) => c.reachability === 'unreachable' || c.reachability === 'ejected').map(([cluster, c]) => `${s.key}@${cluster} ${c.reachability}`));
@@ -128,6 +129,19 @@ function peerLine(p: PeerView): string {
   const freshness = p.stale === true ? `STALE (nothing received for ${ms(p.silentMs)})` : `last heard ${ms(p.silentMs)} ago`;
   return `peer      ${p.name}  ${p.cluster}  connected, ${freshness}  replication lag ${ms(p.lastReplicationLagMs)}  ack ${ms(p.lastAckLagMs)}`
     + `  unacked ${p.unacked ?? 0}  imported ${p.importedServices ?? 0} exported ${p.exportedServices ?? 0}`;
+}
+
+interface BootstrapView {
+  name: string; address: string; state: string; attempts: number; expiresAt: string; lastError?: string; lastErrorCode?: string; nextAttemptAt?: string;
+}
+
+/** A peering of the config's peering.peers: still being tried (and why not yet), done, or given up (and why). */
+function bootstrapLine(b: BootstrapView): string {
+  const error = b.lastError === undefined ? '' : `  ${b.lastErrorCode ?? 'error'}: ${clip(b.lastError)}`;
+  if (b.state === 'pending') {
+    return `bootstrap ${b.name}  ${b.address}  pending, attempt ${b.attempts}${b.nextAttemptAt === undefined ? '' : `, next ${b.nextAttemptAt}`}, credential expires ${b.expiresAt}${error}`;
+  }
+  return `bootstrap ${b.name}  ${b.address}  ${b.state === 'done' ? 'done' : 'FAILED'}${error}`;
 }
 
 interface TrustSourcesView {
