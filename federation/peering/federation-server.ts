@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CausewayError, ErrorCodes, describeError, type Logger } from '../../registry/index.js';
-import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../trust/index.js';
+import { MtlsServer, VerifiedConnections, shutdownGrpcServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../trust/index.js';
 import { toGrpcStatus } from './grpc-errors.js';
 import { MAX_MESSAGE_BYTES, federationProto, type WireLinkMessage, type WireRedeemRequest, type WireRedeemResponse } from './proto.js';
 
@@ -74,8 +73,7 @@ export class FederationServer {
   private readonly anonymousInjector: grpc.ConnectionInjector;
   private readonly mtls: MtlsServer;
   private readonly logger: Logger;
-  /** Verified identities by leaf fingerprint, counted per live socket. */
-  private readonly verified = new Map<string, { identity: PeerIdentity; sockets: number }>();
+  private readonly verified = new VerifiedConnections();
   private readonly socketsByDomain = new Map<string, Set<TLSSocket>>();
   private closing: Promise<void> | undefined;
 
@@ -142,17 +140,7 @@ export class FederationServer {
 
   close(graceMs = 1000): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([this.peerServer, this.anonymousServer].map((server) => new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        timer.unref();
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      })));
+      await Promise.all([this.peerServer, this.anonymousServer].map((server) => shutdownGrpcServer(server, graceMs)));
       this.peerInjector.destroy();
       this.anonymousInjector.destroy();
       await this.mtls.close(graceMs);
@@ -169,35 +157,20 @@ export class FederationServer {
       this.anonymousInjector.injectConnection(socket);
       return;
     }
-    const entry = this.verified.get(peer.fingerprint) ?? { identity: peer, sockets: 0 };
-    entry.sockets += 1;
-    this.verified.set(peer.fingerprint, entry);
+    this.verified.hold(socket, peer);
     const domainSockets = this.socketsByDomain.get(peer.trustDomain) ?? new Set<TLSSocket>();
     domainSockets.add(socket);
     this.socketsByDomain.set(peer.trustDomain, domainSockets);
     socket.once('close', () => {
-      entry.sockets -= 1;
-      if (entry.sockets <= 0) this.verified.delete(peer.fingerprint);
       domainSockets.delete(socket);
       if (domainSockets.size === 0) this.socketsByDomain.delete(peer.trustDomain);
     });
     this.peerInjector.injectConnection(socket);
   }
 
-  /**
-   * The identity MtlsServer verified for the connection carrying this call. grpc-js exposes
-   * the TLS peer certificate of an injected socket (auth context); we map it back to the
-   * identity verified at accept time by its fingerprint, so no certificate is trusted that
-   * did not pass verifyPeerChain on this listener.
-   */
-  private identityOf(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): PeerIdentity | undefined {
-    const raw = call.getAuthContext().sslPeerCertificate?.raw;
-    if (raw === undefined) return undefined;
-    return this.verified.get(createHash('sha256').update(raw).digest('hex'))?.identity;
-  }
 
   private onRedeem(call: grpc.ServerUnaryCall<WireRedeemRequest, WireRedeemResponse>, callback: grpc.sendUnaryData<WireRedeemResponse>): void {
-    const identity = this.identityOf(call);
+    const identity = this.verified.identityOf(call);
     this.options.handlers.redeem(call.request, identity).then(
       (response) => callback(null, response),
       (err: unknown) => {
@@ -208,7 +181,7 @@ export class FederationServer {
   }
 
   private onLink(call: LinkCall): void {
-    const identity = this.identityOf(call);
+    const identity = this.verified.identityOf(call);
     if (identity === undefined) {
       this.logger.warn({ remote: call.getPeer() }, 'link refused: no verified client certificate');
       call.emit('error', {

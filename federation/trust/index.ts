@@ -14,6 +14,7 @@ export {
   type ExtKeyUsageExtension, type SubjectAltNameExtension,
 } from './x509-extensions.js';
 export { MtlsServer, type MtlsServerOptions, type ConnectionRecord } from './mtls-server.js';
+export { VerifiedConnections, shutdownGrpcServer, type CallWithAuthContext } from './verified-connections.js';
 export {
   DEFAULT_CONNECTION_LIMITS, guardHandshakes, sourceKey, type ConnectionLimits, type ConnectionRefusal, type GuardHooks, type HandshakeGuard,
 } from './handshake-guard.js';

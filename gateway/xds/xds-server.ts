@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { listenOn, serviceKey, silentLogger, type CatalogChange, type CatalogReader, type Locality, type Logger, type ServiceKey } from '../../registry/index.js';
-import { MtlsServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
+import { MtlsServer, VerifiedConnections, shutdownGrpcServer, type ConnectionLimits, type PeerIdentity, type SvidSource, type TrustReader } from '../../federation/index.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { AdsStream, builtResource, type AdsCall, type AdsClientStatus, type BuiltResource } from './ads-stream.js';
 import { DeltaAdsStream, type DeltaCall } from './delta-stream.js';
@@ -70,7 +69,7 @@ export class XdsServer {
   private readonly injector: grpc.ConnectionInjector;
   private readonly mtls: MtlsServer;
   private readonly logger: Logger;
-  private readonly verified = new Map<string, { identity: PeerIdentity; sockets: number }>();
+  private readonly verified = new VerifiedConnections();
   private readonly streams = new Set<AdsStream | DeltaAdsStream>();
   private readonly sockets = new Set<Socket>();
   private readonly unsubscribers: Array<() => void> = [];
@@ -153,17 +152,7 @@ export class XdsServer {
     this.closing ??= (async () => {
       clearTimeout(this.pending);
       for (const off of this.unsubscribers.splice(0)) off();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.grpcServer.forceShutdown();
-          resolve();
-        }, graceMs);
-        timer.unref();
-        this.grpcServer.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(this.grpcServer, graceMs);
       this.injector.destroy();
       for (const socket of this.sockets) socket.destroy();
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -206,20 +195,13 @@ export class XdsServer {
       socket.destroy();
       return;
     }
-    const entry = this.verified.get(peer.fingerprint) ?? { identity: peer, sockets: 0 };
-    entry.sockets += 1;
-    this.verified.set(peer.fingerprint, entry);
-    socket.once('close', () => {
-      entry.sockets -= 1;
-      if (entry.sockets <= 0) this.verified.delete(peer.fingerprint);
-    });
+    this.verified.hold(socket, peer);
     this.injector.injectConnection(socket);
   }
 
   /** The verified SVID of a TLS client (by the fingerprint verified at accept), else the identity of its source address. */
   private identityOf(call: AdsCall): string | undefined {
-    const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-    if (raw !== undefined) return this.verified.get(createHash('sha256').update(raw).digest('hex'))?.identity.spiffeId;
+    if (call.getAuthContext()?.sslPeerCertificate?.raw !== undefined) return this.verified.identityOf(call)?.spiffeId;
     const peer = call.getPeer();
     const host = peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     return this.options.plaintextCaller?.(host);
