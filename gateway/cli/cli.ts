@@ -12,6 +12,7 @@ import { agents, services, status } from './status-commands.js';
 import { top } from './top-command.js';
 import { proxyStatus } from './proxy-status-command.js';
 import { tokenCreate, trustRotate, trustShow } from './trust-commands.js';
+import { configValidate } from './config-command.js';
 import { outputFormat, print, reportFailure, sniffOutputFormat } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   top,
   'proxy-status': proxyStatus,
   reload,
+  'config validate': configValidate,
   demo: demoCommand,
 };
 
@@ -45,10 +47,11 @@ const GROUPS: Record<string, string> = {
   trust: 'inspect and rotate trust bundles and the CA',
   token: 'mint join tokens for agents and workloads',
   policy: 'apply, list and delete policy resources (AccessPolicy, FailoverPolicy, TrafficSplit)',
+  config: 'check gateway config files',
 };
 
 function mainHelp(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
   return `causeway — cross-cluster mesh gateway federation
 
 Usage: causeway <command> [options]
@@ -77,7 +80,7 @@ function pickCommand(argv: string[]): { name: string; command: Command; rest: st
   if (group !== undefined) {
     if (second === undefined || second === '--help' || second === '-h') {
       const subs = Object.keys(COMMANDS).filter((n) => n.startsWith(`${first} `));
-      print([`causeway ${first} — ${group}`, '', ...subs.map((n) => `  ${n.padEnd(14)} ${COMMANDS[n]?.summary ?? ''}`)].join('\n'));
+      print([`causeway ${first} — ${group}`, '', ...subs.map((n) => `  ${n.padEnd(16)} ${COMMANDS[n]?.summary ?? ''}`)].join('\n'));
       return second === undefined ? 2 : 0;
     }
     name = `${first} ${second}`;
