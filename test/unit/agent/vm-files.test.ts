@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'n
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, makeTempDir } from '../../helpers/paths.js';
+import { parseUnit } from '../../helpers/systemd-unit.js';
 
 /** terraform/modules/gateway-vm/files: the agent's systemd unit and its installer. */
 const FILES = path.join(REPO_ROOT, 'terraform', 'modules', 'gateway-vm', 'files');
@@ -18,28 +19,6 @@ function install(args: string[], input = '', PATH = `${path.dirname(process.exec
 }
 
 const modeOf = (file: string): string => (statSync(file).mode & 0o7777).toString(8).padStart(4, '0');
-
-/** A systemd unit as sections of key=value lines (comments and blank lines dropped); repeated keys keep every value. */
-function parseUnit(text: string): Map<string, Map<string, string[]>> {
-  const sections = new Map<string, Map<string, string[]>>();
-  let current: Map<string, string[]> | undefined;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const header = /^\[([A-Za-z]+)\]$/.exec(line);
-    if (header !== null) {
-      current = new Map();
-      sections.set(header[1] ?? '', current);
-      return;
-    }
-    const pair = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(line);
-    assert.ok(pair !== null && current !== undefined, `line ${i + 1} is not key=value inside a section: ${raw}`);
-    const values = current.get(pair[1] ?? '') ?? [];
-    values.push(pair[2] ?? '');
-    current.set(pair[1] ?? '', values);
-  });
-  return sections;
-}
 
 describe('causeway-agent.service', () => {
   const unit = parseUnit(readFileSync(UNIT, 'utf8'));

@@ -89,7 +89,7 @@ DRY=no
 if [ "$DRY" = no ]; then
 	[ "$(id -u)" -eq 0 ] || die "run as root (sudo sh install.sh ...): it creates a user and a systemd service"
 	# sd_booted(3): systemd is the running init exactly when this directory exists.
-	[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 ||
+	{ [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; } ||
 		die "this host does not run systemd; the agent can still be run as: causeway agent --config /etc/causeway/agent.yaml"
 fi
 
